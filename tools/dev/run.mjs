@@ -1,0 +1,96 @@
+#!/usr/bin/env node
+// The entry point behind the root scripts (`npm start`, `npm test`, `pnpm bench`, ...).
+// It needs only Node and npm: on a fresh clone it installs the workspace with pnpm (through npx
+// when pnpm is not on PATH) before it runs anything, so the README's two commands are the whole
+// set-up. Workspace packages are run from their TypeScript sources (the `@strm/source` export
+// condition) with tsx, so nothing has to be built first.
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const PNPM_VERSION = '10.34.9';
+const isCI = Boolean(process.env.CI) && process.env.CI !== 'false';
+const SOURCE_NODE_ARGS = ['--conditions=@strm/source', '--import', 'tsx'];
+
+function run(command, args, options = {}) {
+  const result = spawnSync(command, args, { cwd: root, stdio: 'inherit', ...options });
+  if (result.error) {
+    console.error(`strm: could not run ${command}: ${result.error.message}`);
+    return 1;
+  }
+  return result.status ?? 1;
+}
+
+function pnpmCommand() {
+  const probe = spawnSync('pnpm', ['--version'], { encoding: 'utf8' });
+  if (probe.status === 0 && probe.stdout.trim().startsWith('10.')) return ['pnpm', []];
+  return ['npx', ['--yes', `pnpm@${PNPM_VERSION}`]];
+}
+
+/** Installs the workspace unless node_modules already matches the lockfile. */
+function ensureInstalled() {
+  const lock = join(root, 'pnpm-lock.yaml');
+  const installed = join(root, 'node_modules', '.pnpm', 'lock.yaml');
+  if (existsSync(installed) && readFileSync(installed, 'utf8') === readFileSync(lock, 'utf8')) return;
+  console.error('strm: installing the workspace with pnpm (first run only)...');
+  const [command, prefix] = pnpmCommand();
+  const status = run(command, [...prefix, 'install', '--frozen-lockfile', '--reporter=append-only']);
+  if (status !== 0) process.exit(status);
+}
+
+const bin = (name) => join(root, 'node_modules', '.bin', name);
+const runSource = (file, args) => run(process.execPath, [...SOURCE_NODE_ARGS, join(root, file), ...args]);
+
+const projectDirs = () =>
+  ['packages', 'apps', 'tools'].flatMap((group) => {
+    const base = join(root, group);
+    if (group === 'tools') return [base];
+    return readdirSync(base, { withFileTypes: true })
+      .filter((entry) => entry.isDirectory())
+      .map((entry) => join(base, entry.name));
+  });
+
+/** Runs every target of every project, then prints one closing line over all vitest runs. */
+function runTests(extraArgs) {
+  const reports = projectDirs().map((dir) => join(dir, 'test-results', 'vitest.json'));
+  for (const report of reports) rmSync(report, { force: true });
+  const nxArgs = ['run-many', '-t', 'typecheck', 'test', 'publish-check', '--output-style=static'];
+  if (isCI) nxArgs.push('--skip-nx-cache');
+  const status = run(bin('nx'), [...nxArgs, ...extraArgs], { env: { ...process.env, NX_TUI: 'false' } });
+  let passed = 0;
+  let failed = 0;
+  let skipped = 0;
+  for (const report of reports) {
+    if (!existsSync(report)) continue;
+    const json = JSON.parse(readFileSync(report, 'utf8'));
+    passed += json.numPassedTests;
+    failed += json.numFailedTests;
+    skipped += json.numPendingTests + json.numTodoTests;
+  }
+  if (status !== 0 && failed === 0) failed = 1; // a failed typecheck, build or publish check
+  console.log(`\ntests: ${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`);
+  return status;
+}
+
+const [command, ...args] = process.argv.slice(2);
+ensureInstalled();
+switch (command) {
+  case 'test':
+    process.exit(runTests(args));
+  case 'start': {
+    const configured = process.env.STRM_RESOLVER_URL || process.env.STRM_RESOLVER_FILE;
+    if (args.length > 0 || configured) process.exit(runSource('apps/proxy/src/cli.ts', args.length ? args : ['serve']));
+    process.exit(runSource('apps/e2e/src/demo.ts', []));
+  }
+  case 'strm-proxy':
+    process.exit(runSource('apps/proxy/src/cli.ts', args));
+  case 'bench':
+    process.exit(runSource('tools/bench/main.ts', args));
+  case 'release-check':
+    process.exit(run(bin('nx'), ['run-many', '-t', 'publish-check', '--output-style=static', ...args]));
+  default:
+    console.error(`usage: node tools/dev/run.mjs <test|start|strm-proxy|bench|release-check> [args]`);
+    process.exit(2);
+}
