@@ -1,0 +1,40 @@
+// Measures what the README and the issue ask for: the size of a realistic proxy token, and how
+// many tokens per second one sealer seals and opens. Run it, do not test with it (timings vary):
+//   node --conditions=@strm/source --import tsx scripts/measure-tokens.ts
+import { createTokenSealer } from '@strm/signing';
+
+const path = '/hls2/01/08321/' + 'x'.repeat(120) + '/index-v1-a1.m3u8';
+const query = '?t=' + 'AbCdEf0123456789_-'.repeat(20);
+const url = `https://cdn-fra-17.example-provider.net${path}${query}`.slice(0, 500);
+const payload = {
+  url,
+  headers: {
+    Referer: 'https://voe.sx/e/abcdef123456',
+    Origin: 'https://voe.sx',
+    'User-Agent': 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36',
+  },
+  kind: 'segment',
+  episode: { site: 'aniworld.to', slug: 'rascal-does-not-dream-of-bunny-girl-senpai', s: 1, e: 3, lang: 'German Dub', provider: 'VOE' },
+};
+
+const sealer = createTokenSealer<typeof payload>({ secret: 'a-long-random-secret-of-the-operator', previousSecrets: ['old'] });
+const token = sealer.seal(payload);
+const json = Buffer.byteLength(JSON.stringify(payload));
+console.log(`upstream URL: ${url.length} characters; payload JSON: ${json} bytes`);
+console.log(`token: ${token.length} characters (${json + 39} bytes before base64url; limit 1536)`);
+
+function rate(label: string, count: number, run: () => void): void {
+  for (let i = 0; i < 2000; i++) run();
+  const start = process.hrtime.bigint();
+  for (let i = 0; i < count; i++) run();
+  const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+  console.log(`${label}: ${Math.round(count / seconds).toLocaleString('en')} tokens/s (${((seconds / count) * 1e6).toFixed(2)} µs each)`);
+}
+
+const small = { url: 'https://cdn.example/seg-00001.ts', kind: 'segment' };
+const smallSealer = createTokenSealer<typeof small>({ secret: 'a-long-random-secret-of-the-operator' });
+const smallToken = smallSealer.seal(small);
+rate('seal, realistic payload', 100_000, () => sealer.seal(payload));
+rate('open, realistic payload', 100_000, () => sealer.open(token));
+rate(`seal, ${smallToken.length}-character token`, 100_000, () => smallSealer.seal(small));
+rate(`open, ${smallToken.length}-character token`, 100_000, () => smallSealer.open(smallToken));
