@@ -1,1 +1,14 @@
-export {};
+export { createResolverClient } from './client';
+export type { ResolveOptions, ResolverClient, ResolverClientOptions, ResolverEvent } from './client';
+export { ResolverError } from './errors';
+export type { ResolverErrorCode } from './errors';
+export { createHttpResolverSource } from './http-source';
+export type { HttpResolverSource, HttpResolverSourceOptions } from './http-source';
+export { assertEpisodeIdentity, identityKey } from './identity';
+export type { EpisodeIdentity } from './identity';
+export { parseIsoDateTime } from './resolution';
+export type { Resolution, ResolutionSource } from './resolution';
+export { createStaticResolverSource, loadStaticResolverFile } from './static-source';
+export type { StaticEntry } from './static-source';
+export { createMemoryStore } from './store';
+export type { MemoryStoreOptions, ResolutionStore, StoredResolution } from './store';
