@@ -1,1 +1,11 @@
-export {};
+export { scanAttributeList } from './attributes';
+export type { AttributeSpan } from './attributes';
+export { detectPlaylist, isPlaylistContentType, isPlaylistPath, sniffPlaylist } from './detect';
+export { HlsRewriteError } from './errors';
+export type { HlsRewriteErrorCode } from './errors';
+export { mediaFileName } from './media-file-name';
+export { PlaylistRewriter, rewritePlaylist } from './rewriter';
+export { createPlaylistRewriteStream, createPlaylistRewriteTransform } from './streams';
+export { TAG_RULES } from './tags';
+export type { AttributeKindRule, TagRule } from './tags';
+export type { RewriteOptions, RewriteStats, UriContext, UriKind } from './types';

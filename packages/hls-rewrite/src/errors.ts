@@ -1,0 +1,38 @@
+/**
+ * Stable codes of {@link HlsRewriteError}.
+ *
+ * - `HLS_NOT_A_PLAYLIST`: the text does not start with `#EXTM3U` (after an optional BOM and whitespace).
+ * - `HLS_LINE_TOO_LONG`: a line is longer than `maxLineLength`.
+ * - `HLS_INVALID_TEXT`: the bytes are not UTF-8, or hold control characters other than tab, CR and LF.
+ * - `HLS_TRUNCATED`: the input ended inside a UTF-8 sequence, or before the `#EXTM3U` line was complete.
+ */
+export type HlsRewriteErrorCode = 'HLS_NOT_A_PLAYLIST' | 'HLS_LINE_TOO_LONG' | 'HLS_INVALID_TEXT' | 'HLS_TRUNCATED';
+
+/**
+ * The one error class of this package: every bad input (not a playlist, binary, invalid UTF-8, a line
+ * too long, truncated) ends in one of these, with a stable `code`.
+ *
+ * @example
+ * ```ts
+ * try {
+ *   rewritePlaylist('<html>', { baseUrl: 'https://cdn.test/a.m3u8', rewriteUri: (c) => c.uri });
+ * } catch (error) {
+ *   if (error instanceof HlsRewriteError) console.log(error.code); // 'HLS_NOT_A_PLAYLIST'
+ * }
+ * ```
+ */
+export class HlsRewriteError extends Error {
+  override readonly name = 'HlsRewriteError';
+  readonly code: HlsRewriteErrorCode;
+
+  constructor(code: HlsRewriteErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+  }
+}
+
+/** Quotes at most `max` characters of received text for an error message. */
+export function preview(text: string, max = 40): string {
+  const cut = text.length > max ? `${text.slice(0, max)}…` : text;
+  return JSON.stringify(cut);
+}

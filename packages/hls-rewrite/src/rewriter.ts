@@ -1,0 +1,459 @@
+import { scanAttributeList, type AttributeSpan } from './attributes';
+import { HlsRewriteError, preview } from './errors';
+import { TAG_RULES, type AttributeKindRule } from './tags';
+import type { RewriteOptions, RewriteStats, UriContext, UriKind } from './types';
+
+const EXTM3U = '#EXTM3U';
+const DEFAULT_MAX_LINE_LENGTH = 1024 * 1024;
+const MAX_WARNINGS = 100;
+/** C0 controls other than tab, LF and CR, and DEL: RFC 8216bis §4.1 forbids them; binary data is full of them. */
+const FORBIDDEN_CONTROL = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F]/;
+
+/** The URI attributes of each tag as a list, derived once from the table so lines need no `Object.keys`. */
+const URI_ATTRIBUTES: ReadonlyMap<string, ReadonlyArray<readonly [string, AttributeKindRule]>> = new Map(
+  [...TAG_RULES].flatMap(([tag, rule]) => (rule.uriAttributes ? [[tag, Object.entries(rule.uriAttributes)] as const] : [])),
+);
+
+/** Throws `HLS_INVALID_TEXT` when decoded text holds a forbidden control character. */
+function assertNoControlCharacters(text: string, where: string): void {
+  const at = text.search(FORBIDDEN_CONTROL);
+  if (at !== -1) {
+    const code = text.charCodeAt(at).toString(16).padStart(4, '0').toUpperCase();
+    throw new HlsRewriteError(
+      'HLS_INVALID_TEXT',
+      `playlist text holds the control character U+${code} ${where}: expected UTF-8 text with only tab, CR and LF as controls (RFC 8216bis 4.1), as a playlist is, not binary data`,
+    );
+  }
+}
+
+function isWhitespace(code: number): boolean {
+  return code === 32 || code === 9 || code === 10 || code === 13;
+}
+
+interface ValidatedOptions {
+  base: URL;
+  rewriteUri: (context: UriContext) => string;
+  maxLineLength: number;
+}
+
+function validateOptions(options: RewriteOptions): ValidatedOptions {
+  if (typeof options !== 'object' || options === null) {
+    throw new TypeError(`rewrite options must be an object with baseUrl and rewriteUri, received ${String(options)}`);
+  }
+  const { baseUrl, rewriteUri, maxLineLength = DEFAULT_MAX_LINE_LENGTH } = options;
+  let base: URL;
+  try {
+    base = new URL(String(baseUrl));
+  } catch (cause) {
+    throw new TypeError(`options.baseUrl must be an absolute http(s) URL, received ${preview(String(baseUrl))}`, { cause });
+  }
+  if (base.protocol !== 'http:' && base.protocol !== 'https:') {
+    throw new TypeError(`options.baseUrl must be an http(s) URL, received the scheme ${preview(base.protocol)}`);
+  }
+  if (typeof rewriteUri !== 'function') {
+    throw new TypeError(`options.rewriteUri must be a function, received ${typeof rewriteUri}`);
+  }
+  if (!Number.isSafeInteger(maxLineLength) || maxLineLength < 1) {
+    throw new TypeError(`options.maxLineLength must be a positive integer, received ${String(maxLineLength)}`);
+  }
+  return { base, rewriteUri, maxLineLength };
+}
+
+/**
+ * The line machine shared by the string and the stream APIs. It takes decoded text in pieces that
+ * may end anywhere, rewrites each complete line, and keeps only the unfinished last line.
+ * Output is built from slices of the input between replacements, so unchanged lines cost no copies.
+ */
+class RewriteCore {
+  readonly stats: RewriteStats = { uris: 0, byTag: {}, skipped: 0, warnings: [], lines: 0 };
+  private readonly options: ValidatedOptions;
+  private headerDone = false;
+  private startSeen = false;
+  private droppedWhitespace = false;
+  private isMaster = false;
+  private hasMap = false;
+  private pendingVariant = false;
+  private lineNumber = 0;
+  private carry = '';
+  private variables: Map<string, string> | undefined;
+  // Per push: the output so far and how far the input has been copied into it.
+  private output = '';
+  private copied = 0;
+  private droppedWarnings = 0;
+
+  constructor(options: RewriteOptions) {
+    this.options = validateOptions(options);
+  }
+
+  pushText(text: string, final: boolean): string {
+    let data = this.carry.length > 0 ? this.carry + text : text;
+    this.carry = '';
+    if (!this.headerDone) {
+      const rest = this.readHeader(data, final);
+      if (rest === undefined) return '';
+      data = rest;
+    }
+    this.output = '';
+    this.copied = 0;
+    let start = 0;
+    for (;;) {
+      const newline = data.indexOf('\n', start);
+      if (newline === -1) break;
+      this.line(data, start, newline);
+      start = newline + 1;
+    }
+    let consumed = start;
+    if (final) {
+      if (start < data.length) this.line(data, start, data.length);
+      consumed = data.length;
+      if (this.droppedWarnings > 0) this.stats.warnings.push(`${this.droppedWarnings} more warnings were left out`);
+    } else if (start < data.length) {
+      this.carry = data.slice(start);
+      const contentLength = this.carry.length - (this.carry.charCodeAt(this.carry.length - 1) === 13 ? 1 : 0);
+      if (contentLength > this.options.maxLineLength) this.tooLong(this.lineNumber + 1, contentLength);
+    }
+    const result = this.copied === 0 && consumed === data.length ? data : this.output + data.slice(this.copied, consumed);
+    this.output = '';
+    return result;
+  }
+
+  /**
+   * Drops a leading BOM and whitespace and checks that `#EXTM3U` comes first. Returns the text from
+   * `#EXTM3U` on, or `undefined` while the text so far is still a prefix of it.
+   */
+  private readHeader(data: string, final: boolean): string | undefined {
+    let index = 0;
+    if (!this.startSeen && data.length > 0) {
+      this.startSeen = true;
+      if (data.charCodeAt(0) === 0xfeff) index = 1;
+    }
+    while (index < data.length && isWhitespace(data.charCodeAt(index))) {
+      if (data.charCodeAt(index) === 10) {
+        this.lineNumber++;
+        this.stats.lines++;
+      }
+      this.droppedWhitespace = true;
+      index++;
+    }
+    const rest = index === 0 ? data : data.slice(index);
+    if (rest.length < EXTM3U.length) {
+      if (EXTM3U.startsWith(rest)) {
+        if (!final) {
+          this.carry = rest;
+          return undefined;
+        }
+        if (rest.length === 0) {
+          throw new HlsRewriteError('HLS_NOT_A_PLAYLIST', 'the playlist is empty: expected #EXTM3U as its first line (RFC 8216bis 4.4.1.1)');
+        }
+        throw new HlsRewriteError(
+          'HLS_TRUNCATED',
+          `the input ended inside its first line ${preview(rest)}: expected a complete #EXTM3U line`,
+        );
+      }
+    } else if (rest.startsWith(EXTM3U)) {
+      this.headerDone = true;
+      if (this.droppedWhitespace) this.warn(`whitespace before #EXTM3U was dropped (players expect #EXTM3U first)`);
+      return rest;
+    }
+    throw new HlsRewriteError(
+      'HLS_NOT_A_PLAYLIST',
+      `not an HLS playlist: expected #EXTM3U as the first line (RFC 8216bis 4.4.1.1), received ${preview(rest)}`,
+    );
+  }
+
+  private line(data: string, start: number, newline: number): void {
+    this.lineNumber++;
+    this.stats.lines++;
+    let end = newline;
+    if (end > start && data.charCodeAt(end - 1) === 13) end--;
+    if (end - start > this.options.maxLineLength) this.tooLong(this.lineNumber, end - start);
+    if (end === start) return;
+    if (data.charCodeAt(start) === 35 /* # */) {
+      // Every tag the table knows starts with "#EXT-"; EXTINF and comments stop at this cheap check.
+      if (end - start > 5 && data.charCodeAt(start + 4) === 45 && data.startsWith('#EXT', start)) this.tagLine(data, start, end);
+      return;
+    }
+    let uriStart = start;
+    let uriEnd = end;
+    while (uriStart < uriEnd && (data.charCodeAt(uriStart) === 32 || data.charCodeAt(uriStart) === 9)) uriStart++;
+    while (uriEnd > uriStart && (data.charCodeAt(uriEnd - 1) === 32 || data.charCodeAt(uriEnd - 1) === 9)) uriEnd--;
+    if (uriStart === uriEnd || data.charCodeAt(uriStart) === 35) return;
+    const kind: UriKind = this.pendingVariant || this.isMaster ? 'playlist' : 'segment';
+    this.pendingVariant = false;
+    this.rewrite(data, uriStart, uriEnd, undefined, undefined, kind, 'line');
+  }
+
+  private tagLine(data: string, start: number, end: number): void {
+    let nameEnd = start + 1;
+    while (nameEnd < end && data.charCodeAt(nameEnd) !== 58 /* : */) nameEnd++;
+    const tag = data.slice(start + 1, nameEnd);
+    const rule = TAG_RULES.get(tag);
+    if (rule === undefined) return;
+    if (rule.master) this.isMaster = true;
+    if (rule.variant) this.pendingVariant = true;
+    if (rule.map) this.hasMap = true;
+    if (nameEnd >= end) return;
+    const valueStart = nameEnd + 1;
+    if (rule.define) {
+      this.define(data, valueStart, end);
+      return;
+    }
+    if (rule.valueKind !== undefined) {
+      this.rewrite(data, valueStart, end, tag, undefined, rule.valueKind, 'line');
+      return;
+    }
+    const uriAttributes = URI_ATTRIBUTES.get(tag);
+    if (uriAttributes === undefined) return;
+    const { attributes, unterminatedAt } = scanAttributeList(data, valueStart, end);
+    if (unterminatedAt !== undefined) {
+      this.warn(
+        `line ${this.lineNumber}: ${tag} has a quoted-string without its closing quote at column ${unterminatedAt - start + 1}; the rest of the line is kept as it is`,
+      );
+    }
+    let preloadType: string | undefined;
+    for (const attribute of attributes) {
+      if (nameIs(data, attribute, 'TYPE')) preloadType = data.slice(attribute.valueStart, attribute.valueEnd);
+    }
+    for (const attribute of attributes) {
+      for (const [name, kindRule] of uriAttributes) {
+        if (!nameIs(data, attribute, name)) continue;
+        let kind: UriKind | 'by-extension';
+        if (kindRule === 'by-preload-type') {
+          if (preloadType === 'PART') kind = 'segment';
+          else if (preloadType === 'MAP') kind = 'map';
+          else {
+            kind = 'segment';
+            this.warn(`line ${this.lineNumber}: ${tag} TYPE ${preview(preloadType ?? '(missing)')} is neither PART nor MAP; its URI is treated as a segment`);
+          }
+        } else {
+          kind = kindRule;
+        }
+        this.rewrite(data, attribute.valueStart, attribute.valueEnd, tag, name, kind, attribute.quoted ? 'quoted' : 'unquoted');
+        break;
+      }
+    }
+  }
+
+  /** Records `EXT-X-DEFINE` variables so that URIs using them resolve to what a player would fetch. */
+  private define(data: string, start: number, end: number): void {
+    const { attributes } = scanAttributeList(data, start, end);
+    let name: string | undefined;
+    let value: string | undefined;
+    for (const attribute of attributes) {
+      const text = data.slice(attribute.valueStart, attribute.valueEnd);
+      if (nameIs(data, attribute, 'NAME')) name = text;
+      else if (nameIs(data, attribute, 'VALUE')) value = text;
+      else if (nameIs(data, attribute, 'QUERYPARAM')) {
+        const fromQuery = this.options.base.searchParams.get(text);
+        this.warn(
+          `line ${this.lineNumber}: EXT-X-DEFINE QUERYPARAM ${preview(text)} reads the playlist URL's query, which the rewritten URL may not carry`,
+        );
+        if (fromQuery === null) return;
+        name = text;
+        value = fromQuery;
+      } else if (nameIs(data, attribute, 'IMPORT')) {
+        this.warn(
+          `line ${this.lineNumber}: EXT-X-DEFINE IMPORT ${preview(text)} takes its value from the multivariant playlist, which a rewrite of this playlist does not see; URIs using it keep the reference unresolved`,
+        );
+        return;
+      }
+    }
+    if (name !== undefined && value !== undefined) {
+      this.variables ??= new Map();
+      this.variables.set(name, value);
+    }
+  }
+
+  private substitute(uri: string): string {
+    let result = '';
+    let from = 0;
+    for (;;) {
+      const open = uri.indexOf('{$', from);
+      if (open === -1) break;
+      const close = uri.indexOf('}', open + 2);
+      if (close === -1) break;
+      const value = this.variables?.get(uri.slice(open + 2, close));
+      if (value === undefined) {
+        this.warn(`line ${this.lineNumber}: ${preview(uri)} refers to an undefined variable ${preview(uri.slice(open, close + 1))}`);
+        result += uri.slice(from, close + 1);
+      } else {
+        result += uri.slice(from, open) + value;
+      }
+      from = close + 1;
+    }
+    return result + uri.slice(from);
+  }
+
+  private rewrite(
+    data: string,
+    start: number,
+    end: number,
+    tag: string | undefined,
+    attribute: string | undefined,
+    kindOrRule: UriKind | 'by-extension',
+    placement: 'line' | 'quoted' | 'unquoted',
+  ): void {
+    if (start === end) return;
+    const uri = data.slice(start, end);
+    const target = uri.includes('{$') ? this.substitute(uri) : uri;
+    let url: URL;
+    try {
+      url = new URL(target, this.options.base);
+    } catch {
+      this.stats.skipped++;
+      this.warn(`line ${this.lineNumber}: ${preview(uri)} is not a valid URI reference; kept as it is`);
+      return;
+    }
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+      this.stats.skipped++;
+      return;
+    }
+    const kind: UriKind = kindOrRule === 'by-extension' ? (url.pathname.toLowerCase().endsWith('.json') ? 'data' : 'playlist') : kindOrRule;
+    const context: UriContext = {
+      uri,
+      url,
+      tag,
+      attribute,
+      kind,
+      isMaster: this.isMaster,
+      hasMap: this.hasMap,
+      lineNumber: this.lineNumber,
+    };
+    const replacement = this.options.rewriteUri(context);
+    if (typeof replacement !== 'string') {
+      throw new TypeError(`options.rewriteUri must return a string, returned ${typeof replacement} for ${preview(uri)}`);
+    }
+    if (breaksLine(replacement, placement)) {
+      throw new TypeError(
+        `options.rewriteUri returned ${preview(replacement)}, which would break the playlist line: no CR or LF${placement === 'line' ? '' : placement === 'quoted' ? ' or double quote inside a quoted-string' : ', double quote or comma in an unquoted attribute'}`,
+      );
+    }
+    this.output += data.slice(this.copied, start) + replacement;
+    this.copied = end;
+    this.stats.uris++;
+    const key = tag ?? 'URI-LINE';
+    this.stats.byTag[key] = (this.stats.byTag[key] ?? 0) + 1;
+  }
+
+  private tooLong(lineNumber: number, length: number): never {
+    throw new HlsRewriteError(
+      'HLS_LINE_TOO_LONG',
+      `line ${lineNumber} is longer than maxLineLength: expected at most ${this.options.maxLineLength} characters, received ${length} so far`,
+    );
+  }
+
+  private warn(message: string): void {
+    if (this.stats.warnings.length < MAX_WARNINGS) this.stats.warnings.push(message);
+    else this.droppedWarnings++;
+  }
+}
+
+/** A replacement must not end the line, close the quoted-string or start the next attribute. */
+function breaksLine(replacement: string, placement: 'line' | 'quoted' | 'unquoted'): boolean {
+  if (replacement.includes('\n') || replacement.includes('\r')) return true;
+  if (placement === 'line') return false;
+  return replacement.includes('"') || (placement === 'unquoted' && replacement.includes(','));
+}
+
+function nameIs(data: string, attribute: AttributeSpan, name: string): boolean {
+  return attribute.nameEnd - attribute.nameStart === name.length && data.startsWith(name, attribute.nameStart);
+}
+
+/**
+ * Rewrites every URI of a playlist held in memory: each URI line and each URI-valued attribute of
+ * every tag the table knows goes through `rewriteUri`; everything else is kept byte for byte
+ * (tags, attribute order, comments, blank lines, LF or CRLF per line, a missing final newline).
+ * A leading BOM (and whitespace before `#EXTM3U`) is dropped.
+ *
+ * @throws {HlsRewriteError} `HLS_NOT_A_PLAYLIST`, `HLS_INVALID_TEXT`, `HLS_LINE_TOO_LONG`, `HLS_TRUNCATED`.
+ * @throws {TypeError} for invalid options or a callback that does not return a usable string.
+ * @example
+ * ```ts
+ * const { text, stats } = rewritePlaylist('#EXTM3U\n#EXTINF:4,\nseg1.ts\n', {
+ *   baseUrl: 'https://cdn.test/show/index.m3u8',
+ *   rewriteUri: ({ url, kind }) => `/proxy/${kind}?u=${encodeURIComponent(String(url))}`,
+ * });
+ * // text === '#EXTM3U\n#EXTINF:4,\n/proxy/segment?u=https%3A%2F%2Fcdn.test%2Fshow%2Fseg1.ts\n'
+ * // stats.byTag === { 'URI-LINE': 1 }
+ * ```
+ */
+export function rewritePlaylist(text: string, options: RewriteOptions): { text: string; stats: RewriteStats } {
+  const core = new RewriteCore(options);
+  if (typeof text !== 'string') throw new TypeError(`rewritePlaylist expects the playlist as a string, received ${typeof text}`);
+  if (!(text as unknown as { isWellFormed(): boolean }).isWellFormed()) {
+    throw new HlsRewriteError('HLS_INVALID_TEXT', 'playlist text holds a lone UTF-16 surrogate: expected text that encodes to UTF-8');
+  }
+  assertNoControlCharacters(text, 'in the input');
+  return { text: core.pushText(text, true), stats: core.stats };
+}
+
+/**
+ * The incremental rewriter that both streams share: push byte chunks split anywhere (inside a line,
+ * between CR and LF, inside a UTF-8 sequence or a quoted attribute) and get output text as soon as
+ * lines are complete. It holds at most one unfinished line (bounded by `maxLineLength`).
+ * After an error or `end()`, every further call throws a `TypeError`.
+ *
+ * @example
+ * ```ts
+ * const rewriter = new PlaylistRewriter({ baseUrl: 'https://cdn.test/a/index.m3u8', rewriteUri: ({ kind }) => `${kind}.bin` });
+ * const bytes = new TextEncoder().encode('#EXTM3U\n#EXTINF:4,\nseg1.ts\n');
+ * let out = rewriter.push(bytes.subarray(0, 20)); // '#EXTM3U\n#EXTINF:4,\n'
+ * out += rewriter.push(bytes.subarray(20));        // 'segment.bin\n'
+ * out += rewriter.end();                           // ''
+ * rewriter.stats.uris; // 1
+ * ```
+ */
+export class PlaylistRewriter {
+  readonly #core: RewriteCore;
+  readonly #decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }); // the core drops the BOM, as for strings
+  #bytes = 0;
+  #closed = false;
+
+  constructor(options: RewriteOptions) {
+    this.#core = new RewriteCore(options);
+  }
+
+  /** What the rewrite saw so far. */
+  get stats(): RewriteStats {
+    return this.#core.stats;
+  }
+
+  /** Takes the next chunk of bytes and returns the output of every line completed by it. */
+  push(chunk: Uint8Array): string {
+    if (this.#closed) throw new TypeError('PlaylistRewriter.push() was called after end() or after an error');
+    if (!(chunk instanceof Uint8Array)) {
+      throw new TypeError(`PlaylistRewriter.push() expects a Uint8Array, received ${typeof chunk}`);
+    }
+    try {
+      let text: string;
+      try {
+        text = this.#decoder.decode(chunk, { stream: true });
+      } catch (cause) {
+        throw new HlsRewriteError(
+          'HLS_INVALID_TEXT',
+          `playlist bytes ${this.#bytes}-${this.#bytes + chunk.length} are not valid UTF-8: expected UTF-8 text (RFC 8216bis 4.1)`,
+          { cause },
+        );
+      }
+      assertNoControlCharacters(text, `in bytes ${this.#bytes}-${this.#bytes + chunk.length}`);
+      this.#bytes += chunk.length;
+      return this.#core.pushText(text, false);
+    } catch (error) {
+      this.#closed = true;
+      throw error;
+    }
+  }
+
+  /** Ends the input: returns the output of the last line (kept without a newline if it had none). */
+  end(): string {
+    if (this.#closed) throw new TypeError('PlaylistRewriter.end() was called after end() or after an error');
+    this.#closed = true;
+    let text: string;
+    try {
+      text = this.#decoder.decode();
+    } catch (cause) {
+      throw new HlsRewriteError('HLS_TRUNCATED', `the input ended inside a UTF-8 sequence after ${this.#bytes} bytes`, { cause });
+    }
+    return this.#core.pushText(text, true);
+  }
+}

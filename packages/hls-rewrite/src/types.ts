@@ -1,0 +1,85 @@
+/**
+ * What a URI points to, so that a proxy can answer it correctly:
+ * `playlist` (rewrite it in turn), `segment`, `map` (init section), `key`, `data` (session data,
+ * interstitial asset lists: JSON or raw), `steering` (a content steering manifest, JSON).
+ *
+ * @example
+ * ```ts
+ * const kind: UriKind = 'segment';
+ * ```
+ */
+export type UriKind = 'playlist' | 'segment' | 'key' | 'map' | 'data' | 'steering';
+
+/**
+ * Everything the rewrite callback learns about one URI.
+ *
+ * @example
+ * ```ts
+ * const rewriteUri = (context: UriContext) => `/proxy/${context.kind}/${encodeURIComponent(String(context.url))}`;
+ * ```
+ */
+export interface UriContext {
+  /** The URI text exactly as in the playlist (for attributes: between the quotes). */
+  uri: string;
+  /**
+   * The absolute http(s) URL, resolved against `baseUrl` per RFC 3986 (after `EXT-X-DEFINE`
+   * variable substitution). Always set for URIs given to the callback: URIs of other schemes
+   * (`data:`, `skd:`) and unparsable URIs are kept as they are and never reach the callback.
+   */
+  url: URL | undefined;
+  /** The tag, e.g. `EXT-X-KEY`; `undefined` for a URI line. */
+  tag: string | undefined;
+  /** The attribute, e.g. `URI`, `SERVER-URI`, `X-ASSET-LIST`; `undefined` for a URI line. */
+  attribute: string | undefined;
+  kind: UriKind;
+  /** The playlist is a multivariant (master) playlist, as far as seen so far. */
+  isMaster: boolean;
+  /** An `EXT-X-MAP` has been seen so far (including the one on this line). */
+  hasMap: boolean;
+  /** 1-based line number in the input (a dropped BOM does not count; dropped leading blank lines do). */
+  lineNumber: number;
+}
+
+/**
+ * Options of every rewrite function.
+ *
+ * @example
+ * ```ts
+ * const options: RewriteOptions = {
+ *   baseUrl: 'https://cdn.test/show/index.m3u8',
+ *   rewriteUri: ({ url, kind }) => `/proxy/${kind}?u=${encodeURIComponent(String(url))}`,
+ * };
+ * ```
+ */
+export interface RewriteOptions {
+  /** The URL the playlist was finally fetched from (after redirects): an absolute http(s) URL. */
+  baseUrl: string | URL;
+  /**
+   * Returns the replacement text, inserted as it is (for attributes, inside the quotes, so it must
+   * not hold `"`; never CR or LF). Errors it throws pass through unchanged.
+   */
+  rewriteUri: (context: UriContext) => string;
+  /** Longest accepted line, in UTF-16 code units without its line ending. Default 1 MiB (1,048,576). */
+  maxLineLength?: number;
+}
+
+/**
+ * What a rewrite saw, as data.
+ *
+ * @example
+ * ```ts
+ * const stats: RewriteStats = { uris: 2, byTag: { 'URI-LINE': 1, 'EXT-X-KEY': 1 }, skipped: 0, warnings: [], lines: 5 };
+ * ```
+ */
+export interface RewriteStats {
+  /** URIs handed to the callback and replaced. */
+  uris: number;
+  /** Replaced URIs by tag; URI lines count under `URI-LINE`. */
+  byTag: Record<string, number>;
+  /** URIs kept as they are: non-http(s) schemes (`data:`, `skd:`) and URIs that do not parse. */
+  skipped: number;
+  /** Oddities worth a log line (at most 100 kept); never fatal. */
+  warnings: string[];
+  /** Lines read (a last line without a newline counts). */
+  lines: number;
+}
