@@ -1,0 +1,230 @@
+import { describe, expect, it } from 'vitest';
+import { MAX_TOKEN_LENGTH, SigningError, TOKEN_VERSION, createTokenSealer, type OpenResult } from '@strm/signing';
+
+const NOW = 1_700_000_000;
+const B64URL = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+const bytesOf = (token: string) => Buffer.from(token, 'base64url');
+
+describe('seal → open round trips', () => {
+  const sealer = createTokenSealer({ secret: 'proxy-secret' });
+  it.each<[string, unknown]>([
+    ['an object', { url: 'https://cdn.example/seg-1.ts', headers: { Referer: 'https://x.example/' }, kind: 'segment' }],
+    ['unicode and emoji', { title: 'Bunny Girl Senpai — 青春ブタ野郎 😀', path: 'a+b&c=d~e*f g' }],
+    ['a string', 'hello'],
+    ['a number', 42],
+    ['null', null],
+    ['an empty object', {}],
+    ['an array', [1, 'two', { three: 3 }]],
+    ['a large payload', { blob: 'x'.repeat(20_000) }],
+  ])('open(seal(%s))', (_, payload) => {
+    const token = sealer.seal(payload, { now: NOW });
+    expect(sealer.open(token, { now: NOW })).toEqual({ ok: true, payload, expiresAt: NOW + 86_400 });
+  });
+
+  it('a second sealer with the same secret opens the first one’s tokens (stateless)', () => {
+    const token = sealer.seal({ a: 1 }, { now: NOW });
+    expect(createTokenSealer({ secret: 'proxy-secret' }).open(token, { now: NOW })).toMatchObject({ ok: true, payload: { a: 1 } });
+  });
+
+  it('hides the payload: no plaintext of it appears in the token or its bytes', () => {
+    const token = sealer.seal({ url: 'https://cdn.example/SECRETPATH' });
+    expect(token).not.toContain('SECRETPATH');
+    expect(bytesOf(token).toString('latin1')).not.toContain('SECRETPATH');
+  });
+
+  it('uses a fresh IV per token: 1000 seals of one payload (past several pool refills) are all different', () => {
+    const tokens = Array.from({ length: 1000 }, () => sealer.seal('same', { now: NOW }));
+    expect(new Set(tokens).size).toBe(1000);
+    expect(new Set(tokens.map((t) => bytesOf(t).subarray(5, 17).toString('hex'))).size).toBe(1000);
+  });
+});
+
+describe('token format', () => {
+  const sealer = createTokenSealer({ secret: 'proxy-secret' });
+  const payload = { u: 'https://cdn.example/a.ts' };
+  const token = sealer.seal(payload, { now: NOW });
+  const bytes = bytesOf(token);
+  it('is base64url without padding, in its one canonical spelling', () => {
+    expect(token).toMatch(/^[A-Za-z0-9_-]+$/);
+    expect(bytes.toString('base64url')).toBe(token);
+  });
+  it(`starts with the version byte ${TOKEN_VERSION} and a 4-byte key id that is the same for every token of a secret`, () => {
+    expect(bytes[0]).toBe(TOKEN_VERSION);
+    expect(bytesOf(sealer.seal('other')).subarray(0, 5)).toEqual(bytes.subarray(0, 5));
+    expect(bytesOf(createTokenSealer({ secret: 'another' }).seal('other')).subarray(1, 5)).not.toEqual(bytes.subarray(1, 5));
+  });
+  it('is 1 + 4 + 12 + 6 + 16 = 39 bytes plus the JSON of the payload', () => {
+    expect(bytes.length).toBe(39 + Buffer.byteLength(JSON.stringify(payload)));
+  });
+  it('stays under 1.5 KB for a 500-character upstream URL, three headers, a kind and an episode identity', () => {
+    const url = `https://cdn-fra-17.example-provider.net/hls2/01/08321/${'x'.repeat(120)}/index-v1-a1.m3u8?t=${'AbCdEf0123456789_-'.repeat(20)}`.slice(0, 500);
+    const realistic = {
+      url,
+      headers: {
+        Referer: 'https://voe.sx/e/abcdef123456',
+        Origin: 'https://voe.sx',
+        'User-Agent': 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36',
+      },
+      kind: 'segment',
+      episode: { site: 'aniworld.to', slug: 'rascal-does-not-dream-of-bunny-girl-senpai', s: 1, e: 3, lang: 'German Dub', provider: 'VOE' },
+    };
+    expect(url).toHaveLength(500);
+    const sealed = sealer.seal(realistic);
+    expect(sealed.length).toBe(1210);
+    expect(sealed.length).toBeLessThan(1536);
+  });
+});
+
+describe('tampering: every change is rejected', () => {
+  const sealer = createTokenSealer({ secret: 'proxy-secret' });
+  const token = sealer.seal({ url: 'https://cdn.example/seg-1.ts', kind: 'segment' }, { now: NOW });
+  const bytes = bytesOf(token);
+
+  it(`every single-byte change of the ${bytes.length} token bytes (XOR 0x01 and 0x80) is rejected with the right reason`, () => {
+    const reasons = new Map<string, number>();
+    for (let i = 0; i < bytes.length; i++) {
+      for (const mask of [0x01, 0x80]) {
+        const changed = Buffer.from(bytes);
+        changed[i]! ^= mask;
+        const result = sealer.open(changed.toString('base64url'), { now: NOW });
+        const expected = i === 0 ? 'malformed' : i < 5 ? 'unknown-key' : 'invalid';
+        expect(result, `byte ${i} ^ ${mask}`).toEqual({ ok: false, reason: expected });
+        reasons.set(expected, (reasons.get(expected) ?? 0) + 1);
+      }
+    }
+    expect(Object.fromEntries(reasons)).toEqual({ malformed: 2, 'unknown-key': 8, invalid: 2 * (bytes.length - 5) });
+  });
+
+  it('every single-character change of the token (each position, all 63 other base64url characters) is rejected', () => {
+    let tried = 0;
+    for (let i = 0; i < token.length; i++) {
+      for (const c of B64URL) {
+        if (c === token[i]) continue;
+        const result = sealer.open(token.slice(0, i) + c + token.slice(i + 1), { now: NOW });
+        expect(result.ok, `position ${i} → ${c}`).toBe(false);
+        tried++;
+      }
+    }
+    expect(tried).toBe(token.length * 63);
+  });
+
+  it.each<[string, string, OpenResult<unknown>]>([
+    ['the empty string', '', { ok: false, reason: 'malformed' }],
+    ['padding', `${token}==`, { ok: false, reason: 'malformed' }],
+    ['a "+" of standard base64', `${token.slice(0, -1)}+`, { ok: false, reason: 'malformed' }],
+    ['a "/" of standard base64', `/${token.slice(1)}`, { ok: false, reason: 'malformed' }],
+    ['a space inside', `${token.slice(0, 10)} ${token.slice(10)}`, { ok: false, reason: 'malformed' }],
+    ['one character cut', token.slice(0, -1), { ok: false, reason: 'malformed' }],
+    ['its last byte cut', bytes.subarray(0, -1).toString('base64url'), { ok: false, reason: 'invalid' }],
+    ['a byte appended', Buffer.concat([bytes, Buffer.of(0)]).toString('base64url'), { ok: false, reason: 'invalid' }],
+    ['only the header', bytes.subarray(0, 38).toString('base64url'), { ok: false, reason: 'malformed' }],
+    ['an unknown version', Buffer.concat([Buffer.of(2), bytes.subarray(1)]).toString('base64url'), { ok: false, reason: 'malformed' }],
+    ['longer than MAX_TOKEN_LENGTH', 'A'.repeat(MAX_TOKEN_LENGTH + 4), { ok: false, reason: 'malformed' }],
+  ])('open(token with %s)', (_, changed, result) => {
+    expect(sealer.open(changed, { now: NOW })).toEqual(result);
+  });
+
+  it('the wrong secret: unknown-key (its key id differs)', () => {
+    expect(createTokenSealer({ secret: 'wrong' }).open(token, { now: NOW })).toEqual({ ok: false, reason: 'unknown-key' });
+  });
+
+  it('a token forged with the right key id but another key is invalid', () => {
+    const forger = createTokenSealer({ secret: 'forger' });
+    const forged = bytesOf(forger.seal({ url: 'https://evil.example/' }, { now: NOW }));
+    bytes.copy(forged, 1, 1, 5); // borrow the victim's key id; the tag no longer matches anything
+    expect(sealer.open(forged.toString('base64url'), { now: NOW })).toEqual({ ok: false, reason: 'invalid' });
+  });
+});
+
+describe('expiry (expiresAt is the first second at which the token is refused)', () => {
+  const sealer = createTokenSealer({ secret: 'proxy-secret', ttlSeconds: 900 });
+  const token = sealer.seal('x', { now: NOW + 0.75 });
+  it.each<[number, OpenResult<string>]>([
+    [NOW, { ok: true, payload: 'x', expiresAt: NOW + 900 }],
+    [NOW + 899.999, { ok: true, payload: 'x', expiresAt: NOW + 900 }],
+    [NOW + 900, { ok: false, reason: 'expired' }],
+    [NOW + 86_400, { ok: false, reason: 'expired' }],
+  ])('open(token sealed at NOW + 0.75 with ttl 900, { now: %d })', (now, result) => {
+    expect(sealer.open(token, { now })).toEqual(result);
+  });
+  it('seal(x, { ttlSeconds: 5 }) overrides the sealer’s lifetime', () => {
+    expect(sealer.open(sealer.seal('x', { now: NOW, ttlSeconds: 5 }), { now: NOW })).toMatchObject({ expiresAt: NOW + 5 });
+  });
+  it('the default lifetime is 86400 seconds and the default clock is Date.now()', () => {
+    const before = Math.floor(Date.now() / 1000);
+    const opened = createTokenSealer({ secret: 's' }).open(createTokenSealer({ secret: 's' }).seal('x'));
+    const after = Math.floor(Date.now() / 1000);
+    expect(opened.ok).toBe(true);
+    if (opened.ok) {
+      expect(opened.expiresAt).toBeGreaterThanOrEqual(before + 86_400);
+      expect(opened.expiresAt).toBeLessThanOrEqual(after + 86_400);
+    }
+  });
+  it('an expired token with a forged tag is invalid, not expired: authenticity is checked first', () => {
+    const changed = bytesOf(token);
+    changed[changed.length - 1]! ^= 1;
+    expect(sealer.open(changed.toString('base64url'), { now: NOW + 10_000 })).toEqual({ ok: false, reason: 'invalid' });
+  });
+});
+
+describe('rotation', () => {
+  const before = createTokenSealer({ secret: 'old' });
+  const after = createTokenSealer({ secret: 'new', previousSecrets: ['old'] });
+  const removed = createTokenSealer({ secret: 'newest', previousSecrets: ['new'] });
+  const oldToken = before.seal('from old', { now: NOW });
+  const newToken = after.seal('from new', { now: NOW });
+  it.each<[string, ReturnType<typeof createTokenSealer>, string, OpenResult<unknown>]>([
+    ['a token of the old secret, opened after rotation', after, oldToken, { ok: true, payload: 'from old', expiresAt: NOW + 86_400 }],
+    ['a token of the new secret, opened after rotation', after, newToken, { ok: true, payload: 'from new', expiresAt: NOW + 86_400 }],
+    ['a token of the new secret, opened by a sealer that only knows the old', before, newToken, { ok: false, reason: 'unknown-key' }],
+    ['a token of a removed secret', removed, oldToken, { ok: false, reason: 'unknown-key' }],
+    ['a token of the now previous secret', removed, newToken, { ok: true, payload: 'from new', expiresAt: NOW + 86_400 }],
+  ])('%s', (_, sealer, token, result) => {
+    expect(sealer.open(token, { now: NOW })).toEqual(result);
+  });
+  it('the new secret seals: after rotation tokens carry the new key id, not the old one', () => {
+    const keyId = (t: string) => bytesOf(t).subarray(1, 5).toString('hex');
+    expect(keyId(newToken)).toBe(keyId(createTokenSealer({ secret: 'new' }).seal('x')));
+    expect(keyId(newToken)).not.toBe(keyId(oldToken));
+  });
+  it('a secret repeated in previousSecrets changes nothing', () => {
+    const twice = createTokenSealer({ secret: 'new', previousSecrets: ['new', 'old', 'old'] });
+    expect(twice.open(oldToken, { now: NOW })).toMatchObject({ ok: true });
+    expect(twice.open(newToken, { now: NOW })).toMatchObject({ ok: true });
+  });
+});
+
+describe('misuse and failures', () => {
+  const sealer = createTokenSealer({ secret: 's' });
+  it.each<[string, () => unknown, string]>([
+    ['createTokenSealer({ secret: "" })', () => createTokenSealer({ secret: '' }), 'options.secret must be a non-empty string; received an empty string'],
+    ['createTokenSealer({ secret: "s", previousSecrets: [""] })', () => createTokenSealer({ secret: 's', previousSecrets: [''] }), 'options.previousSecrets[0] must be a non-empty string'],
+    ['createTokenSealer({ secret: "s", ttlSeconds: 0 })', () => createTokenSealer({ secret: 's', ttlSeconds: 0 }), 'options.ttlSeconds must be a positive integer number of seconds; received 0'],
+    ['createTokenSealer({ secret: "s", ttlSeconds: 1.5 })', () => createTokenSealer({ secret: 's', ttlSeconds: 1.5 }), 'received 1.5'],
+    ['seal("x", { ttlSeconds: -1 })', () => sealer.seal('x', { ttlSeconds: -1 }), 'options.ttlSeconds must be a positive integer'],
+    ['seal("x", { now: -1 })', () => sealer.seal('x', { now: -1 }), 'options.now must be a finite, non-negative number'],
+    ['seal("x", { now: 1e20 })', () => sealer.seal('x', { now: 1e20 }), 'the expiry must fit in 48 bits'],
+    ['open(42)', () => sealer.open(42 as unknown as string), 'token must be a string; received number'],
+    ['open("x", { now: Infinity })', () => sealer.open('x', { now: Number.POSITIVE_INFINITY }), 'options.now must be a finite'],
+  ])('%s throws a TypeError', (_, call, message) => {
+    expect(call).toThrow(TypeError);
+    expect(call).toThrow(message);
+  });
+
+  it.each<[string, unknown]>([
+    ['undefined', undefined],
+    ['a function', () => 1],
+    ['a BigInt', { size: 10n }],
+    ['a cycle', (() => { const a: Record<string, unknown> = {}; a.self = a; return a; })()],
+  ])('seal(%s) throws SigningError STRM_SIGNING_UNSERIALISABLE_PAYLOAD', (_, payload) => {
+    let caught: unknown;
+    try {
+      sealer.seal(payload);
+    } catch (error) {
+      caught = error;
+    }
+    expect(caught).toBeInstanceOf(SigningError);
+    expect(caught).toMatchObject({ name: 'SigningError', code: 'STRM_SIGNING_UNSERIALISABLE_PAYLOAD' });
+    if (typeof payload === 'object') expect((caught as Error).cause).toBeInstanceOf(TypeError);
+  });
+});
