@@ -1,1 +1,10 @@
-export {};
+export { createProxyApp } from './app';
+export type { ProxyAppOptions, ReadinessCheck } from './app';
+export { classifyAddress, checkUpstreamHost, UpstreamAllowlist, UpstreamRefusedError } from './address-guard';
+export type { AddressClass, LookupFunction } from './address-guard';
+export { ConfigError, loadConfig } from './config';
+export type { AuthMode, ProxyConfig } from './config';
+export { ProxyError, PROXY_ERRORS } from './errors';
+export type { ProxyErrorCode } from './errors';
+export { startProxy } from './server';
+export type { RunningProxy, StartProxyOptions } from './server';

@@ -1,0 +1,133 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import express, { type Express, type NextFunction, type Request, type Response } from 'express';
+import type { Logger } from 'pino';
+import { createCorsHandler } from './cors';
+import { errorBody, ProxyError } from './errors';
+import { loggablePath } from './logger';
+import { serveProxied, serveStream, type ProxyRuntime, type RequestState } from './routes';
+
+/** One dependency check of `/readyz`. */
+export interface ReadinessCheck {
+  name: string;
+  check: () => Promise<{ ok: boolean; detail?: string }>;
+  /** A failed optional check makes the proxy `degraded`, not unready (it still serves). */
+  optional?: boolean;
+}
+
+export interface ProxyAppOptions {
+  runtime: ProxyRuntime;
+  logger: Logger;
+  readiness?: readonly ReadinessCheck[];
+}
+
+type Handler = (runtime: ProxyRuntime, req: Request, res: Response, state: RequestState) => Promise<void>;
+
+function sendError(res: ServerResponse, error: ProxyError): void {
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  const body = errorBody(error);
+  res.statusCode = error.status;
+  for (const [name, value] of Object.entries(error.headers)) res.setHeader(name, value);
+  res.setHeader('content-type', 'application/json; charset=utf-8');
+  res.setHeader('cache-control', 'no-store');
+  res.setHeader('content-length', Buffer.byteLength(body));
+  res.end(res.req?.method === 'HEAD' ? undefined : body);
+}
+
+/**
+ * The proxy's Express application. The two media routes are thin: every decision lives in
+ * `routes.ts` and the modules it calls, each testable without Express.
+ */
+export function createProxyApp(options: ProxyAppOptions): Express {
+  const { runtime, logger } = options;
+  const { metrics } = runtime;
+  const applyCors = createCorsHandler(runtime.config.corsOrigins);
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+  app.set('query parser', false);
+
+  app.use((req: IncomingMessage, res: ServerResponse, next: NextFunction) => {
+    if (applyCors(req, res) === 'continue') next();
+  });
+
+  const finishLog = (req: IncomingMessage, res: ServerResponse, state: RequestState) => {
+    res.once('close', () => {
+      const status = res.statusCode;
+      const durationMs = runtime.now() - state.startedAt;
+      metrics.requests.inc({ route: state.route, status: String(status) });
+      if (state.bytes > 0) metrics.bytesOut.inc({ route: state.route }, state.bytes);
+      if (state.firstByteAt !== undefined) metrics.timeToFirstByte.observe({ route: state.route }, (state.firstByteAt - state.startedAt) / 1000);
+      const line = {
+        route: state.route,
+        method: req.method,
+        path: loggablePath(req.url ?? ''),
+        status,
+        bytes: state.bytes,
+        durationMs,
+        ...(state.firstByteAt !== undefined ? { ttfbMs: state.firstByteAt - state.startedAt } : {}),
+        ...(state.upstreamStatus !== undefined ? { upstreamStatus: state.upstreamStatus, upstreamHost: state.upstreamHost } : {}),
+        ...(state.refreshes > 0 ? { refreshes: state.refreshes } : {}),
+        ...(state.resumes > 0 ? { resumes: state.resumes } : {}),
+        ...(res.writableFinished ? {} : { aborted: true }),
+      };
+      if (status >= 500) logger.warn(line, 'request');
+      else logger.info(line, 'request');
+    });
+  };
+
+  const route = (name: RequestState['route'], handler: Handler) => (req: Request, res: Response) => {
+    const state: RequestState = { route: name, startedAt: runtime.now(), refreshes: 0, resumes: 0, bytes: 0 };
+    finishLog(req, res, state);
+    handler(runtime, req, res, state).catch((error: unknown) => {
+      if (error instanceof ProxyError) {
+        sendError(res, error);
+        return;
+      }
+      if (res.destroyed) return; // the client left; whatever failed after that is moot
+      logger.error({ err: error, route: name, path: loggablePath(req.url) }, 'unexpected failure');
+      sendError(res, new ProxyError('STRM_INTERNAL', 'the proxy failed unexpectedly; see its log'));
+    });
+  };
+
+  app.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+  app.get('/readyz', async (_req, res) => {
+    const results = await Promise.all(
+      (options.readiness ?? []).map(async (item) => {
+        const result = await item.check().catch((error: Error) => ({ ok: false, detail: error.message }));
+        return { name: item.name, optional: item.optional ?? false, ...result };
+      }),
+    );
+    const failed = results.filter((result) => !result.ok);
+    const status = failed.some((result) => !result.optional) ? 'unready' : failed.length > 0 ? 'degraded' : 'ready';
+    res.status(status === 'unready' ? 503 : 200).json({ status, checks: results });
+  });
+  app.get('/metrics', async (_req, res) => {
+    res.setHeader('content-type', metrics.registry.contentType);
+    res.end(await metrics.registry.metrics());
+  });
+
+  app.get('/strm/stream', route('stream', serveStream));
+  app.get('/strm/proxy/:token/:name', route('proxy', (rt, req, res, state) => serveProxied(rt, req, res, state, String(req.params.token))));
+  app.all(['/strm/stream', '/strm/proxy/:token/:name'], (_req, res) => {
+    res.setHeader('allow', 'GET, HEAD, OPTIONS');
+    sendError(res, new ProxyError('STRM_METHOD_NOT_ALLOWED', 'use GET or HEAD'));
+  });
+  app.use((_req: Request, res: Response) => {
+    sendError(res, new ProxyError('STRM_NOT_FOUND', 'no such endpoint: see /strm/stream, /strm/proxy/<token>/<name>, /healthz, /readyz, /metrics'));
+  });
+  // Express's own failures (a malformed path encoding, ...) get the same JSON shape, no stack trace.
+  app.use((error: Error & { status?: number }, _req: Request, res: Response, _next: NextFunction) => {
+    if (error.status !== undefined && error.status >= 400 && error.status < 500) {
+      sendError(res, new ProxyError('STRM_BAD_REQUEST', 'the request could not be parsed'));
+      return;
+    }
+    logger.error({ err: error }, 'unexpected failure');
+    sendError(res, new ProxyError('STRM_INTERNAL', 'the proxy failed unexpectedly; see its log'));
+  });
+  return app;
+}

@@ -1,0 +1,130 @@
+import type { ServerResponse } from 'node:http';
+import type { Readable } from 'node:stream';
+
+export type PumpOutcome =
+  | { kind: 'done'; written: number }
+  | { kind: 'upstream-error'; written: number; error: Error }
+  | { kind: 'client-gone'; written: number };
+
+export interface PumpOptions {
+  /** Bytes already read from `body` (e.g. while sniffing), written first. */
+  initial?: readonly Buffer[];
+  /** Bytes of the body to drop before writing (the upstream ignored a Range). */
+  skip?: number;
+  /** Most bytes to write; the body is destroyed once they are written. */
+  limit?: number | undefined;
+}
+
+/**
+ * Copies an upstream body to the client with backpressure: when the client's socket is full
+ * the upstream is paused, so a slow client slows the upstream read and memory per stream stays
+ * at a socket buffer or two. Never ends the response: the caller decides whether the bytes so
+ * far are the whole answer, resumes from another upstream response, or aborts.
+ */
+export function pumpBody(body: Readable, res: ServerResponse, options: PumpOptions = {}): Promise<PumpOutcome> {
+  return new Promise((resolve) => {
+    let written = 0;
+    let skip = options.skip ?? 0;
+    let remaining = options.limit ?? Number.POSITIVE_INFINITY;
+    let settled = false;
+
+    const settle = (outcome: PumpOutcome) => {
+      if (settled) return;
+      settled = true;
+      body.off('data', onData);
+      body.off('end', onEnd);
+      body.off('error', onError);
+      res.off('close', onClose);
+      res.off('drain', onDrain);
+      resolve(outcome);
+    };
+    const onDrain = () => body.resume();
+    const onEnd = () => settle({ kind: 'done', written });
+    const onError = (error: Error) => settle({ kind: 'upstream-error', written, error });
+    const onClose = () => {
+      body.destroy();
+      settle({ kind: 'client-gone', written });
+    };
+
+    /** Writes what is left of a chunk after skip/limit; false when the client buffer is full. */
+    const write = (input: Buffer): boolean => {
+      let chunk = input;
+      if (skip > 0) {
+        if (chunk.length <= skip) {
+          skip -= chunk.length;
+          return true;
+        }
+        chunk = chunk.subarray(skip);
+        skip = 0;
+      }
+      if (chunk.length > remaining) chunk = chunk.subarray(0, remaining);
+      remaining -= chunk.length;
+      written += chunk.length;
+      return res.write(chunk);
+    };
+    const onData = (chunk: Buffer) => {
+      const ok = write(chunk);
+      if (remaining === 0) {
+        body.destroy();
+        settle({ kind: 'done', written });
+      } else if (!ok) {
+        body.pause();
+        res.once('drain', onDrain);
+      }
+    };
+
+    if (res.destroyed) {
+      body.destroy();
+      settle({ kind: 'client-gone', written });
+      return;
+    }
+    res.on('close', onClose);
+    body.on('error', onError);
+    body.on('end', onEnd);
+    let full = false;
+    for (const chunk of options.initial ?? []) full = !write(chunk) || full;
+    if (remaining === 0 || body.readableEnded) {
+      body.destroy();
+      settle({ kind: 'done', written });
+      return;
+    }
+    body.on('data', onData);
+    if (full) {
+      body.pause();
+      res.once('drain', onDrain);
+    }
+  });
+}
+
+/**
+ * Reads the first bytes of a body until `decide` can tell what it is, without consuming more
+ * than it needs; the chunks read are returned to be written first.
+ */
+export function readHead<T>(body: Readable, decide: (head: Buffer) => T | undefined, maxBytes: number): Promise<{ chunks: Buffer[]; verdict: T | undefined; ended: boolean }> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let length = 0;
+    const finish = (verdict: T | undefined, ended: boolean) => {
+      body.off('data', onData);
+      body.off('end', onEnd);
+      body.off('error', onError);
+      body.pause();
+      resolve({ chunks, verdict, ended });
+    };
+    const onData = (chunk: Buffer) => {
+      chunks.push(chunk);
+      length += chunk.length;
+      const verdict = decide(chunks.length === 1 ? chunk : Buffer.concat(chunks));
+      if (verdict !== undefined || length >= maxBytes) finish(verdict, false);
+    };
+    const onEnd = () => finish(decide(Buffer.concat(chunks)), true);
+    const onError = (error: Error) => {
+      body.off('data', onData);
+      body.off('end', onEnd);
+      reject(error);
+    };
+    body.on('data', onData);
+    body.on('end', onEnd);
+    body.on('error', onError);
+  });
+}

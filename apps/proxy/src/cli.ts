@@ -1,0 +1,124 @@
+#!/usr/bin/env node
+import { writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { parseArgs } from 'node:util';
+import { signedEntryUrl } from '@strm/signing';
+import { ConfigError, loadConfig, type ProxyConfig } from './config';
+import { startProxy } from './server';
+
+const HELP = `strm-proxy: a streaming proxy for .strm files (Jellyfin, Emby, Plex, Kodi)
+
+Usage:
+  strm-proxy serve            run the proxy, configured by the environment (see the README)
+  strm-proxy check-config     validate the environment and print the effective configuration
+  strm-proxy sign [options]   print a signed entry URL for an episode (needs STRM_PROXY_SECRET)
+      --base-url URL          the proxy as the media server reaches it, e.g. http://nas:8080
+      --slug SLUG --season N --episode N --lang LANGUAGE
+      [--site aniworld.to] [--provider NAME] [--expires-in SECONDS] [--out FILE.strm]
+  strm-proxy --help | --version
+`;
+
+function fail(message: string): never {
+  process.stderr.write(`strm-proxy: ${message}\n`);
+  process.exit(1);
+}
+
+function readConfig(): ProxyConfig {
+  try {
+    return loadConfig(process.env);
+  } catch (error) {
+    if (error instanceof ConfigError) fail(error.message);
+    throw error;
+  }
+}
+
+async function serve(): Promise<void> {
+  const proxy = await startProxy(readConfig()).catch((error: Error) => fail(`could not start: ${error.message}`));
+  const stop = (signal: string) => {
+    process.stderr.write(`strm-proxy: ${signal}, finishing running streams (up to 10 s)\n`);
+    void proxy.close(10_000).then(() => process.exit(0));
+  };
+  process.once('SIGTERM', () => stop('SIGTERM'));
+  process.once('SIGINT', () => stop('SIGINT'));
+}
+
+function checkConfig(): void {
+  const config = readConfig();
+  const shown = { ...config, secret: config.secret ? '[set]' : '[not set]', previousSecrets: `[${config.previousSecrets.length} set]` };
+  process.stdout.write(`configuration ok\n${JSON.stringify(shown, null, 2)}\n`);
+}
+
+function sign(args: string[]): void {
+  const { values } = parseArgs({
+    args,
+    options: {
+      'base-url': { type: 'string' },
+      site: { type: 'string', default: 'aniworld.to' },
+      slug: { type: 'string' },
+      season: { type: 'string', short: 's' },
+      episode: { type: 'string', short: 'e' },
+      lang: { type: 'string' },
+      provider: { type: 'string' },
+      'expires-in': { type: 'string' },
+      out: { type: 'string' },
+    },
+    strict: true,
+  });
+  const secret = process.env.STRM_PROXY_SECRET;
+  if (!secret) fail('STRM_PROXY_SECRET must be set to sign URLs (the same secret the proxy uses)');
+  const missing = ['base-url', 'slug', 'season', 'episode', 'lang'].filter((name) => values[name as keyof typeof values] === undefined);
+  if (missing.length > 0) fail(`sign needs --${missing.join(', --')}`);
+  for (const name of ['season', 'episode'] as const) {
+    if (!/^\d{1,6}$/.test(values[name]!)) fail(`--${name} must be a whole number, got ${JSON.stringify(values[name])}`);
+  }
+  let expiresAt: number | undefined;
+  if (values['expires-in'] !== undefined) {
+    if (!/^\d+$/.test(values['expires-in'])) fail('--expires-in must be a number of seconds');
+    expiresAt = Math.floor(Date.now() / 1000) + Number(values['expires-in']);
+  }
+  let base: URL;
+  try {
+    base = new URL(values['base-url']!);
+  } catch {
+    fail(`--base-url must be an absolute URL, got ${JSON.stringify(values['base-url'])}`);
+  }
+  const streamUrl = new URL('strm/stream', base.href.endsWith('/') ? base.href : `${base.href}/`);
+  const url = signedEntryUrl(
+    streamUrl.href,
+    { site: values.site, slug: values.slug, s: values.season, e: values.episode, lang: values.lang, provider: values.provider },
+    secret,
+    expiresAt !== undefined ? { expiresAt } : {},
+  );
+  if (values.out !== undefined) writeFileSync(values.out, `${url}\n`);
+  process.stdout.write(`${url}\n`);
+}
+
+const [command, ...rest] = process.argv.slice(2);
+switch (command) {
+  case 'serve':
+    await serve();
+    break;
+  case 'check-config':
+    checkConfig();
+    break;
+  case 'sign':
+    try {
+      sign(rest);
+    } catch (error) {
+      fail((error as Error).message);
+    }
+    break;
+  case '--version':
+  case '-v':
+    process.stdout.write(`${(createRequire(import.meta.url)('../package.json') as { version: string }).version}\n`);
+    break;
+  case undefined:
+  case '--help':
+  case '-h':
+  case 'help':
+    process.stdout.write(HELP);
+    break;
+  default:
+    process.stderr.write(HELP);
+    fail(`unknown command ${JSON.stringify(command)}`);
+}

@@ -1,0 +1,153 @@
+import { isIP } from 'node:net';
+import { parseCidr } from './address-guard';
+
+/** How clients prove they may use the proxy. */
+export type AuthMode = 'token' | 'apikey' | 'none';
+
+/** The validated configuration of one proxy process (SPEC section 6). */
+export interface ProxyConfig {
+  port: number;
+  host: string;
+  auth: AuthMode;
+  /** Signs entry URLs and seals proxy tokens; undefined only when `auth` is `none` and none was given. */
+  secret: string | undefined;
+  previousSecrets: string[];
+  /** Makes rewritten playlist URIs absolute (`https://media.example/strm`); undefined = relative URIs. */
+  publicBaseUrl: string | undefined;
+  tokenTtlSeconds: number;
+  cacheTtlSeconds: number;
+  /** Hosts (exact names or IP literals) and CIDRs exempt from the private-address guard. */
+  upstreamAllowlist: string[];
+  resolverUrl: string | undefined;
+  resolverFile: string | undefined;
+  upstreamTimeoutMs: number;
+  redisUrl: string | undefined;
+  /** `*` or the exact origins allowed to read responses from a browser. */
+  corsOrigins: '*' | string[];
+  logLevel: string;
+}
+
+/** Start-up failure listing every problem of the environment at once. */
+export class ConfigError extends Error {
+  readonly code = 'STRM_CONFIG_INVALID' as const;
+  readonly problems: string[];
+
+  constructor(problems: string[]) {
+    super(`invalid configuration:\n${problems.map((problem) => `  - ${problem}`).join('\n')}`);
+    this.name = 'ConfigError';
+    this.problems = problems;
+  }
+}
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+const show = (value: string) => JSON.stringify(value.length > 60 ? `${value.slice(0, 60)}…` : value);
+
+/**
+ * Reads and validates the proxy's environment. Every problem is collected, so an operator fixes
+ * them all in one round; secrets are never echoed back.
+ *
+ * @example
+ * loadConfig({ STRM_PROXY_SECRET: 'x', STRM_RESOLVER_URL: 'http://resolver:9000' }).port // 8080
+ */
+export function loadConfig(env: Readonly<Record<string, string | undefined>>): ProxyConfig {
+  const problems: string[] = [];
+  const text = (name: string): string | undefined => {
+    const value = env[name]?.trim();
+    return value === undefined || value === '' ? undefined : value;
+  };
+  const integer = (name: string, fallback: number, min: number, max: number): number => {
+    const raw = text(name);
+    if (raw === undefined) return fallback;
+    if (!/^\d+$/.test(raw) || Number(raw) < min || Number(raw) > max) {
+      problems.push(`${name} must be a whole number from ${min} to ${max}, got ${show(raw)}`);
+      return fallback;
+    }
+    return Number(raw);
+  };
+  const list = (name: string): string[] =>
+    (text(name) ?? '').split(',').map((item) => item.trim()).filter((item) => item !== '');
+  const httpUrl = (name: string): string | undefined => {
+    const raw = text(name);
+    if (raw === undefined) return undefined;
+    let url: URL;
+    try {
+      url = new URL(raw);
+    } catch {
+      problems.push(`${name} must be an absolute http(s) URL, got ${show(raw)}`);
+      return undefined;
+    }
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+      problems.push(`${name} must be an http(s) URL, got the scheme ${show(url.protocol)}`);
+      return undefined;
+    }
+    return raw.replace(/\/+$/, '');
+  };
+
+  const port = integer('PORT', 8080, 0, 65535);
+  const host = text('HOST') ?? '0.0.0.0';
+
+  const authRaw = (text('STRM_PROXY_AUTH') ?? 'token').toLowerCase();
+  let auth: AuthMode = 'token';
+  if (authRaw === 'token' || authRaw === 'apikey' || authRaw === 'none') auth = authRaw;
+  else problems.push(`STRM_PROXY_AUTH must be token, apikey or none, got ${show(authRaw)}`);
+
+  const secret = text('STRM_PROXY_SECRET');
+  if (secret === undefined && auth !== 'none') {
+    problems.push(`STRM_PROXY_SECRET is required when STRM_PROXY_AUTH is ${auth} (it signs .strm URLs and seals proxy tokens)`);
+  }
+  const previousSecrets = list('STRM_PROXY_PREVIOUS_SECRETS');
+
+  const publicBaseUrl = httpUrl('STRM_PUBLIC_BASE_URL');
+  const tokenTtlSeconds = integer('STRM_PROXY_TOKEN_TTL_SECONDS', 86_400, 60, 31_536_000);
+  const cacheTtlSeconds = integer('STRM_PROXY_CACHE_TTL_SECONDS', 0, 0, 31_536_000);
+
+  const upstreamAllowlist = list('STRM_PROXY_UPSTREAM_ALLOWLIST');
+  for (const entry of upstreamAllowlist) {
+    if (entry.includes('/')) {
+      if (parseCidr(entry) === undefined) problems.push(`STRM_PROXY_UPSTREAM_ALLOWLIST: ${show(entry)} is not a valid CIDR (e.g. 10.0.0.0/8, fd00::/8)`);
+    } else if (isIP(entry.replace(/^\[|\]$/g, '')) === 0 && !/^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/i.test(entry)) {
+      problems.push(`STRM_PROXY_UPSTREAM_ALLOWLIST: ${show(entry)} is neither a host name, an IP address nor a CIDR`);
+    }
+  }
+
+  const resolverUrl = httpUrl('STRM_RESOLVER_URL');
+  const resolverFile = text('STRM_RESOLVER_FILE');
+  if (resolverUrl !== undefined && resolverFile !== undefined) {
+    problems.push('set only one of STRM_RESOLVER_URL and STRM_RESOLVER_FILE');
+  } else if (resolverUrl === undefined && resolverFile === undefined && text('STRM_RESOLVER_URL') === undefined) {
+    problems.push('set STRM_RESOLVER_URL (an HTTP resolver) or STRM_RESOLVER_FILE (a static JSON file)');
+  }
+
+  const upstreamTimeoutMs = integer('STRM_PROXY_UPSTREAM_TIMEOUT_MS', 15_000, 100, 600_000);
+
+  const redisUrl = text('STRM_PROXY_REDIS_URL');
+  if (redisUrl !== undefined && !/^rediss?:\/\//.test(redisUrl)) {
+    problems.push('STRM_PROXY_REDIS_URL must start with redis:// or rediss://');
+  }
+
+  const origins = list('STRM_PROXY_CORS_ORIGINS');
+  let corsOrigins: '*' | string[] = '*';
+  if (origins.length > 0 && !(origins.length === 1 && origins[0] === '*')) {
+    corsOrigins = [];
+    for (const origin of origins) {
+      let parsed: URL | undefined;
+      try {
+        parsed = new URL(origin);
+      } catch {
+        parsed = undefined;
+      }
+      if (parsed === undefined || parsed.origin !== origin.replace(/\/$/, '')) {
+        problems.push(`STRM_PROXY_CORS_ORIGINS: ${show(origin)} is not an origin (scheme://host[:port]) or *`);
+      } else corsOrigins.push(parsed.origin);
+    }
+  }
+
+  const logLevel = (text('LOG_LEVEL') ?? 'info').toLowerCase();
+  if (!LOG_LEVELS.includes(logLevel)) problems.push(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got ${show(logLevel)}`);
+
+  if (problems.length > 0) throw new ConfigError(problems);
+  return {
+    port, host, auth, secret, previousSecrets, publicBaseUrl, tokenTtlSeconds, cacheTtlSeconds,
+    upstreamAllowlist, resolverUrl, resolverFile, upstreamTimeoutMs, redisUrl, corsOrigins, logLevel,
+  };
+}

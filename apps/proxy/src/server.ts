@@ -1,0 +1,138 @@
+import { randomBytes } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import {
+  createHttpResolverSource,
+  createResolverClient,
+  loadStaticResolverFile,
+  type ResolutionSource,
+  type ResolutionStore,
+} from '@strm/resolver-client';
+import type { Logger } from 'pino';
+import { request } from 'undici';
+import type { LookupFunction } from './address-guard';
+import { createProxyApp, type ReadinessCheck } from './app';
+import type { ProxyConfig } from './config';
+import { createLogger } from './logger';
+import { createMetrics } from './metrics';
+import { Relocator } from './relocate';
+import { resolveEpisode, type ProxyRuntime } from './routes';
+import { createProxyTokens } from './tokens';
+import { createUpstreamFetcher } from './upstream';
+
+export interface StartProxyOptions {
+  logger?: Logger;
+  /** A resolver source other than the configured one (the demo and tests use a static one). */
+  source?: ResolutionSource;
+  /** A shared resolution store (several replicas); in-memory when absent. */
+  store?: ResolutionStore;
+  /** DNS lookup of upstream hosts (tests map names to loopback addresses). */
+  lookup?: LookupFunction;
+  /** Extra `/readyz` checks. */
+  readiness?: readonly ReadinessCheck[];
+  now?: () => number;
+}
+
+export interface RunningProxy {
+  /** `http://host:port`, with the address actually bound. */
+  url: string;
+  port: number;
+  server: Server;
+  runtime: ProxyRuntime;
+  /** Stops accepting, lets running responses finish for up to `graceMs`, then cuts the rest. */
+  close(graceMs?: number): Promise<void>;
+}
+
+async function createSource(config: ProxyConfig): Promise<ResolutionSource> {
+  if (config.resolverFile !== undefined) return loadStaticResolverFile(config.resolverFile);
+  return createHttpResolverSource({ baseUrl: config.resolverUrl!, timeoutMs: Math.max(config.upstreamTimeoutMs, 10_000) });
+}
+
+function resolverReachable(baseUrl: string): ReadinessCheck {
+  return {
+    name: 'resolver',
+    async check() {
+      // Any HTTP answer proves the resolver is up; only a connection failure or a timeout does not.
+      const response = await request(baseUrl, { method: 'GET', headersTimeout: 2000, bodyTimeout: 2000 });
+      await response.body.dump();
+      return { ok: true, detail: `answered ${response.statusCode}` };
+    },
+  };
+}
+
+/**
+ * Builds and starts one proxy from a validated configuration.
+ *
+ * @example
+ * const proxy = await startProxy(loadConfig(process.env));
+ * console.log(proxy.url); // http://0.0.0.0:8080
+ */
+export async function startProxy(config: ProxyConfig, options: StartProxyOptions = {}): Promise<RunningProxy> {
+  const logger = options.logger ?? createLogger(config.logLevel);
+  const now = options.now ?? Date.now;
+  const metrics = createMetrics();
+  const source = options.source ?? (await createSource(config));
+  const resolver = createResolverClient({
+    source,
+    ...(options.store ? { store: options.store } : {}),
+    cacheTtlSeconds: config.cacheTtlSeconds,
+    now,
+    onEvent: (event) => {
+      if (event.type === 'cache-hit') metrics.resolverCacheHits.inc();
+      else if (event.type === 'resolve' || event.type === 'refresh') metrics.resolverCalls.inc({ outcome: 'ok' });
+      else if (event.type === 'error') metrics.resolverCalls.inc({ outcome: 'error' });
+    },
+  });
+  // With auth "none" and no secret, tokens are sealed with a key of this process only.
+  const secret = config.secret ?? randomBytes(32).toString('base64url');
+  const upstream = createUpstreamFetcher({
+    allowlist: config.upstreamAllowlist,
+    timeoutMs: config.upstreamTimeoutMs,
+    ...(options.lookup ? { lookup: options.lookup } : {}),
+  });
+  const runtime: ProxyRuntime = {
+    config,
+    secrets: config.secret !== undefined ? [config.secret, ...config.previousSecrets] : [],
+    tokens: createProxyTokens({ secret, previousSecrets: config.previousSecrets, ttlSeconds: config.tokenTtlSeconds }),
+    resolver,
+    upstream,
+    relocator: new Relocator({ upstream, resolve: (identity, resolveOptions) => resolveEpisode({ resolver }, identity, resolveOptions) }),
+    metrics,
+    now,
+  };
+  const readiness: ReadinessCheck[] = [...(options.readiness ?? [])];
+  if (options.source === undefined && config.resolverUrl !== undefined) readiness.unshift(resolverReachable(config.resolverUrl));
+
+  const app = createProxyApp({ runtime, logger, readiness });
+  const server = createServer({ keepAliveTimeout: 65_000, headersTimeout: 30_000, requestTimeout: 60_000 }, app);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.port, config.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const address = server.address() as AddressInfo;
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  if (config.auth === 'none') logger.warn('STRM_PROXY_AUTH=none: anyone who can reach this proxy can use it');
+  logger.info({ url: `http://${host}:${address.port}`, auth: config.auth, resolver: config.resolverFile ? 'file' : 'http' }, 'strm-proxy listening');
+
+  let closing: Promise<void> | undefined;
+  return {
+    url: `http://${host}:${address.port}`,
+    port: address.port,
+    server,
+    runtime,
+    close(graceMs = 10_000) {
+      closing ??= (async () => {
+        const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+        server.closeIdleConnections();
+        const timer = setTimeout(() => server.closeAllConnections(), graceMs);
+        await closed;
+        clearTimeout(timer);
+        await upstream.close();
+      })();
+      return closing;
+    },
+  };
+}

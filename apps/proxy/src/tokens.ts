@@ -1,0 +1,56 @@
+import type { UriKind } from '@strm/hls-rewrite';
+import type { EpisodeIdentity } from '@strm/resolver-client';
+import { createTokenSealer, type TokenSealer } from '@strm/signing';
+import { ProxyError } from './errors';
+
+/**
+ * What a proxy token carries, with short keys because one token is minted per playlist URI.
+ * - `u` the absolute upstream URL, `h` the upstream headers, `k` the kind of resource;
+ * - `i` the episode, `e` a tag of the entry URL it descends from and `r` the route to this URI
+ *   (the index of the URI in each playlist from the entry playlist down), so that a stale URL
+ *   can be found again after a re-resolution.
+ */
+export interface ProxyTokenPayload {
+  u: string;
+  h?: Record<string, string>;
+  k: UriKind;
+  i?: [site: string, slug: string, season: number, episode: number, language: string, provider?: string];
+  e?: string;
+  r?: number[];
+}
+
+export function identityTuple(identity: EpisodeIdentity): NonNullable<ProxyTokenPayload['i']> {
+  const tuple: NonNullable<ProxyTokenPayload['i']> = [identity.site, identity.slug, identity.season, identity.episode, identity.language];
+  if (identity.provider !== undefined) tuple.push(identity.provider);
+  return tuple;
+}
+
+export function identityFromTuple(tuple: NonNullable<ProxyTokenPayload['i']>): EpisodeIdentity {
+  const [site, slug, season, episode, language, provider] = tuple;
+  return { site, slug, season, episode, language, ...(provider !== undefined ? { provider } : {}) };
+}
+
+export function createProxyTokens(options: { secret: string; previousSecrets: readonly string[]; ttlSeconds: number }): TokenSealer<ProxyTokenPayload> {
+  return createTokenSealer<ProxyTokenPayload>({ secret: options.secret, previousSecrets: options.previousSecrets, ttlSeconds: options.ttlSeconds });
+}
+
+/** Opens the token of a `/strm/proxy/<token>/<name>` request, or throws a 401. */
+export function openProxyToken(tokens: TokenSealer<ProxyTokenPayload>, token: string, nowSeconds: number): ProxyTokenPayload {
+  const opened = tokens.open(token, { now: nowSeconds });
+  if (opened.ok) return opened.payload;
+  if (opened.reason === 'expired') {
+    throw new ProxyError('STRM_TOKEN_EXPIRED', 'this proxy link has expired: reload the playlist it came from');
+  }
+  throw new ProxyError('STRM_TOKEN_INVALID', 'this proxy link is not valid');
+}
+
+/**
+ * The reference that replaces an upstream URI in a rewritten playlist. Relative by default, so
+ * that the proxy works behind any reverse proxy, path prefix or TLS terminator:
+ * `proxy/<token>/<name>` from `/strm/stream`, `../../proxy/<token>/<name>` from a playlist served
+ * at `/strm/proxy/<token>/<name>`; absolute under `publicBaseUrl` when one is configured.
+ */
+export function proxyReference(token: string, name: string, from: 'stream' | 'proxy', publicBaseUrl: string | undefined): string {
+  if (publicBaseUrl !== undefined) return `${publicBaseUrl}/strm/proxy/${token}/${name}`;
+  return from === 'stream' ? `proxy/${token}/${name}` : `../../proxy/${token}/${name}`;
+}

@@ -1,0 +1,175 @@
+import { Agent, errors as undiciErrors, type Dispatcher } from 'undici';
+import { createGuardedConnector, UpstreamAllowlist, UpstreamRefusedError, type LookupFunction } from './address-guard';
+
+/** Client request headers that are forwarded to the upstream (SPEC 2). */
+const FORWARDED_CLIENT_HEADERS = ['range', 'if-range', 'if-none-match', 'if-modified-since'] as const;
+
+/** Upstream response headers passed to the client (SPEC 2); nothing else of the upstream's. */
+export const PASSED_RESPONSE_HEADERS = [
+  'content-type',
+  'content-length',
+  'content-range',
+  'accept-ranges',
+  'etag',
+  'last-modified',
+  'content-disposition',
+] as const;
+
+// Never sent upstream, whoever asks: hop-by-hop headers, the client's credentials, Host.
+const NEVER_FORWARDED = new Set([
+  'host', 'connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'trailer', 'upgrade',
+  'proxy-authorization', 'proxy-authenticate', 'content-length', 'expect',
+]);
+
+/** Headers that must not follow a redirect to another origin. */
+const ORIGIN_BOUND_HEADERS = ['cookie', 'authorization'];
+
+export type HeaderBag = Record<string, string | string[] | undefined>;
+
+/**
+ * The headers of one upstream request: the resolver's headers (Referer, Origin, User-Agent,
+ * Cookie...) plus the client's conditional and range headers. Keys are lower case.
+ */
+export function upstreamRequestHeaders(
+  resolverHeaders: Readonly<Record<string, string>> | undefined,
+  client: { range?: string | undefined; 'if-range'?: string | undefined; 'if-none-match'?: string | undefined; 'if-modified-since'?: string | undefined },
+): Record<string, string> {
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(resolverHeaders ?? {})) {
+    const lower = name.toLowerCase();
+    if (!NEVER_FORWARDED.has(lower)) headers[lower] = value;
+  }
+  for (const name of FORWARDED_CLIENT_HEADERS) {
+    const value = client[name];
+    if (typeof value === 'string' && value !== '') headers[name] = value;
+  }
+  return headers;
+}
+
+/** The upstream response headers the client may see. */
+export function passedResponseHeaders(upstream: HeaderBag): Record<string, string> {
+  const headers: Record<string, string> = {};
+  for (const name of PASSED_RESPONSE_HEADERS) {
+    const value = upstream[name];
+    if (typeof value === 'string') headers[name] = value;
+  }
+  return headers;
+}
+
+export type UpstreamFailureKind = 'timeout' | 'network' | 'refused';
+
+/** The upstream could not be reached or did not answer in time. */
+export class UpstreamFetchError extends Error {
+  readonly kind: UpstreamFailureKind;
+  constructor(kind: UpstreamFailureKind, message: string, options: { cause?: unknown } = {}) {
+    super(message, options);
+    this.name = 'UpstreamFetchError';
+    this.kind = kind;
+  }
+}
+
+export interface UpstreamResponse {
+  /** The URL that finally answered, after redirects: the base of a playlist's relative URIs. */
+  url: URL;
+  status: number;
+  headers: HeaderBag;
+  body: Dispatcher.ResponseData['body'];
+}
+
+export interface UpstreamOptions {
+  allowlist: readonly string[];
+  /** Connect + time to the response headers. */
+  timeoutMs: number;
+  /** Longest pause between two body chunks. */
+  bodyIdleTimeoutMs?: number;
+  /** Concurrent connections per upstream origin. */
+  connectionsPerOrigin?: number;
+  lookup?: LookupFunction;
+  maxRedirects?: number;
+}
+
+export interface UpstreamFetcher {
+  fetch(request: { url: string | URL; method: 'GET' | 'HEAD'; headers: Record<string, string>; signal?: AbortSignal }): Promise<UpstreamResponse>;
+  close(): Promise<void>;
+}
+
+function describeHost(url: URL): string {
+  return url.host;
+}
+
+function classifyFailure(error: unknown, url: URL): UpstreamFetchError {
+  if (error instanceof UpstreamFetchError) return error;
+  if (error instanceof UpstreamRefusedError) return new UpstreamFetchError('refused', error.message, { cause: error });
+  if (error instanceof undiciErrors.HeadersTimeoutError || error instanceof undiciErrors.ConnectTimeoutError) {
+    return new UpstreamFetchError('timeout', `the upstream ${describeHost(url)} did not answer in time`, { cause: error });
+  }
+  const code = (error as { code?: string }).code ?? 'unknown';
+  return new UpstreamFetchError('network', `the upstream ${describeHost(url)} could not be reached (${code})`, { cause: error });
+}
+
+/**
+ * The proxy's only way out: a pooled keep-alive undici agent whose every connection, redirect hops
+ * included, goes through the private-address guard. Redirects are followed here (not by undici)
+ * so that the final URL is known, `Cookie`/`Authorization` are dropped across origins, and only
+ * http(s) targets are followed.
+ */
+export function createUpstreamFetcher(options: UpstreamOptions): UpstreamFetcher {
+  const allowlist = new UpstreamAllowlist(options.allowlist);
+  const agent = new Agent({
+    connect: createGuardedConnector({ allowlist, timeoutMs: options.timeoutMs, ...(options.lookup ? { lookup: options.lookup } : {}) }),
+    connections: options.connectionsPerOrigin ?? 64,
+    headersTimeout: options.timeoutMs,
+    bodyTimeout: options.bodyIdleTimeoutMs ?? 30_000,
+    keepAliveTimeout: 10_000,
+    maxHeaderSize: 64 * 1024,
+  });
+  const maxRedirects = options.maxRedirects ?? 5;
+
+  async function fetchOnce(url: URL, method: 'GET' | 'HEAD', headers: Record<string, string>, signal?: AbortSignal) {
+    try {
+      const response = await agent.request({
+        origin: url.origin,
+        path: `${url.pathname}${url.search}`,
+        method,
+        headers,
+        ...(signal ? { signal } : {}),
+        highWaterMark: 256 * 1024,
+      });
+      return response;
+    } catch (error) {
+      if (signal?.aborted) throw error;
+      throw classifyFailure(error, url);
+    }
+  }
+
+  return {
+    async fetch({ url: start, method, headers, signal }) {
+      let url = new URL(start);
+      let currentHeaders = headers;
+      for (let hop = 0; ; hop += 1) {
+        if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+          throw new UpstreamFetchError('refused', `the upstream URL scheme ${url.protocol} is not http(s)`);
+        }
+        const response = await fetchOnce(url, method, currentHeaders, signal);
+        const location = response.headers.location;
+        if (![301, 302, 303, 307, 308].includes(response.statusCode) || typeof location !== 'string') {
+          return { url, status: response.statusCode, headers: response.headers, body: response.body };
+        }
+        await response.body.dump();
+        if (hop >= maxRedirects) throw new UpstreamFetchError('network', `the upstream redirected more than ${maxRedirects} times`);
+        let next: URL;
+        try {
+          next = new URL(location, url);
+        } catch (error) {
+          throw new UpstreamFetchError('network', 'the upstream redirected to an invalid URL', { cause: error });
+        }
+        if (next.origin !== url.origin) {
+          currentHeaders = { ...currentHeaders };
+          for (const name of ORIGIN_BOUND_HEADERS) delete currentHeaders[name];
+        }
+        url = next;
+      }
+    },
+    close: () => agent.close(),
+  };
+}
