@@ -2,13 +2,27 @@
  * Query parameters in any of the shapes a caller tends to have at hand: a plain record (values
  * `undefined` are left out, numbers must be safe integers), a `URLSearchParams`, or any iterable of
  * `[name, value]` string pairs (a `Map`, an array). Repeated names are kept, each pair on its own.
+ *
+ * @example
+ * ```ts
+ * const a: ParamInput = { site: 'aniworld.to', s: 1, provider: undefined };
+ * const b: ParamInput = new URL('http://nas:8080/strm/stream?s=1&e=3').searchParams;
+ * const c: ParamInput = [['e', '3'], ['e', '4']];
+ * ```
  */
 export type ParamInput =
   | Record<string, string | number | undefined>
   | URLSearchParams
   | Iterable<readonly [string, string]>;
 
-/** A parameter name paired with its value, both as text. */
+/**
+ * A parameter name paired with its value, both as text.
+ *
+ * @example
+ * ```ts
+ * const pair: ParamPair = ['lang', 'German Dub'];
+ * ```
+ */
 export type ParamPair = readonly [name: string, value: string];
 
 const SIGNATURE_PARAM = 'sig';

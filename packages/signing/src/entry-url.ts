@@ -9,12 +9,25 @@ import { secretList } from './secrets';
  *   not a plain decimal integer (or appears more than once), or a value is not well-formed Unicode.
  * - `mismatch`: the signature does not match any of the secrets.
  * - `expired`: the signature is genuine but `exp` lies in the past.
+ *
+ * @example
+ * ```ts
+ * const result: VerifyResult = verifyParams(searchParams, secrets);
+ * if (!result.ok) console.log(result.reason); // 'mismatch'
+ * ```
  */
 export type VerifyResult =
   | { ok: true }
   | { ok: false; reason: 'missing-signature' | 'malformed' | 'expired' | 'mismatch' };
 
-/** Why {@link verifyParams} refused, as a type of its own. */
+/**
+ * Why {@link verifyParams} refused, as a type of its own.
+ *
+ * @example
+ * ```ts
+ * const status: Record<VerifyFailureReason, number> = { 'missing-signature': 401, malformed: 401, mismatch: 401, expired: 401 };
+ * ```
+ */
 export type VerifyFailureReason = Extract<VerifyResult, { ok: false }>['reason'];
 
 const SIGNATURE = /^[0-9a-f]{64}$/;

@@ -1,4 +1,11 @@
-/** Every `code` a {@link SigningError} can carry. */
+/**
+ * Every `code` a {@link SigningError} can carry.
+ *
+ * @example
+ * ```ts
+ * const code: SigningErrorCode = 'STRM_SIGNING_UNSERIALISABLE_PAYLOAD';
+ * ```
+ */
 export type SigningErrorCode = 'STRM_SIGNING_UNSERIALISABLE_PAYLOAD';
 
 /**

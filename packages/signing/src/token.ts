@@ -2,7 +2,14 @@ import { createCipheriv, createDecipheriv, createSecretKey, hkdfSync, randomFill
 import { SigningError } from './errors';
 import { secretList } from './secrets';
 
-/** Options of {@link createTokenSealer}. */
+/**
+ * Options of {@link createTokenSealer}.
+ *
+ * @example
+ * ```ts
+ * const options: TokenSealerOptions = { secret: 'new', previousSecrets: ['old'], ttlSeconds: 86_400 };
+ * ```
+ */
 export interface TokenSealerOptions {
   /** Seals new tokens, and opens them. */
   secret: string;
@@ -19,15 +26,37 @@ export interface TokenSealerOptions {
  *   secret that was removed from rotation).
  * - `invalid`: the key id is known but authentication failed: the token was changed or forged.
  * - `expired`: genuine, but `now >= expiresAt`.
+ *
+ * @example
+ * ```ts
+ * const result: OpenResult<{ url: string }> = sealer.open(token);
+ * if (result.ok) console.log(result.payload.url, result.expiresAt);
+ * else console.log(result.reason); // 'expired'
+ * ```
  */
 export type OpenResult<T> =
   | { ok: true; payload: T; expiresAt: number }
   | { ok: false; reason: 'malformed' | 'unknown-key' | 'invalid' | 'expired' };
 
-/** Why {@link TokenSealer.open} refused, as a type of its own. */
+/**
+ * Why {@link TokenSealer.open} refused, as a type of its own.
+ *
+ * @example
+ * ```ts
+ * const logLevel: Record<OpenFailureReason, 'debug' | 'warn'> = { malformed: 'warn', 'unknown-key': 'debug', invalid: 'warn', expired: 'debug' };
+ * ```
+ */
 export type OpenFailureReason = Extract<OpenResult<unknown>, { ok: false }>['reason'];
 
-/** Seals payloads into opaque, tamper-proof, expiring tokens and opens them again. */
+/**
+ * Seals payloads into opaque, tamper-proof, expiring tokens and opens them again.
+ *
+ * @example
+ * ```ts
+ * const sealer: TokenSealer<{ url: string }> = createTokenSealer({ secret: 'proxy-secret' });
+ * sealer.open(sealer.seal({ url: 'https://cdn.example/a.ts' })); // { ok: true, payload: { url: … }, expiresAt: … }
+ * ```
+ */
 export interface TokenSealer<T = unknown> {
   /** Seals a JSON-serialisable payload; `now` (Unix seconds) is injectable for tests. */
   seal(payload: T, options?: { ttlSeconds?: number; now?: number }): string;
@@ -35,7 +64,14 @@ export interface TokenSealer<T = unknown> {
   open(token: string, options?: { now?: number }): OpenResult<T>;
 }
 
-/** Token format version 1: the first byte of every token. */
+/**
+ * Token format version 1: the first byte of every token.
+ *
+ * @example
+ * ```ts
+ * Buffer.from(token, 'base64url')[0] === TOKEN_VERSION; // true
+ * ```
+ */
 export const TOKEN_VERSION = 1;
 const KEY_ID_LENGTH = 4;
 const IV_LENGTH = 12;
@@ -43,7 +79,15 @@ const TAG_LENGTH = 16;
 const EXPIRY_LENGTH = 6;
 const HEADER_LENGTH = 1 + KEY_ID_LENGTH;
 const MIN_TOKEN_BYTES = HEADER_LENGTH + IV_LENGTH + EXPIRY_LENGTH + TAG_LENGTH;
-/** Longer tokens are refused before any decoding: no URL that long reaches a real server. */
+/**
+ * Longer tokens are refused (`malformed`) before any decoding: no URL that long reaches a real
+ * server.
+ *
+ * @example
+ * ```ts
+ * sealer.open('A'.repeat(MAX_TOKEN_LENGTH + 4)); // { ok: false, reason: 'malformed' }
+ * ```
+ */
 export const MAX_TOKEN_LENGTH = 65_536;
 const MAX_EXPIRY = 2 ** (8 * EXPIRY_LENGTH) - 1;
 const DEFAULT_TTL_SECONDS = 86_400;
