@@ -1,0 +1,88 @@
+import { describe, expect, test } from 'vitest';
+import { ConfigError, loadConfig } from '../src/config';
+
+const base = { STRM_PROXY_SECRET: 's3cr3t', STRM_RESOLVER_URL: 'http://resolver:9000' };
+
+function problems(env: Record<string, string>): string[] {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems;
+    throw error;
+  }
+  return [];
+}
+
+describe('loadConfig', () => {
+  test('defaults of SPEC 6', () => {
+    expect(loadConfig(base)).toEqual({
+      port: 8080,
+      host: '0.0.0.0',
+      auth: 'token',
+      secret: 's3cr3t',
+      previousSecrets: [],
+      publicBaseUrl: undefined,
+      tokenTtlSeconds: 86_400,
+      cacheTtlSeconds: 0,
+      upstreamAllowlist: [],
+      resolverUrl: 'http://resolver:9000',
+      resolverFile: undefined,
+      upstreamTimeoutMs: 15_000,
+      redisUrl: undefined,
+      corsOrigins: '*',
+      logLevel: 'info',
+    });
+  });
+
+  test('every variable is read', () => {
+    const config = loadConfig({
+      PORT: '9090', HOST: '127.0.0.1', STRM_PROXY_AUTH: 'apikey', STRM_PROXY_SECRET: 'a',
+      STRM_PROXY_PREVIOUS_SECRETS: 'b, c', STRM_PUBLIC_BASE_URL: 'https://media.example/strm/',
+      STRM_PROXY_TOKEN_TTL_SECONDS: '3600', STRM_PROXY_CACHE_TTL_SECONDS: '60',
+      STRM_PROXY_UPSTREAM_ALLOWLIST: 'cdn.lan,10.0.0.0/8', STRM_RESOLVER_FILE: '/data/episodes.json',
+      STRM_PROXY_UPSTREAM_TIMEOUT_MS: '5000', STRM_PROXY_REDIS_URL: 'redis://redis:6379',
+      STRM_PROXY_CORS_ORIGINS: 'https://jellyfin.example, http://localhost:8096', LOG_LEVEL: 'debug',
+    });
+    expect(config).toMatchObject({
+      port: 9090, host: '127.0.0.1', auth: 'apikey', previousSecrets: ['b', 'c'], publicBaseUrl: 'https://media.example/strm',
+      tokenTtlSeconds: 3600, cacheTtlSeconds: 60, upstreamAllowlist: ['cdn.lan', '10.0.0.0/8'], resolverFile: '/data/episodes.json',
+      upstreamTimeoutMs: 5000, redisUrl: 'redis://redis:6379', corsOrigins: ['https://jellyfin.example', 'http://localhost:8096'], logLevel: 'debug',
+    });
+  });
+
+  test('auth none needs no secret', () => {
+    expect(loadConfig({ STRM_PROXY_AUTH: 'none', STRM_RESOLVER_FILE: 'x.json' }).secret).toBeUndefined();
+  });
+
+  test.each([
+    [{ STRM_RESOLVER_URL: 'http://r' }, /STRM_PROXY_SECRET is required/],
+    [{ ...base, PORT: 'eighty' }, /PORT must be a whole number/],
+    [{ ...base, PORT: '70000' }, /PORT must be a whole number from 0 to 65535/],
+    [{ ...base, STRM_PROXY_AUTH: 'basic' }, /STRM_PROXY_AUTH must be token, apikey or none/],
+    [{ ...base, STRM_PUBLIC_BASE_URL: 'media.example' }, /STRM_PUBLIC_BASE_URL must be an absolute http\(s\) URL/],
+    [{ ...base, STRM_PUBLIC_BASE_URL: 'ftp://media.example' }, /STRM_PUBLIC_BASE_URL must be an http\(s\) URL/],
+    [{ ...base, STRM_PROXY_TOKEN_TTL_SECONDS: '10' }, /STRM_PROXY_TOKEN_TTL_SECONDS must be a whole number from 60/],
+    [{ ...base, STRM_PROXY_UPSTREAM_ALLOWLIST: '10.0.0.0/99' }, /not a valid CIDR/],
+    [{ ...base, STRM_PROXY_UPSTREAM_ALLOWLIST: 'bad host!' }, /neither a host name/],
+    [{ STRM_PROXY_SECRET: 'x' }, /set STRM_RESOLVER_URL .* or STRM_RESOLVER_FILE/],
+    [{ ...base, STRM_RESOLVER_FILE: 'x.json' }, /set only one of STRM_RESOLVER_URL and STRM_RESOLVER_FILE/],
+    [{ ...base, STRM_PROXY_REDIS_URL: 'localhost:6379' }, /STRM_PROXY_REDIS_URL must start with redis:\/\//],
+    [{ ...base, STRM_PROXY_CORS_ORIGINS: 'https://a.example/path' }, /is not an origin/],
+    [{ ...base, LOG_LEVEL: 'loud' }, /LOG_LEVEL must be one of/],
+  ])('%j is refused with %s', (env, message) => {
+    const found = problems(env as Record<string, string>);
+    expect(found.some((problem) => message.test(problem)), found.join('\n')).toBe(true);
+  });
+
+  test('every problem is reported at once, and no secret is echoed', () => {
+    let error: ConfigError | undefined;
+    try {
+      loadConfig({ PORT: 'x', STRM_PROXY_AUTH: 'nope', STRM_PROXY_PREVIOUS_SECRETS: 'hunter2', LOG_LEVEL: 'loud' });
+    } catch (caught) {
+      error = caught as ConfigError;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    expect(error!.problems.length).toBeGreaterThanOrEqual(4);
+    expect(error!.message).not.toContain('hunter2');
+  });
+});
