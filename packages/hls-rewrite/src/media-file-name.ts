@@ -66,11 +66,11 @@ function safeLastSegment(url: URL | undefined): string {
 export function mediaFileName(context: Pick<UriContext, 'url' | 'kind' | 'hasMap'>): string {
   const kindExtension = extensionFor(context.kind, context.hasMap);
   if (kindExtension === undefined) throw new TypeError(`mediaFileName: unknown kind ${String(context.kind)}`);
-  // Leading dots would make hidden files, "." or "..".
-  const name = safeLastSegment(context.url).replace(/^\.+/, '');
+  const name = safeLastSegment(context.url);
   const dot = name.lastIndexOf('.');
   const extension = dot === -1 ? '' : name.slice(dot + 1);
-  let stem = dot === -1 ? name : name.slice(0, dot);
+  // Leading dots would make hidden files, "." or "..".
+  let stem = (dot === -1 ? name : name.slice(0, dot)).replace(/^\.+/, '');
   const keepExtension = MEDIA_EXTENSIONS.has(extension.toLowerCase());
   if (stem.length > MAX_STEM_LENGTH) stem = stem.slice(0, MAX_STEM_LENGTH);
   stem = stem.replace(/\.+$/, '');
