@@ -82,7 +82,7 @@ export interface ParseRangeOptions extends ParseRangeSpecsOptions {
  * (one range) and far below what makes parsing cost measurable.
  *
  * @example
- * parseRangeSpecs('bytes=0-0,'.repeat(101)).kind; // 'malformed'
+ * parseRangeSpecs(`bytes=${'0-0,'.repeat(101)}`).kind; // 'malformed'
  */
 export const DEFAULT_MAX_RANGES = 100;
 
@@ -90,8 +90,6 @@ export const DEFAULT_MAX_RANGES = 100;
 // resolve ranges on the fly and nothing is allocated for specs that end up discarded.
 type Visit = (suffix: boolean, first: number, last: number) => void;
 type Scan = { kind: 'none' } | { kind: 'malformed'; reason: string } | { kind: 'ok'; count: number };
-
-const NONE: Scan = Object.freeze({ kind: 'none' });
 
 function malformed(reason: string): { kind: 'malformed'; reason: string } {
   return { kind: 'malformed', reason };
@@ -131,9 +129,9 @@ function describeAt(text: string, at: number, to: number): string {
  * elements ignored, nothing else tolerated.
  */
 function scanRangeHeader(header: string | undefined | null, maxRanges: number, visit: Visit): Scan {
-  if (header === undefined || header === null) return NONE;
+  if (header === undefined || header === null) return { kind: 'none' };
   const { start: begin, end } = trimOws(header);
-  if (begin === end) return NONE;
+  if (begin === end) return { kind: 'none' };
 
   let i = begin;
   while (i < end && isTchar(header.charCodeAt(i))) i++;
