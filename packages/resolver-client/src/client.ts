@@ -5,7 +5,19 @@ import { createMemoryStore, type ResolutionStore, type StoredResolution } from '
 import { checkFunction, checkNonNegativeNumber } from './options';
 import { describeIdentity } from './http-source';
 
-/** Options of {@link createResolverClient}. */
+/**
+ * Options of {@link createResolverClient}.
+ *
+ * @example
+ * ```ts
+ * const options: ResolverClientOptions = {
+ *   source: createHttpResolverSource({ baseUrl: 'http://resolver:9000' }),
+ *   store: createMemoryStore({ maxEntries: 5000 }),
+ *   cacheTtlSeconds: 3600,
+ *   onEvent: (event) => metrics.count(`resolver_${event.type}`),
+ * };
+ * ```
+ */
 export interface ResolverClientOptions {
   /** Where resolutions come from (HTTP resolver, static file, your own). */
   source: ResolutionSource;
@@ -23,7 +35,15 @@ export interface ResolverClientOptions {
   onEvent?: (event: ResolverEvent) => void;
 }
 
-/** Options of one {@link ResolverClient.resolve} call. */
+/**
+ * Options of one {@link ResolverClient.resolve} call.
+ *
+ * @example
+ * ```ts
+ * // After the upstream answered 403 for the URL this request used:
+ * const options: ResolveOptions = { refresh: true, staleUrl: failedUrl, signal: request.signal };
+ * ```
+ */
 export interface ResolveOptions {
   /** Bypass the cache and ask the source with `refresh: true` (subject to the storm rules). */
   refresh?: boolean;

@@ -6,6 +6,11 @@
  * - `STRM_RESOLVER_TIMEOUT`: no complete answer within the timeout.
  * - `STRM_RESOLVER_BAD_RESPONSE`: the answer was too large, not JSON, or not a valid resolution.
  * - `STRM_RESOLVER_BAD_FILE`: a static resolver file could not be read or is invalid.
+ *
+ * @example
+ * ```ts
+ * const status = (code: ResolverErrorCode) => (code === 'STRM_RESOLVER_NOT_FOUND' ? 404 : 502);
+ * ```
  */
 export type ResolverErrorCode =
   | 'STRM_RESOLVER_NOT_FOUND'

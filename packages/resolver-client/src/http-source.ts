@@ -4,7 +4,14 @@ import { assertEpisodeIdentity, type EpisodeIdentity } from './identity';
 import { headersProblem, resolutionFromRecord, type Resolution, type ResolutionSource } from './resolution';
 import { checkPositiveInteger } from './options';
 
-/** Options of {@link createHttpResolverSource}. */
+/**
+ * Options of {@link createHttpResolverSource}.
+ *
+ * @example
+ * ```ts
+ * const options: HttpResolverSourceOptions = { baseUrl: 'http://resolver:9000/api', timeoutMs: 5000, headers: { Authorization: 'Bearer …' } };
+ * ```
+ */
 export interface HttpResolverSourceOptions {
   /** The resolver's base URL; `/resolve` is appended to its path (`http://r:9000/api` → `/api/resolve`). */
   baseUrl: string | URL;
@@ -18,7 +25,16 @@ export interface HttpResolverSourceOptions {
   headers?: Record<string, string>;
 }
 
-/** What {@link createHttpResolverSource} returns: a {@link ResolutionSource} that can be closed. */
+/**
+ * What {@link createHttpResolverSource} returns: a {@link ResolutionSource} that can be closed.
+ *
+ * @example
+ * ```ts
+ * const source: HttpResolverSource = createHttpResolverSource({ baseUrl: 'http://resolver:9000' });
+ * source.endpoint; // 'http://resolver:9000/resolve'
+ * await source.close(); // on shutdown
+ * ```
+ */
 export interface HttpResolverSource extends ResolutionSource {
   /** The `/resolve` endpoint URL that calls go to (without a query). */
   readonly endpoint: string;

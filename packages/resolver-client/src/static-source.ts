@@ -41,7 +41,6 @@ function entryProblem(value: unknown, index: number): EntryProblem | { identity:
   if (!('resolution' in checked)) return { index, ...checked };
   const provider = record['provider'] as string | undefined;
   const { site, slug, season, episode, language } = record as unknown as EpisodeIdentity;
-  if (provider === undefined) delete checked.resolution.provider;
   return { identity: provider === undefined ? { site, slug, season, episode, language } : { site, slug, season, episode, language, provider }, resolution: checked.resolution };
 }
 

@@ -46,7 +46,14 @@ export interface ResolutionStore {
   delete(key: string): Promise<void>;
 }
 
-/** Options of {@link createMemoryStore}. */
+/**
+ * Options of {@link createMemoryStore}.
+ *
+ * @example
+ * ```ts
+ * const options: MemoryStoreOptions = { maxEntries: 5000 };
+ * ```
+ */
 export interface MemoryStoreOptions {
   /** Most entries kept; the least recently used goes first. Default 10000. */
   maxEntries?: number;
