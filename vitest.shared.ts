@@ -1,4 +1,5 @@
-import { defineConfig } from 'vitest/config';
+import { defaultServerConditions, defineConfig } from 'vite';
+import { defineConfig as defineVitestConfig, mergeConfig } from 'vitest/config';
 
 /**
  * One vitest configuration for every project of the workspace.
@@ -7,16 +8,16 @@ import { defineConfig } from 'vitest/config';
  * `tools/dev/run.mjs` sums into the closing "N passed, N failed" line.
  */
 export function vitestConfig(options: { testTimeout?: number; include?: string[] } = {}) {
-  const conditions = ['@strm/source', 'node', 'import', 'module', 'default'];
-  return defineConfig({
-    resolve: { conditions },
-    ssr: { resolve: { conditions, externalConditions: ['@strm/source'] } },
-    test: {
-      include: options.include ?? ['src/**/*.test.ts', 'test/**/*.test.ts'],
-      environment: 'node',
-      testTimeout: options.testTimeout ?? 10_000,
-      reporters: ['default', 'json'],
-      outputFile: { json: 'test-results/vitest.json' },
-    },
-  });
+  return mergeConfig(
+    defineConfig({ ssr: { resolve: { conditions: ['@strm/source', ...defaultServerConditions] } } }),
+    defineVitestConfig({
+      test: {
+        include: options.include ?? ['src/**/*.test.ts', 'test/**/*.test.ts'],
+        environment: 'node',
+        testTimeout: options.testTimeout ?? 10_000,
+        reporters: ['default', 'json'],
+        outputFile: { json: 'test-results/vitest.json' },
+      },
+    }),
+  );
 }

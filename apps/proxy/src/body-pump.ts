@@ -1,6 +1,17 @@
 import type { ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
 
+const ignore = () => {};
+
+/**
+ * Drops a body that will not be read (or not to its end). undici reports the destroy of an
+ * unfinished body as an 'error' event; with no listener left that event would crash the process.
+ */
+export function discardBody(body: Readable): void {
+  body.on('error', ignore);
+  body.destroy();
+}
+
 export type PumpOutcome =
   | { kind: 'done'; written: number }
   | { kind: 'upstream-error'; written: number; error: Error }
@@ -42,7 +53,7 @@ export function pumpBody(body: Readable, res: ServerResponse, options: PumpOptio
     const onEnd = () => settle({ kind: 'done', written });
     const onError = (error: Error) => settle({ kind: 'upstream-error', written, error });
     const onClose = () => {
-      body.destroy();
+      discardBody(body);
       settle({ kind: 'client-gone', written });
     };
 
@@ -65,7 +76,7 @@ export function pumpBody(body: Readable, res: ServerResponse, options: PumpOptio
     const onData = (chunk: Buffer) => {
       const ok = write(chunk);
       if (remaining === 0) {
-        body.destroy();
+        discardBody(body);
         settle({ kind: 'done', written });
       } else if (!ok) {
         body.pause();
@@ -74,7 +85,7 @@ export function pumpBody(body: Readable, res: ServerResponse, options: PumpOptio
     };
 
     if (res.destroyed) {
-      body.destroy();
+      discardBody(body);
       settle({ kind: 'client-gone', written });
       return;
     }
@@ -84,14 +95,17 @@ export function pumpBody(body: Readable, res: ServerResponse, options: PumpOptio
     let full = false;
     for (const chunk of options.initial ?? []) full = !write(chunk) || full;
     if (remaining === 0 || body.readableEnded) {
-      body.destroy();
+      discardBody(body);
       settle({ kind: 'done', written });
       return;
     }
     body.on('data', onData);
+    // A body paused while its head was sniffed does not flow again by itself.
     if (full) {
       body.pause();
       res.once('drain', onDrain);
+    } else {
+      body.resume();
     }
   });
 }

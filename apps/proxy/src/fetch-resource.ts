@@ -1,4 +1,5 @@
 import { ProxyError } from './errors';
+import { discardBody } from './body-pump';
 import type { ProxyMetrics } from './metrics';
 import { statusClass } from './metrics';
 import { upstreamRequestHeaders, UpstreamFetchError, type UpstreamFetcher, type UpstreamResponse } from './upstream';
@@ -28,7 +29,7 @@ export interface FetchDeps {
 }
 
 function discard(attempt: Attempt): void {
-  if ('upstream' in attempt) attempt.upstream.body.destroy();
+  if ('upstream' in attempt) discardBody(attempt.upstream.body);
 }
 
 function isStale(attempt: Attempt): boolean {
@@ -43,9 +44,9 @@ function isStale(attempt: Attempt): boolean {
 async function headWithFallback(deps: FetchDeps, target: UpstreamTarget, headers: Record<string, string>, signal: AbortSignal): Promise<UpstreamResponse> {
   const head = await deps.upstream.fetch({ url: target.url, method: 'HEAD', headers, signal });
   if (head.status !== 405 && head.status !== 501) return head;
-  head.body.destroy();
+  discardBody(head.body);
   const probe = await deps.upstream.fetch({ url: target.url, method: 'GET', headers: { ...headers, range: 'bytes=0-0' }, signal });
-  probe.body.destroy();
+  discardBody(probe.body);
   const rebuilt = { ...probe.headers };
   if (probe.status === 206) {
     const total = /\/(\d+)$/.exec(String(probe.headers['content-range'] ?? ''))?.[1];

@@ -18,7 +18,7 @@ export interface ProxyMetrics {
 /** Creates the metrics of one proxy instance; `defaults` adds process metrics (CPU, memory, event loop). */
 export function createMetrics(options: { defaults?: boolean } = {}): ProxyMetrics {
   const registry = new Registry();
-  if (options.defaults !== false) collectDefaultMetrics({ register: registry, prefix: 'strm_process_' });
+  if (options.defaults !== false) collectDefaultMetrics({ register: registry, prefix: 'strm_' });
   const registers = [registry];
   return {
     registry,

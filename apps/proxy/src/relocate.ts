@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { PlaylistRewriter } from '@strm/hls-rewrite';
 import type { EpisodeIdentity, StoredResolution } from '@strm/resolver-client';
 import type { UpstreamTarget } from './fetch-resource';
+import { discardBody } from './body-pump';
 import { MAX_PLAYLIST_BYTES } from './respond-playlist';
 import { upstreamRequestHeaders, type UpstreamFetcher } from './upstream';
 
@@ -67,7 +68,7 @@ export class Relocator {
   async #load(url: string, headers: Record<string, string>): Promise<string[]> {
     const response = await this.#upstream.fetch({ url, method: 'GET', headers: upstreamRequestHeaders(headers, {}) });
     if (response.status !== 200) {
-      response.body.destroy();
+      discardBody(response.body);
       throw new Error(`the playlist answered ${response.status}`);
     }
     const uris: string[] = [];

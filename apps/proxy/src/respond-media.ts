@@ -1,6 +1,6 @@
 import type { ServerResponse } from 'node:http';
 import { checkUpstreamRange, parseContentRange } from '@strm/range';
-import { pumpBody } from './body-pump';
+import { discardBody, pumpBody } from './body-pump';
 import { ProxyError } from './errors';
 import type { ClientConditionals } from './fetch-resource';
 import { passedResponseHeaders, type HeaderBag, type UpstreamResponse } from './upstream';
@@ -61,10 +61,10 @@ export async function sendMedia(res: ServerResponse, media: MediaResponse): Prom
   let to: number | undefined;
   switch (verdict.kind) {
     case 'unsatisfiable':
-      upstream.body.destroy();
+      discardBody(upstream.body);
       throw new ProxyError('STRM_RANGE_NOT_SATISFIABLE', 'the requested range lies outside the resource', { headers: verdict.headers });
     case 'mismatch':
-      upstream.body.destroy();
+      discardBody(upstream.body);
       throw new ProxyError('STRM_UPSTREAM_BAD_RANGE', `the upstream answered with other bytes than were asked for (${verdict.reason})`);
     case 'slice':
       status = 206;
@@ -90,7 +90,7 @@ export async function sendMedia(res: ServerResponse, media: MediaResponse): Prom
   if (status === 200 || status === 206) headers['accept-ranges'] = 'bytes';
   media.writeHead(status, headers);
   if (media.method === 'HEAD' || status === 204 || status === 304) {
-    upstream.body.destroy();
+    discardBody(upstream.body);
     res.end();
     return;
   }
@@ -148,6 +148,6 @@ async function resumeAt(media: MediaResponse, offset: number, to: number | undef
   if (verdict.kind === 'pass' && next.status === 206) return { body: next.body, skip: 0 };
   if (verdict.kind === 'slice') return { body: next.body, skip: verdict.range.start };
   // The resource changed (If-Range failed), or the upstream sent other bytes: give up.
-  next.body.destroy();
+  discardBody(next.body);
   return undefined;
 }

@@ -2,6 +2,7 @@ import type { ServerResponse } from 'node:http';
 import { once } from 'node:events';
 import { HlsRewriteError, PlaylistRewriter, type RewriteOptions, type RewriteStats } from '@strm/hls-rewrite';
 import { ProxyError } from './errors';
+import { discardBody } from './body-pump';
 import type { UpstreamResponse } from './upstream';
 
 /** SPEC 7: the largest playlist the proxy reads. */
@@ -43,7 +44,7 @@ function badPlaylist(error: unknown): ProxyError {
 export async function sendPlaylist(res: ServerResponse, playlist: PlaylistResponse): Promise<void> {
   const { upstream } = playlist;
   if (playlist.method === 'HEAD') {
-    upstream.body.destroy();
+    discardBody(upstream.body);
     playlist.writeHead(200, { ...PLAYLIST_HEADERS });
     res.end();
     return;
@@ -87,7 +88,7 @@ export async function sendPlaylist(res: ServerResponse, playlist: PlaylistRespon
     }
     await emit(rewriter.end());
   } catch (error) {
-    upstream.body.destroy();
+    discardBody(upstream.body);
     if (!streaming) throw badPlaylist(error);
     res.destroy();
     return;

@@ -4,7 +4,7 @@ import { parseContentRange, rangeToForward } from '@strm/range';
 import { ResolverError, type EpisodeIdentity, type ResolverClient, type StoredResolution } from '@strm/resolver-client';
 import type { TokenSealer } from '@strm/signing';
 import { authorizeEntry } from './auth';
-import { readHead } from './body-pump';
+import { discardBody, readHead } from './body-pump';
 import type { ProxyConfig } from './config';
 import { ProxyError } from './errors';
 import { fetchWithRefresh, type ClientConditionals, type UpstreamTarget } from './fetch-resource';
@@ -109,11 +109,11 @@ async function deliver(runtime: ProxyRuntime, res: ServerResponse, state: Reques
   let { upstream } = delivery;
   state.upstreamStatus = upstream.status;
   if (upstream.status >= 400 && upstream.status !== 416) {
-    upstream.body.destroy();
+    discardBody(upstream.body);
     throw new ProxyError('STRM_UPSTREAM_FAILED', `the upstream answered ${upstream.status}`, { status: upstream.status });
   }
   if (upstream.status < 200 || (upstream.status >= 300 && upstream.status !== 304 && upstream.status !== 416)) {
-    upstream.body.destroy();
+    discardBody(upstream.body);
     throw new ProxyError('STRM_UPSTREAM_FAILED', `the upstream answered ${upstream.status}`);
   }
 
@@ -146,12 +146,12 @@ async function deliver(runtime: ProxyRuntime, res: ServerResponse, state: Reques
   if (isPlaylist) {
     if (!isWholeBody(upstream)) {
       // A playlist is rewritten whole: ask again without the client's Range.
-      upstream.body.destroy();
+      discardBody(upstream.body);
       head = [];
       upstream = await delivery.refetch({});
       state.upstreamStatus = upstream.status;
       if (upstream.status !== 200) {
-        upstream.body.destroy();
+        discardBody(upstream.body);
         throw new ProxyError('STRM_UPSTREAM_FAILED', `the upstream answered ${upstream.status}`, { status: upstream.status >= 400 ? upstream.status : 502 });
       }
     }

@@ -118,6 +118,12 @@ export async function startProxy(config: ProxyConfig, options: StartProxyOptions
   logger.info({ url: `http://${host}:${address.port}`, auth: config.auth, resolver: config.resolverFile ? 'file' : 'http' }, 'strm-proxy listening');
 
   let closing: Promise<void> | undefined;
+  // While shutting down, a connection is closed as soon as its response is done.
+  server.on('request', (_req, res) => {
+    res.once('close', () => {
+      if (closing !== undefined) setImmediate(() => server.closeIdleConnections());
+    });
+  });
   return {
     url: `http://${host}:${address.port}`,
     port: address.port,

@@ -93,6 +93,8 @@ export interface UpstreamFetcher {
   close(): Promise<void>;
 }
 
+const ignoreError = () => {};
+
 function describeHost(url: URL): string {
   return url.host;
 }
@@ -152,6 +154,9 @@ export function createUpstreamFetcher(options: UpstreamOptions): UpstreamFetcher
         }
         const response = await fetchOnce(url, method, currentHeaders, signal);
         const location = response.headers.location;
+        // A body's 'error' with no listener would crash the process; whoever reads the body
+        // (pumpBody, for await) still sees the error through its own listener.
+        response.body.on('error', ignoreError);
         if (![301, 302, 303, 307, 308].includes(response.statusCode) || typeof location !== 'string') {
           return { url, status: response.statusCode, headers: response.headers, body: response.body };
         }

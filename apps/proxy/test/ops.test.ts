@@ -1,0 +1,117 @@
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { request } from 'undici';
+import { fetchAll, mediaBytes, serveBytes, startResolver, startServer, startTestProxy, type TestProxy, type TestResolver, type TestServer } from './support/servers';
+
+const MEDIA = mediaBytes(3000);
+let origin: TestServer;
+let resolver: TestResolver;
+let proxy: TestProxy;
+
+beforeAll(async () => {
+  origin = await startServer((req, res) => serveBytes(req, res, MEDIA));
+  resolver = await startResolver([{ slug: 'video', url: () => `${origin.origin}/v.mp4` }]);
+  proxy = await startTestProxy(resolver);
+});
+
+afterAll(async () => {
+  await proxy?.close(0);
+  await resolver?.close();
+  await origin?.close();
+});
+
+describe('operations endpoints', () => {
+  test('/healthz', async () => {
+    const response = await fetchAll(`${proxy.url}/healthz`);
+    expect(response.status).toBe(200);
+    expect(JSON.parse(response.body.toString())).toEqual({ status: 'ok' });
+  });
+
+  test('/readyz reports the resolver reachable, then not', async () => {
+    const ready = await fetchAll(`${proxy.url}/readyz`);
+    expect(ready.status).toBe(200);
+    expect(JSON.parse(ready.body.toString())).toMatchObject({ status: 'ready', checks: [{ name: 'resolver', ok: true }] });
+
+    const gone = await startServer(() => {});
+    const lonely = await startTestProxy({ origin: gone.origin });
+    await gone.close();
+    try {
+      const unready = await fetchAll(`${lonely.url}/readyz`);
+      expect(unready.status).toBe(503);
+      expect(JSON.parse(unready.body.toString())).toMatchObject({ status: 'unready', checks: [{ name: 'resolver', ok: false }] });
+    } finally {
+      await lonely.close(0);
+    }
+  });
+
+  test('/metrics counts requests, upstream classes, resolver calls and cache hits, bytes and time to first byte', async () => {
+    await fetchAll(proxy.entryUrl('video'));
+    await fetchAll(proxy.entryUrl('video'), { headers: { range: 'bytes=0-99' } });
+    const text = (await fetchAll(`${proxy.url}/metrics`)).body.toString();
+    expect(text).toMatch(/strm_requests_total\{route="stream",status="200"\} 1/);
+    expect(text).toMatch(/strm_requests_total\{route="stream",status="206"\} 1/);
+    expect(text).toMatch(/strm_upstream_responses_total\{class="2xx"\} 2/);
+    expect(text).toMatch(/strm_resolver_calls_total\{outcome="ok"\} 1/);
+    expect(text).toMatch(/strm_resolver_cache_hits_total 1/);
+    expect(text).toMatch(new RegExp(`strm_bytes_out_total\\{route="stream"\\} ${MEDIA.length + 100}`));
+    expect(text).toMatch(/strm_time_to_first_byte_seconds_count\{route="stream"\} 2/);
+    expect(text).toMatch(/strm_process_resident_memory_bytes/);
+  });
+});
+
+describe('CORS (SPEC 2, browsers)', () => {
+  test('every response allows the origin and exposes the range headers', async () => {
+    const response = await fetchAll(proxy.entryUrl('video'), { headers: { origin: 'https://jellyfin.example' } });
+    expect(response.headers['access-control-allow-origin']).toBe('*');
+    expect(response.headers['access-control-expose-headers']).toBe('Content-Length, Content-Range, Accept-Ranges');
+    const error = await fetchAll(`${proxy.url}/strm/stream`);
+    expect(error.headers['access-control-allow-origin']).toBe('*');
+  });
+
+  test('a preflight for Range is answered 204', async () => {
+    const response = await request(proxy.entryUrl('video'), {
+      method: 'OPTIONS',
+      headers: { origin: 'https://jellyfin.example', 'access-control-request-method': 'GET', 'access-control-request-headers': 'range' },
+    });
+    await response.body.dump();
+    expect(response.statusCode).toBe(204);
+    expect(response.headers['access-control-allow-methods']).toBe('GET, HEAD, OPTIONS');
+    expect(String(response.headers['access-control-allow-headers'])).toMatch(/Range, If-Range/);
+  });
+
+  test('with an origin list, only listed origins are allowed', async () => {
+    const listed = await startTestProxy(resolver, { STRM_PROXY_CORS_ORIGINS: 'https://jellyfin.example' });
+    try {
+      const yes = await fetchAll(listed.entryUrl('video'), { headers: { origin: 'https://jellyfin.example' } });
+      expect(yes.headers['access-control-allow-origin']).toBe('https://jellyfin.example');
+      const no = await fetchAll(listed.entryUrl('video'), { headers: { origin: 'https://evil.example' } });
+      expect(no.headers['access-control-allow-origin']).toBeUndefined();
+    } finally {
+      await listed.close(0);
+    }
+  });
+});
+
+describe('graceful shutdown', () => {
+  test('close() lets a running stream finish and refuses new connections', async () => {
+    const slowOrigin = await startServer((req, res) => {
+      res.writeHead(200, { 'content-type': 'video/mp4', 'content-length': '6' });
+      res.write('abc');
+      // The rest comes once the proxy has begun to shut down.
+      shutdownStarted.then(() => res.end('def'));
+    });
+    let markShutdown: () => void = () => {};
+    const shutdownStarted = new Promise<void>((resolve) => {
+      markShutdown = resolve;
+    });
+    const slowResolver = await startResolver([{ slug: 'slow', url: () => `${slowOrigin.origin}/s.mp4` }]);
+    const stopping = await startTestProxy(slowResolver);
+    const response = await request(stopping.entryUrl('slow'));
+    const closed = stopping.close(5000);
+    markShutdown();
+    expect(Buffer.from(await response.body.arrayBuffer()).toString()).toBe('abcdef');
+    await closed;
+    await expect(request(stopping.entryUrl('slow'))).rejects.toThrow();
+    await slowResolver.close();
+    await slowOrigin.close();
+  });
+});

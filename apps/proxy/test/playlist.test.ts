@@ -1,0 +1,181 @@
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { fetchAll, mediaBytes, serveBytes, startResolver, startServer, startTestProxy, type TestProxy, type TestResolver, type TestServer } from './support/servers';
+
+const SEGMENT = mediaBytes(5000);
+const KEY = Buffer.from('0123456789abcdef');
+
+// A CDN whose URLs carry a path token; /t/<token>/... with token "old" goes stale on demand.
+let staleTokens = new Set<string>();
+let origin: TestServer;
+let resolver: TestResolver;
+let proxy: TestProxy;
+
+const MASTER = [
+  '#EXTM3U',
+  '#EXT-X-VERSION:6',
+  '#EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID="aud",NAME="Deutsch",DEFAULT=YES,URI="audio/de.m3u8"',
+  '#EXT-X-STREAM-INF:BANDWIDTH=800000,AUDIO="aud"',
+  'video/720.txt',
+  '',
+].join('\n');
+const MEDIA_PLAYLIST = [
+  '#EXTM3U',
+  '#EXT-X-TARGETDURATION:4',
+  '#EXT-X-MEDIA-SEQUENCE:0',
+  '#EXT-X-KEY:METHOD=AES-128,URI="../keys/k1.bin",IV=0x00000000000000000000000000000001',
+  '#EXTINF:4.0,',
+  'seg0.jpg',
+  '#EXTINF:4.0,',
+  '/t/TOKEN/video/seg1.jpg?x=1',
+  '#EXT-X-ENDLIST',
+  '',
+].join('\r\n');
+const AUDIO_PLAYLIST = '#EXTM3U\n#EXT-X-TARGETDURATION:4\n#EXT-X-MAP:URI="init.mp4"\n#EXTINF:4,\na0\n#EXT-X-ENDLIST\n';
+
+beforeAll(async () => {
+  origin = await startServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://cdn');
+    const match = /^\/t\/([^/]+)(\/.*)$/.exec(url.pathname);
+    if (!match || staleTokens.has(match[1]!)) {
+      res.writeHead(403);
+      res.end();
+      return;
+    }
+    const [, token, path] = match;
+    const text = (body: string, type: string) => {
+      res.writeHead(200, { 'content-type': type, 'content-length': Buffer.byteLength(body) });
+      res.end(body);
+    };
+    switch (path) {
+      case '/master.m3u8':
+        return text(MASTER, 'application/vnd.apple.mpegurl');
+      case '/master-as-text':
+        return text(`\uFEFF${MASTER}`, 'text/plain');
+      case '/video/720.txt':
+        return text(MEDIA_PLAYLIST.replace('TOKEN', token!), 'application/octet-stream');
+      case '/audio/de.m3u8':
+        return text(AUDIO_PLAYLIST, 'audio/mpegurl');
+      case '/keys/k1.bin':
+        return serveBytes(req, res, KEY, { contentType: 'application/octet-stream' });
+      case '/video/seg0.jpg':
+      case '/video/seg1.jpg':
+      case '/audio/a0':
+      case '/audio/init.mp4':
+        return serveBytes(req, res, SEGMENT, { contentType: 'image/jpeg' });
+      case '/not-a-playlist.m3u8':
+        return text('<html>nope</html>', 'application/vnd.apple.mpegurl');
+    }
+    res.writeHead(404);
+    res.end();
+  });
+  let generation = 0;
+  const tokenized = (path: string) => ({ refresh }: { refresh: boolean }) => {
+    if (refresh) generation += 1;
+    return `${origin.origin}/t/gen${generation}${path}`;
+  };
+  resolver = await startResolver([
+    { slug: 'hls', url: tokenized('/master.m3u8'), headers: { Referer: 'https://provider.example/' } },
+    { slug: 'sniffed', url: tokenized('/master-as-text') },
+    { slug: 'broken', url: tokenized('/not-a-playlist.m3u8') },
+  ]);
+  proxy = await startTestProxy(resolver);
+});
+
+afterAll(async () => {
+  await proxy?.close(0);
+  await resolver?.close();
+  await origin?.close();
+});
+
+/** Every URI line and URI="…" attribute of a playlist. */
+function references(playlist: string): string[] {
+  const found: string[] = [];
+  for (const line of playlist.split(/\r?\n/)) {
+    if (line === '' ) continue;
+    if (!line.startsWith('#')) found.push(line);
+    for (const match of line.matchAll(/URI="([^"]*)"/g)) found.push(match[1]!);
+  }
+  return found;
+}
+
+describe('playlists through /strm/stream and /strm/proxy', () => {
+  test('the entry playlist is rewritten: every URI comes back through the proxy, relative', async () => {
+    const response = await fetchAll(proxy.entryUrl('hls'));
+    expect(response.status).toBe(200);
+    expect(response.headers['content-type']).toBe('application/vnd.apple.mpegurl');
+    expect(response.headers['cache-control']).toBe('no-store');
+    const text = response.body.toString('utf8');
+    expect(response.headers['content-length']).toBe(String(response.body.length));
+    expect(text).not.toContain(origin.origin);
+    const refs = references(text);
+    expect(refs).toHaveLength(2);
+    expect(refs[0]).toMatch(/^proxy\/[A-Za-z0-9_-]+\/de\.m3u8$/);
+    expect(refs[1]).toMatch(/^proxy\/[A-Za-z0-9_-]+\/720\.m3u8$/);
+  });
+
+  test('child playlists, keys and disguised segments are fetched back through the proxy with the resolver headers', async () => {
+    const entry = proxy.entryUrl('hls');
+    const master = (await fetchAll(entry)).body.toString('utf8');
+    const videoUrl = new URL(references(master)[1]!, entry).href;
+    const video = await fetchAll(videoUrl);
+    expect(video.status).toBe(200);
+    const text = video.body.toString('utf8');
+    expect(text).toContain('\r\n');
+    const refs = references(text);
+    expect(refs).toHaveLength(3);
+    expect(refs[0]).toMatch(/^\.\.\/\.\.\/proxy\/[A-Za-z0-9_-]+\/[A-Za-z0-9._-]+\.key$/);
+    expect(refs[1]).toMatch(/^\.\.\/\.\.\/proxy\/[A-Za-z0-9_-]+\/[A-Za-z0-9._-]+\.ts$/);
+    expect(refs[2]).toMatch(/^\.\.\/\.\.\/proxy\/[A-Za-z0-9_-]+\/[A-Za-z0-9._-]+\.ts$/);
+    const before = origin.requests.length;
+    const key = await fetchAll(new URL(refs[0]!, videoUrl).href);
+    expect(key.body.equals(KEY)).toBe(true);
+    const segment = await fetchAll(new URL(refs[1]!, videoUrl).href, { headers: { range: 'bytes=100-199' } });
+    expect(segment.status).toBe(206);
+    expect(segment.body.equals(SEGMENT.subarray(100, 200))).toBe(true);
+    const absolute = await fetchAll(new URL(refs[2]!, videoUrl).href);
+    expect(absolute.body.equals(SEGMENT)).toBe(true);
+    for (const seen of origin.requests.slice(before)) expect(seen.headers.referer).toBe('https://provider.example/');
+    expect(origin.requests.slice(before).map((r) => r.path.replace(/\/t\/[^/]+/, ''))).toEqual(['/keys/k1.bin', '/video/seg0.jpg', '/video/seg1.jpg?x=1']);
+  });
+
+  test('a playlist sent as text/plain with a BOM is detected by its first bytes; the BOM is dropped', async () => {
+    const response = await fetchAll(proxy.entryUrl('sniffed'));
+    expect(response.status).toBe(200);
+    expect(response.headers['content-type']).toBe('application/vnd.apple.mpegurl');
+    expect(response.body.subarray(0, 7).toString()).toBe('#EXTM3U');
+  });
+
+  test('a body that claims to be a playlist but is not → 502 STRM_BAD_PLAYLIST', async () => {
+    const response = await fetchAll(proxy.entryUrl('broken'));
+    expect(response.status).toBe(502);
+    expect(response.json().error.code).toBe('STRM_BAD_PLAYLIST');
+  });
+
+  test('STRM_PUBLIC_BASE_URL makes rewritten URIs absolute', async () => {
+    const absolute = await startTestProxy(resolver, { STRM_PUBLIC_BASE_URL: 'https://media.example/prefix' });
+    try {
+      const text = (await fetchAll(absolute.entryUrl('hls'))).body.toString('utf8');
+      for (const ref of references(text)) expect(ref).toMatch(/^https:\/\/media\.example\/prefix\/strm\/proxy\/[A-Za-z0-9_-]+\/[a-z0-9]+\.m3u8$/);
+    } finally {
+      await absolute.close(0);
+    }
+  });
+
+  test('a segment whose URL went stale is found again after one re-resolution', async () => {
+    const entry = proxy.entryUrl('hls');
+    const master = (await fetchAll(entry)).body.toString('utf8');
+    const videoUrl = new URL(references(master)[1]!, entry).href;
+    const refs = references((await fetchAll(videoUrl)).body.toString('utf8'));
+    const calls = resolver.calls.get('hls')!.refreshes;
+    // Every URL of the current generation goes stale at once, as when a CDN token expires.
+    const current = /\/t\/(gen\d+)\//.exec(origin.requests.at(-1)!.path)![1]!;
+    staleTokens.add(current);
+    const results = await Promise.all(refs.slice(1).map((ref) => fetchAll(new URL(ref, videoUrl).href)));
+    for (const result of results) {
+      expect(result.status).toBe(200);
+      expect(result.body.equals(SEGMENT)).toBe(true);
+    }
+    expect(resolver.calls.get('hls')!.refreshes).toBe(calls + 1);
+    staleTokens = new Set();
+  });
+});
