@@ -35,17 +35,48 @@ function extensionFor(kind: UriKind, hasMap: boolean): string | undefined {
   }
 }
 
-/** The last path segment, percent-decoded when it decodes, with every unsafe character replaced. */
-function safeLastSegment(url: URL | undefined): string {
-  if (url === undefined) return '';
-  const path = url.pathname;
-  let segment = path.slice(path.lastIndexOf('/') + 1);
-  try {
-    segment = decodeURIComponent(segment);
-  } catch {
-    // A malformed escape stays as it is; the sanitizing below still makes it safe.
+/** The last path segment of an absolute URL (string or object), percent-decoded when it decodes, with every unsafe character replaced. */
+function safeLastSegment(url: URL | undefined, href: string | undefined): string {
+  let segment: string;
+  if (href !== undefined) {
+    // An absolute http(s) href always has a path that starts with "/", after "//authority".
+    let pathEnd = href.length;
+    const query = href.indexOf('?');
+    const fragment = href.indexOf('#');
+    if (query !== -1) pathEnd = query;
+    if (fragment !== -1 && fragment < pathEnd) pathEnd = fragment;
+    segment = href.slice(href.lastIndexOf('/', pathEnd - 1) + 1, pathEnd);
+  } else if (url !== undefined) {
+    segment = url.pathname.slice(url.pathname.lastIndexOf('/') + 1);
+  } else {
+    return '';
   }
-  return segment.replace(/[^A-Za-z0-9._-]/g, '_');
+  if (segment.includes('%')) {
+    try {
+      segment = decodeURIComponent(segment);
+    } catch {
+      // A malformed escape stays as it is; the sanitizing below still makes it safe.
+    }
+  }
+  return isSafe(segment) ? segment : segment.replace(/[^A-Za-z0-9._-]/g, '_');
+}
+
+/** Whether every character is one of [A-Za-z0-9._-] (the common case, checked without a regex). */
+function isSafe(text: string): boolean {
+  for (let index = 0; index < text.length; index++) {
+    const code = text.charCodeAt(index);
+    if (!((code >= 97 && code <= 122) || (code >= 65 && code <= 90) || (code >= 48 && code <= 57) || code === 45 || code === 46 || code === 95)) {
+      return false;
+    }
+  }
+  return true;
+}
+
+/** `text[start, end)` without dots at either end. */
+function trimDots(text: string, start: number, end: number): string {
+  while (start < end && text.charCodeAt(start) === 46) start++;
+  while (end > start && text.charCodeAt(end - 1) === 46) end--;
+  return text.slice(start, end);
 }
 
 /**
@@ -54,7 +85,8 @@ function safeLastSegment(url: URL | undefined): string {
  * m3u8 key json`; otherwise the name's stem with an extension chosen by kind (`.ts` segments,
  * `.m4s` segments of a playlist with `EXT-X-MAP`, `.mp4` maps, `.m3u8` playlists, `.key` keys,
  * `.json` data and steering). Only `[A-Za-z0-9._-]`, never empty, never starting with a dot,
- * at most 100 characters before the extension.
+ * at most 100 characters before the extension. Given a whole {@link UriContext}, it reads `href`
+ * and so never builds the context's URL object.
  *
  * @example
  * ```ts
@@ -63,17 +95,18 @@ function safeLastSegment(url: URL | undefined): string {
  * mediaFileName({ url: new URL('https://cdn.test/v/'), kind: 'playlist', hasMap: false });             // 'playlist.m3u8'
  * ```
  */
-export function mediaFileName(context: Pick<UriContext, 'url' | 'kind' | 'hasMap'>): string {
+export function mediaFileName(context: Pick<UriContext, 'url' | 'kind' | 'hasMap'> & { href?: string }): string {
   const kindExtension = extensionFor(context.kind, context.hasMap);
   if (kindExtension === undefined) throw new TypeError(`mediaFileName: unknown kind ${String(context.kind)}`);
-  const name = safeLastSegment(context.url);
+  const name = safeLastSegment(context.href === undefined ? context.url : undefined, context.href);
   const dot = name.lastIndexOf('.');
   const extension = dot === -1 ? '' : name.slice(dot + 1);
-  // Leading dots would make hidden files, "." or "..".
-  let stem = (dot === -1 ? name : name.slice(0, dot)).replace(/^\.+/, '');
+  // Leading dots would make hidden files, "." or ".."; trailing ones would double the dot.
+  let start = 0;
+  while (start < name.length && name.charCodeAt(start) === 46) start++;
+  const stemEnd = dot === -1 ? name.length : dot;
+  let stem = trimDots(name, start, Math.max(start, Math.min(stemEnd, start + MAX_STEM_LENGTH)));
   const keepExtension = MEDIA_EXTENSIONS.has(extension.toLowerCase());
-  if (stem.length > MAX_STEM_LENGTH) stem = stem.slice(0, MAX_STEM_LENGTH);
-  stem = stem.replace(/\.+$/, '');
   if (stem.length === 0) stem = DEFAULT_STEMS[context.kind];
   return `${stem}.${keepExtension ? extension : kindExtension}`;
 }

@@ -27,6 +27,12 @@ export interface UriContext {
    * (`data:`, `skd:`) and unparsable URIs are kept as they are and never reach the callback.
    */
   url: URL | undefined;
+  /**
+   * The same absolute URL as a string (equal to `url.href`). Reading it costs nothing: for plain
+   * relative references (`seg-1.ts?token=…`) it is computed without a URL object, and `url` is only
+   * built when read.
+   */
+  href: string;
   /** The tag, e.g. `EXT-X-KEY`; `undefined` for a URI line. */
   tag: string | undefined;
   /** The attribute, e.g. `URI`, `SERVER-URI`, `X-ASSET-LIST`; `undefined` for a URI line. */

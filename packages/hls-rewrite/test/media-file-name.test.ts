@@ -48,3 +48,15 @@ describe('mediaFileName (SPEC 3.4)', () => {
     expect(() => mediaFileName({ url: undefined, kind: 'video' as UriKind, hasMap: false })).toThrow(TypeError);
   });
 });
+
+describe('mediaFileName reads href when it is there', () => {
+  it.each([
+    ['https://cdn.test/v/seg-001.ts?token=a/b.jpg#x/y', 'segment', 'seg-001.ts'],
+    ['https://cdn.test/v/seg.jpg#frag/z.ts', 'segment', 'seg.ts'],
+    ['https://cdn.test/', 'playlist', 'playlist.m3u8'],
+    ['https://cdn.test/%C3%A9.key', 'key', '_.key'],
+  ] as const)('mediaFileName({ href: %j, kind: %j }) → %j', (href, kind, expected) => {
+    expect(mediaFileName({ href, url: undefined, kind, hasMap: false })).toBe(expected);
+    expect(mediaFileName({ url: new URL(href), kind, hasMap: false })).toBe(expected);
+  });
+});
