@@ -82,7 +82,7 @@ export type ResolverEvent =
   | { type: 'resolve'; key: string; durationMs: number }
   | { type: 'refresh'; key: string; durationMs: number }
   | { type: 'error'; key: string; refresh: boolean; durationMs: number; error: ResolverError }
-  | { type: 'store-error'; key: string; operation: 'get' | 'set' | 'delete'; error: unknown };
+  | { type: 'store-error'; key: string; operation: 'get' | 'set' | 'delete' | 'coordinate'; error: unknown };
 
 /**
  * Resolves identities with a cache, single-flight and storm-safe refresh; see
@@ -177,6 +177,9 @@ export function createResolverClient(options: ResolverClientOptions): ResolverCl
   if (typeof store !== 'object' || store === null || ['get', 'set', 'delete'].some((m) => typeof (store as unknown as Record<string, unknown>)[m] !== 'function')) {
     throw new TypeError('options.store must be an object with get, set and delete methods');
   }
+  if (store.coordinate !== undefined && typeof store.coordinate !== 'function') {
+    throw new TypeError(`options.store.coordinate must be a function when present; received a value of type ${typeof store.coordinate}`);
+  }
   const ttlMs = checkNonNegativeNumber(options.cacheTtlSeconds, 'options.cacheTtlSeconds', 0) * 1000;
   const marginMs = checkNonNegativeNumber(options.expiryMarginSeconds, 'options.expiryMarginSeconds', 30) * 1000;
   const minRefreshIntervalMs = checkNonNegativeNumber(options.minRefreshIntervalMs, 'options.minRefreshIntervalMs', 5000);
@@ -254,15 +257,17 @@ export function createResolverClient(options: ResolverClientOptions): ResolverCl
     throw failure;
   }
 
-  async function lookUp(key: string, identity: EpisodeIdentity): Promise<Outcome> {
-    const cached = await storeGet(key);
-    if (cached !== undefined && now() < freshUntil(cached)) return { kind: 'cache-hit', stored: cached };
-    const stored = await callSource(identity, key, false);
-    await keep(key, stored);
-    return { kind: 'called', stored };
-  }
-
-  async function refresh(key: string, identity: EpisodeIdentity, staleUrl: string | undefined): Promise<Outcome> {
+  /**
+   * The answer that needs no source call, if there is one: a fresh cached entry for a lookup; for
+   * a refresh, rule 1 (the cached URL already differs from `staleUrl`) or rule 2 (the last
+   * refresh is younger than `minRefreshIntervalMs`).
+   */
+  async function answerWithoutCall(key: string, isRefresh: boolean, staleUrl: string | undefined): Promise<Outcome | undefined> {
+    if (!isRefresh) {
+      const cached = await storeGet(key);
+      if (cached !== undefined && now() < freshUntil(cached)) return { kind: 'cache-hit', stored: cached };
+      return undefined;
+    }
     if (staleUrl !== undefined) {
       const cached = await storeGet(key);
       if (cached !== undefined && now() < freshUntil(cached) && cached.resolution.url !== staleUrl) {
@@ -274,22 +279,51 @@ export function createResolverClient(options: ResolverClientOptions): ResolverCl
       const age = last === undefined ? Infinity : now() - last.resolvedAt;
       if (last !== undefined && age >= 0 && age < minRefreshIntervalMs) return { kind: 'reused', reason: 'min-interval', stored: last };
     }
-    const stored = await callSource(identity, key, true);
+    return undefined;
+  }
+
+  async function callAndKeep(key: string, identity: EpisodeIdentity, isRefresh: boolean): Promise<Outcome> {
+    const stored = await callSource(identity, key, isRefresh);
     await keep(key, stored);
-    if (minRefreshIntervalMs > 0) await storeSet(refreshRecordKey(key), stored, minRefreshIntervalMs);
+    if (isRefresh && minRefreshIntervalMs > 0) await storeSet(refreshRecordKey(key), stored, minRefreshIntervalMs);
     return { kind: 'called', stored };
   }
 
   /**
-   * The one place where operations for an identity are started and shared. A cross-replica lock
-   * (for a shared store) would wrap the body of this flight, re-reading the store once it holds
-   * the lock.
+   * Runs `run` under the store's cross-process coordination when it has one. Coordination is an
+   * optimisation, never a condition: if the store fails to coordinate, `run` still runs (once).
+   */
+  async function coordinated(key: string, shared: Required<Pick<ResolutionStore, 'coordinate'>>, run: () => Promise<Outcome>): Promise<Outcome> {
+    let ran: Promise<Outcome> | undefined;
+    const runOnce = () => (ran ??= run());
+    try {
+      const outcome = await shared.coordinate(key, runOnce);
+      return ran === undefined ? await runOnce() : outcome;
+    } catch (error) {
+      if (ran === undefined) emit({ type: 'store-error', key, operation: 'coordinate', error });
+      // After `run` started, its own result (or error) is the answer, whatever the store threw.
+      return await runOnce();
+    }
+  }
+
+  async function runFlight(key: string, identity: EpisodeIdentity, isRefresh: boolean, staleUrl: string | undefined): Promise<Outcome> {
+    const early = await answerWithoutCall(key, isRefresh, staleUrl);
+    if (early !== undefined) return early;
+    const { coordinate } = store;
+    if (coordinate === undefined) return callAndKeep(key, identity, isRefresh);
+    // Another process may have resolved while this one waited for its turn: decide again, then call.
+    return coordinated(key, { coordinate: coordinate.bind(store) }, async () => (await answerWithoutCall(key, isRefresh, staleUrl)) ?? callAndKeep(key, identity, isRefresh));
+  }
+
+  /**
+   * The one place where operations for an identity are started and shared within this process.
+   * Across processes, `runFlight` asks the store to coordinate the part that may call the source.
    */
   function startFlight(key: string, identity: EpisodeIdentity, isRefresh: boolean, staleUrl: string | undefined): Flight {
     const flight: Flight = { refresh: isRefresh, promise: Promise.resolve(undefined as never) };
     flight.promise = (async () => {
       try {
-        return isRefresh ? await refresh(key, identity, staleUrl) : await lookUp(key, identity);
+        return await runFlight(key, identity, isRefresh, staleUrl);
       } finally {
         // Before the promise settles, so that nobody joins a finished (or failed) flight.
         if (flights.get(key) === flight) flights.delete(key);

@@ -38,12 +38,30 @@ export interface StoredResolution {
  *   async set(key, value) { map.set(key, value); },
  *   async delete(key) { map.delete(key); },
  * };
+ *
+ * // A store shared by processes adds coordinate(), e.g. around a lock:
+ * const shared: ResolutionStore = {
+ *   ...store,
+ *   async coordinate(key, run) {
+ *     const release = await lock.acquire(key); // waits while another process holds it
+ *     try { return await run(); } finally { await release(); }
+ *   },
+ * };
  * ```
  */
 export interface ResolutionStore {
   get(key: string): Promise<StoredResolution | undefined>;
   set(key: string, value: StoredResolution, ttlMs: number | undefined): Promise<void>;
   delete(key: string): Promise<void>;
+  /**
+   * Optional, for stores shared by several processes: runs `run` (the part of an operation that
+   * may call the source; it re-reads the store first) so that, for one `key`, at most one process
+   * runs it at a time, and returns its result. Typically a lock with an expiry: the other
+   * processes wait for the holder to finish, then run (and usually find the fresh entry without
+   * calling). It must call `run` at most once; if it fails before calling it, the client calls
+   * `run` itself and reports a `store-error` with `operation: 'coordinate'`.
+   */
+  coordinate?<T>(key: string, run: () => Promise<T>): Promise<T>;
 }
 
 /**

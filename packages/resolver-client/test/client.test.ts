@@ -9,6 +9,7 @@ import {
   type ResolutionStore,
   type ResolverClientOptions,
   type ResolverEvent,
+  type StoredResolution,
 } from '../src/index';
 import { defaultReply, startFakeResolver, type FakeResolver } from './fake-resolver';
 
@@ -398,11 +399,122 @@ describe('sources and stores that misbehave', () => {
   });
 });
 
+/**
+ * One store shared by several clients, as several proxy replicas share Redis: a Map, and a
+ * per-key mutex as `coordinate` (what a lock in Redis does across processes).
+ */
+function sharedStore() {
+  const map = new Map<string, StoredResolution>();
+  const tails = new Map<string, Promise<unknown>>();
+  const counts = { coordinate: 0 };
+  const store: ResolutionStore = {
+    async get(key) { return map.has(key) ? structuredClone(map.get(key)) : undefined; },
+    async set(key, value) { map.set(key, structuredClone(value)); },
+    async delete(key) { map.delete(key); },
+    coordinate<T>(key: string, run: () => Promise<T>): Promise<T> {
+      counts.coordinate += 1;
+      const previous = tails.get(key) ?? Promise.resolve();
+      const result = previous.then(run, run);
+      tails.set(key, result.catch(() => undefined));
+      return result;
+    },
+  };
+  return { store, counts };
+}
+
+describe('coordinate: a store shared by several processes', () => {
+  it('3 clients on one coordinating store, 20 concurrent resolves each → 1 resolver call', async () => {
+    const { store, counts } = sharedStore();
+    const replicas = [setup({ store }), setup({ store }), setup({ store })];
+    const release = fake.hold();
+    const calls = replicas.flatMap(({ client }) => Array.from({ length: 20 }, () => client.resolve(frieren)));
+    await fake.hitsReached(fake.hits + 1);
+    release();
+    const results = await Promise.all(calls);
+    expect(replicas[0]!.hits()).toBe(1);
+    expect(new Set(results.map((r) => r.resolution.url)).size).toBe(1);
+    // One coordinated flight per client (the others share it in process); two found the entry.
+    expect(counts.coordinate).toBe(3);
+    expect(replicas.map(({ events }) => types(events).filter((t) => t === 'resolve').length).sort()).toEqual([0, 0, 1]);
+  });
+
+  it('a cache hit does not coordinate', async () => {
+    const { store, counts } = sharedStore();
+    const { client } = setup({ store });
+    await client.resolve(frieren);
+    await client.resolve(frieren);
+    expect(counts.coordinate).toBe(1);
+  });
+
+  it('a refresh storm over 3 clients with the same stale URL → 1 refresh call; the others reuse it', async () => {
+    const { store } = sharedStore();
+    const replicas = [setup({ store }), setup({ store }), setup({ store })];
+    const first = await replicas[0]!.client.resolve(frieren);
+    const results = await Promise.all(replicas.flatMap(({ client }) => Array.from({ length: 10 }, () => client.resolve(frieren, { refresh: true, staleUrl: first.resolution.url }))));
+    expect(replicas[0]!.hits()).toBe(2);
+    expect(new Set(results.map((r) => r.resolution.url))).toEqual(new Set([replicas[0]!.url(2)]));
+    expect((await replicas[2]!.client.resolve(frieren)).resolution.url).toBe(replicas[0]!.url(2));
+  });
+
+  it('the minimum refresh interval holds across clients: a refresh without staleUrl elsewhere reuses the last one', async () => {
+    const { store } = sharedStore();
+    const [a, b] = [setup({ store }), setup({ store })];
+    await a.client.resolve(frieren, { refresh: true });
+    b.clock.t = T0 + 4999;
+    expect((await b.client.resolve(frieren, { refresh: true })).resolution.url).toBe(a.url(1));
+    expect(b.events.at(-1)).toEqual({ type: 'refresh-reused', key: expect.any(String), reason: 'min-interval' });
+    expect(a.hits()).toBe(1);
+  });
+
+  it('a coordinate that fails before running: the client runs the call itself and reports store-error', async () => {
+    const { store: base } = sharedStore();
+    const store: ResolutionStore = { ...base, coordinate: () => Promise.reject(new Error('lock service down')) };
+    const { client, events, hits } = setup({ store });
+    await expect(client.resolve(frieren)).resolves.toMatchObject({ refreshed: false });
+    expect(hits()).toBe(1);
+    expect(events.filter((e) => e.type === 'store-error')).toEqual([{ type: 'store-error', key: expect.any(String), operation: 'coordinate', error: new Error('lock service down') }]);
+  });
+
+  it('a coordinate that fails after running: the result of the run is the answer, the source is called once', async () => {
+    const { store: base } = sharedStore();
+    const store: ResolutionStore = {
+      ...base,
+      async coordinate(_key, run) {
+        await run();
+        throw new Error('release failed');
+      },
+    };
+    const { client, events, hits } = setup({ store });
+    await expect(client.resolve(frieren)).resolves.toMatchObject({ refreshed: false });
+    expect(hits()).toBe(1);
+    expect(types(events)).toEqual(['resolve']);
+  });
+
+  it('a coordinate that returns without running: the client runs the call itself', async () => {
+    const { store: base } = sharedStore();
+    const store = { ...base, coordinate: async () => undefined } as unknown as ResolutionStore;
+    const { client, hits } = setup({ store });
+    await expect(client.resolve(frieren)).resolves.toMatchObject({ refreshed: false });
+    expect(hits()).toBe(1);
+  });
+
+  it('a failed call under coordinate is shared in process, not cached; the next call tries again', async () => {
+    const { store } = sharedStore();
+    fake.reply(() => ({ kind: 'status', status: 503 }));
+    const { client, hits } = setup({ store });
+    await expect(client.resolve(frieren)).rejects.toMatchObject({ code: 'STRM_RESOLVER_UNAVAILABLE' });
+    fake.reply(defaultReply);
+    await expect(client.resolve(frieren)).resolves.toMatchObject({ refreshed: false });
+    expect(hits()).toBe(2);
+  });
+});
+
 describe('createResolverClient options', () => {
   const source = { resolve: async () => ({ url: 'https://cdn.example/a', headers: {} }) };
   it.each<[string, Record<string, unknown>, RegExp]>([
     ['no source', {}, /options.source must be an object with a resolve/],
     ['a store without delete', { source, store: { get: async () => undefined, set: async () => undefined } }, /options.store must be an object with get, set and delete/],
+    ['a store whose coordinate is not a function', { source, store: { get: async () => undefined, set: async () => undefined, delete: async () => undefined, coordinate: 'lock' } }, /options.store.coordinate must be a function when present; received a value of type string/],
     ['a negative TTL', { source, cacheTtlSeconds: -1 }, /options.cacheTtlSeconds must be a finite, non-negative number; received -1/],
     ['a NaN margin', { source, expiryMarginSeconds: Number.NaN }, /options.expiryMarginSeconds .*received NaN/],
     ['a string interval', { source, minRefreshIntervalMs: '5000' }, /options.minRefreshIntervalMs/],
