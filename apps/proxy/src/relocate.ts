@@ -75,7 +75,7 @@ export class Relocator {
     const rewriter = new PlaylistRewriter({
       baseUrl: response.url,
       rewriteUri: (context) => {
-        uris.push(context.url!.href);
+        uris.push(context.href);
         return context.uri;
       },
     });

@@ -189,7 +189,7 @@ function playlistRewriter(runtime: ProxyRuntime, delivery: Delivery): (context: 
   const headers = Object.keys(delivery.target.headers).length > 0 ? delivery.target.headers : undefined;
   let index = 0;
   return (context) => {
-    const payload: ProxyTokenPayload = { u: context.url!.href, k: context.kind };
+    const payload: ProxyTokenPayload = { u: context.href, k: context.kind };
     if (headers !== undefined) payload.h = headers;
     if (identity !== undefined && delivery.tag !== undefined) {
       payload.i = identity;
