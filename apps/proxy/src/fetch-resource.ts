@@ -1,3 +1,4 @@
+import { setTimeout } from 'node:timers/promises';
 import { ProxyError } from './errors';
 import { discardBody } from './body-pump';
 import type { ProxyMetrics } from './metrics';
@@ -20,6 +21,11 @@ export interface ClientConditionals {
 
 /** Statuses that mean "this upstream URL went stale": re-resolve and try once more (SPEC 2.6). */
 export const STALE_STATUSES = new Set([401, 403, 404, 410, 429, 451]);
+
+/** Statuses of an overloaded origin, worth asking the same URL again after a short pause. */
+const TRANSIENT_STATUSES = new Set([500, 502, 503, 504]);
+/** Pauses before asking an origin again after a transient status; bounded, so a dead origin costs < 1 s. */
+const TRANSIENT_RETRY_DELAYS_MS = [100, 400];
 
 type Attempt = { upstream: UpstreamResponse } | { error: UpstreamFetchError };
 
@@ -59,7 +65,7 @@ async function headWithFallback(deps: FetchDeps, target: UpstreamTarget, headers
   return probe;
 }
 
-async function attempt(deps: FetchDeps, target: UpstreamTarget, method: 'GET' | 'HEAD', conditionals: ClientConditionals, signal: AbortSignal): Promise<Attempt> {
+async function attemptOnce(deps: FetchDeps, target: UpstreamTarget, method: 'GET' | 'HEAD', conditionals: ClientConditionals, signal: AbortSignal): Promise<Attempt> {
   const headers = upstreamRequestHeaders(target.headers, method === 'HEAD' ? {} : conditionals);
   try {
     const upstream = method === 'HEAD'
@@ -72,6 +78,19 @@ async function attempt(deps: FetchDeps, target: UpstreamTarget, method: 'GET' | 
     deps.metrics.upstreamResponses.inc({ class: error.kind });
     return { error };
   }
+}
+
+/** One attempt, asking again (same URL) while the origin answers with a burst of 5xx. */
+async function attempt(deps: FetchDeps, target: UpstreamTarget, method: 'GET' | 'HEAD', conditionals: ClientConditionals, signal: AbortSignal): Promise<Attempt> {
+  let result = await attemptOnce(deps, target, method, conditionals, signal);
+  for (const delay of TRANSIENT_RETRY_DELAYS_MS) {
+    if (!('upstream' in result) || !TRANSIENT_STATUSES.has(result.upstream.status) || signal.aborted) break;
+    discard(result);
+    await setTimeout(delay, undefined, { signal }).catch(() => undefined);
+    if (signal.aborted) break;
+    result = await attemptOnce(deps, target, method, conditionals, signal);
+  }
+  return result;
 }
 
 /** Maps an upstream failure that survived the refresh to the proxy's answer. */

@@ -4,6 +4,7 @@ import { fetchAll, mediaBytes, SECRET, serveBytes, startResolver, startServer, s
 
 const MEDIA = mediaBytes(100_000);
 
+let burstSeen = 0;
 let origin: TestServer;
 let resolver: TestResolver;
 let proxy: TestProxy;
@@ -39,6 +40,21 @@ beforeAll(async () => {
       res.end();
       return;
     }
+    if (path === '/burst.mp4') {
+      // A burst of 503s, then the origin recovers.
+      burstSeen += 1;
+      if (burstSeen <= 2) {
+        res.writeHead(503);
+        res.end();
+        return;
+      }
+      return serveBytes(req, res, MEDIA);
+    }
+    if (path === '/down.mp4') {
+      res.writeHead(503);
+      res.end();
+      return;
+    }
     if (path === '/hangs.mp4') return; // never answers: the proxy's timeout must
     res.writeHead(404);
     res.end();
@@ -52,6 +68,8 @@ beforeAll(async () => {
     { slug: 'wrong-range', url: at('/wrong-range.mp4') },
     { slug: 'gone', url: at('/gone.mp4') },
     { slug: 'hangs', url: at('/hangs.mp4') },
+    { slug: 'burst', url: at('/burst.mp4') },
+    { slug: 'down', url: at('/down.mp4') },
     { slug: 'refused', url: () => 'http://127.0.0.2:9/video.mp4' },
   ]);
   proxy = await startTestProxy(resolver, { STRM_PROXY_UPSTREAM_TIMEOUT_MS: '500' });
@@ -162,6 +180,22 @@ describe('errors of the proxy its own', () => {
     expect(response.status).toBe(410);
     expect(response.json().error.code).toBe('STRM_UPSTREAM_FAILED');
     expect(resolver.calls.get('gone')).toEqual({ total: 2, refreshes: 1 });
+  });
+
+  test('a burst of 503s is ridden out by asking the same URL again (no re-resolution)', async () => {
+    const response = await fetchAll(proxy.entryUrl('burst'));
+    expect(response.status).toBe(200);
+    expect(response.body.equals(MEDIA)).toBe(true);
+    expect(burstSeen).toBe(3);
+    expect(resolver.calls.get('burst')).toEqual({ total: 1, refreshes: 0 });
+  });
+
+  test('an origin that stays at 503 → the 503 is passed on after three tries', async () => {
+    const before = origin.requests.filter((r) => r.path === '/down.mp4').length;
+    const response = await fetchAll(proxy.entryUrl('down'));
+    expect(response.status).toBe(503);
+    expect(response.json().error.code).toBe('STRM_UPSTREAM_FAILED');
+    expect(origin.requests.filter((r) => r.path === '/down.mp4').length - before).toBe(3);
   });
 
   test('an upstream that never answers → 504 after the timeout and one refresh', async () => {
