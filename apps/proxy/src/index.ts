@@ -6,5 +6,6 @@ export { ConfigError, loadConfig } from './config';
 export type { AuthMode, ProxyConfig } from './config';
 export { ProxyError, PROXY_ERRORS } from './errors';
 export type { ProxyErrorCode } from './errors';
+export { createLogger } from './logger';
 export { startProxy } from './server';
 export type { RunningProxy, StartProxyOptions } from './server';
