@@ -112,6 +112,11 @@ export interface FakeCdn {
   usesOf(tokenOrUrl: string): number;
   /** Sockets currently open to the server (for leak tests). */
   openSockets(): number;
+  /**
+   * Resolves once at most `count` sockets are open, checked on every socket close (leak tests
+   * await this instead of polling); rejects after `timeoutMs` with the count still open.
+   */
+  openSocketsAtMost(count: number, timeoutMs: number): Promise<void>;
   /** Stops listening and destroys open connections. */
   close(): Promise<void>;
 }
@@ -201,6 +206,7 @@ export async function startFakeCdn(options: FakeCdnOptions = {}): Promise<FakeCd
   const tokens = new Map<string, TokenState>();
   const requests: CdnRequestLog[] = [];
   const sockets = new Set<Socket>();
+  const socketWaiters = new Set<() => void>();
   let port = 0;
 
   const server: Server = createServer((req, res) => {
@@ -216,7 +222,10 @@ export async function startFakeCdn(options: FakeCdnOptions = {}): Promise<FakeCd
   });
   server.on('connection', (socket: Socket) => {
     sockets.add(socket);
-    socket.once('close', () => sockets.delete(socket));
+    socket.once('close', () => {
+      sockets.delete(socket);
+      for (const check of socketWaiters) check();
+    });
   });
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -392,6 +401,22 @@ export async function startFakeCdn(options: FakeCdnOptions = {}): Promise<FakeCd
       return tokens.get(token)?.uses ?? 0;
     },
     openSockets: () => sockets.size,
+    openSocketsAtMost(count: number, timeoutMs: number): Promise<void> {
+      return new Promise((resolveAtMost, reject) => {
+        const check = () => {
+          if (sockets.size > count) return;
+          socketWaiters.delete(check);
+          clearTimeout(timer);
+          resolveAtMost();
+        };
+        const timer = setTimeout(() => {
+          socketWaiters.delete(check);
+          reject(new Error(`fake CDN: expected at most ${count} open sockets within ${timeoutMs} ms, ${sockets.size} still open`));
+        }, timeoutMs);
+        socketWaiters.add(check);
+        check();
+      });
+    },
     async close(): Promise<void> {
       const closed = once(server, 'close');
       server.close();
