@@ -15,6 +15,7 @@ import { createProxyApp, type ReadinessCheck } from './app';
 import type { ProxyConfig } from './config';
 import { createLogger } from './logger';
 import { createMetrics } from './metrics';
+import { createProxyRedis, type ProxyRedisOptions } from './redis';
 import { Relocator } from './relocate';
 import { resolveEpisode, type ProxyRuntime } from './routes';
 import { createProxyTokens } from './tokens';
@@ -28,6 +29,8 @@ export interface StartProxyOptions {
   store?: ResolutionStore;
   /** DNS lookup of upstream hosts (tests map names to loopback addresses). */
   lookup?: LookupFunction;
+  /** Tuning of the Redis store made for `STRM_PROXY_REDIS_URL` (tests shorten its lock). */
+  redis?: ProxyRedisOptions;
   /** Extra `/readyz` checks. */
   readiness?: readonly ReadinessCheck[];
   now?: () => number;
@@ -72,9 +75,13 @@ export async function startProxy(config: ProxyConfig, options: StartProxyOptions
   const now = options.now ?? Date.now;
   const metrics = createMetrics();
   const source = options.source ?? (await createSource(config));
+  const redis = options.store === undefined && config.redisUrl !== undefined
+    ? createProxyRedis(config.redisUrl, { logger, registry: metrics.registry, ...(options.redis ? { options: options.redis } : {}) })
+    : undefined;
+  const store = options.store ?? redis?.store;
   const resolver = createResolverClient({
     source,
-    ...(options.store ? { store: options.store } : {}),
+    ...(store ? { store } : {}),
     cacheTtlSeconds: config.cacheTtlSeconds,
     now,
     onEvent: (event) => {
@@ -102,6 +109,7 @@ export async function startProxy(config: ProxyConfig, options: StartProxyOptions
   };
   const readiness: ReadinessCheck[] = [...(options.readiness ?? [])];
   if (options.source === undefined && config.resolverUrl !== undefined) readiness.unshift(resolverReachable(config.resolverUrl));
+  if (redis !== undefined) readiness.push(redis.readiness);
 
   const app = createProxyApp({ runtime, logger, readiness });
   const server = createServer({ keepAliveTimeout: 65_000, headersTimeout: 30_000, requestTimeout: 60_000 }, app);
@@ -137,6 +145,7 @@ export async function startProxy(config: ProxyConfig, options: StartProxyOptions
         await closed;
         clearTimeout(timer);
         await upstream.close();
+        await redis?.close();
       })();
       return closing;
     },
