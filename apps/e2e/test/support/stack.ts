@@ -1,0 +1,110 @@
+import { lookup as dnsLookup } from 'node:dns/promises';
+import { Writable } from 'node:stream';
+import { createLogger, loadConfig, startProxy, type LookupFunction, type RunningProxy } from '@strm/proxy';
+import { signedEntryUrl } from '@strm/signing';
+import { startFakeCdn, type FakeCdn } from '../../src/fake-cdn';
+import { startFakeResolver, type CatalogEntry, type EpisodeIdentity, type FakeResolver } from '../../src/fake-resolver';
+
+export const SECRET = 'e2e-secret-0123456789abcdef';
+
+/** One JSON line of the proxy's log. */
+export type LogLine = Record<string, unknown> & { msg?: string };
+
+/** One `msg: 'request'` line of the proxy's log. */
+export interface RequestLine {
+  route: string;
+  method: string;
+  path: string;
+  status: number;
+  bytes: number;
+  upstreamStatus?: number;
+  upstreamHost?: string;
+  refreshes?: number;
+  resumes?: number;
+  aborted?: boolean;
+}
+
+/** The fake CDN, the fake resolver and the real proxy, all on loopback, wired like an operator would. */
+export interface Stack {
+  readonly cdn: FakeCdn;
+  readonly resolver: FakeResolver;
+  readonly proxy: RunningProxy;
+  readonly logs: readonly LogLine[];
+  /** The proxy's request lines logged since `from` (an index into `logs`). */
+  requestLines(from?: number): RequestLine[];
+  /** The signed entry URL of an episode, as a `.strm` file holds it. */
+  entryUrl(identity: EpisodeIdentity): string;
+  close(): Promise<void>;
+}
+
+/** A catalog entry for episode `episode` of series `slug` (site aniworld.to, season 1, German Dub). */
+export function episode(slug: string, episodeNumber: number, path: string, extra: Partial<CatalogEntry> = {}): CatalogEntry {
+  return { site: 'aniworld.to', slug, season: 1, episode: episodeNumber, language: 'German Dub', path, ...extra };
+}
+
+/**
+ * The host's own name resolution, IPv4 only: the fake CDN listens on 127.0.0.1, and a CI runner's
+ * `localhost` may list `::1` first.
+ */
+export const ipv4Lookup: LookupFunction = async (hostname) => dnsLookup(hostname, { all: true, family: 4 });
+
+export async function startStack(options: {
+  catalog: readonly CatalogEntry[];
+  /** Extra proxy environment (the allowlist is `127.0.0.1,localhost` unless given). */
+  env?: Record<string, string>;
+}): Promise<Stack> {
+  const cdn = await startFakeCdn({ host: '127.0.0.1' });
+  const resolver = await startFakeResolver({ cdn, catalog: options.catalog });
+  const logs: LogLine[] = [];
+  let pending = '';
+  const sink = new Writable({
+    write(chunk: Buffer, _encoding, callback) {
+      pending += chunk.toString('utf8');
+      const lines = pending.split('\n');
+      pending = lines.pop() ?? '';
+      for (const text of lines) if (text !== '') logs.push(JSON.parse(text) as LogLine);
+      callback();
+    },
+  });
+  const config = loadConfig({
+    PORT: '0',
+    HOST: '127.0.0.1',
+    STRM_PROXY_SECRET: SECRET,
+    STRM_RESOLVER_URL: resolver.url,
+    STRM_PROXY_UPSTREAM_ALLOWLIST: '127.0.0.1,localhost',
+    STRM_PROXY_UPSTREAM_TIMEOUT_MS: '5000',
+    LOG_LEVEL: 'info',
+    ...options.env,
+  });
+  const proxy = await startProxy(config, { logger: createLogger(config.logLevel, sink), lookup: ipv4Lookup });
+  return {
+    cdn,
+    resolver,
+    proxy,
+    logs,
+    requestLines: (from = 0) => logs.slice(from).filter((line) => line.msg === 'request') as unknown as RequestLine[],
+    entryUrl: (identity) =>
+      signedEntryUrl(
+        `${proxy.url}/strm/stream`,
+        { site: identity.site, slug: identity.slug, s: identity.season, e: identity.episode, lang: identity.language },
+        SECRET,
+      ),
+    async close() {
+      await proxy.close(1000);
+      await resolver.close();
+      await cdn.close();
+    },
+  };
+}
+
+/** Requests the proxy made to the CDN for an episode: those under the tokens the resolver issued for it. */
+export function cdnRequestsOf(stack: Stack, identity: EpisodeIdentity) {
+  const tokens = new Set(stack.resolver.issuedUrls(identity).map((url) => /\/t\/([^/]+)\//.exec(url)?.[1]));
+  return stack.cdn.requests.filter((request) => tokens.has(request.token));
+}
+
+/** Requests the CDN received under the token of one issued URL. */
+export function cdnRequestsUnder(stack: Stack, issuedUrl: string) {
+  const token = /\/t\/([^/]+)\//.exec(issuedUrl)?.[1];
+  return stack.cdn.requests.filter((request) => request.token === token);
+}
