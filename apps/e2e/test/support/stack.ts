@@ -52,8 +52,10 @@ export async function startStack(options: {
   catalog: readonly CatalogEntry[];
   /** Extra proxy environment (the allowlist is `127.0.0.1,localhost` unless given). */
   env?: Record<string, string>;
+  /** Folder the CDN serves; default the committed fixtures. */
+  mediaDir?: string;
 }): Promise<Stack> {
-  const cdn = await startFakeCdn({ host: '127.0.0.1' });
+  const cdn = await startFakeCdn({ host: '127.0.0.1', ...(options.mediaDir ? { mediaDir: options.mediaDir } : {}) });
   const resolver = await startFakeResolver({ cdn, catalog: options.catalog });
   const logs: LogLine[] = [];
   let pending = '';
