@@ -26,7 +26,7 @@ export function runTool(binary: 'ffmpeg' | 'ffprobe', args: readonly string[], t
     });
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
-      reject(new Error(`${command} did not finish within ${timeoutMs} ms; stderr:\n${stderr.slice(-2000)}`));
+      reject(new Error(`${command} did not finish within ${timeoutMs} ms; stderr:\n${redact(stderr.slice(-2000))}`));
     }, timeoutMs);
     child.once('error', (error) => {
       clearTimeout(timer);
@@ -66,7 +66,7 @@ export async function framemd5(url: string, options: { input?: readonly string[]
     '-f', 'framemd5', '-',
   ];
   const run = await runTool('ffmpeg', args);
-  if (run.code !== 0) throw new Error(`ffmpeg failed (exit ${run.code}) on ${redact(url)}:\n${run.stderr.slice(-2000)}`);
+  if (run.code !== 0) throw new Error(`ffmpeg failed (exit ${run.code}) on ${redact(url)}:\n${redact(run.stderr.slice(-2000))}`);
   const frames = run.stdout.toString('utf8').split('\n').filter((line) => line !== '' && !line.startsWith('#'));
   const perStream: Record<string, number> = {};
   for (const line of frames) {
@@ -104,7 +104,7 @@ export interface ProbeSummary {
 /** ffprobe's streams and duration, one readable line per stream (type, codec, geometry or audio layout, time base). */
 export async function probe(url: string): Promise<ProbeSummary & { run: ToolRun }> {
   const run = await runTool('ffprobe', ['-v', 'error', '-show_format', '-show_streams', '-of', 'json', url]);
-  if (run.code !== 0) throw new Error(`ffprobe failed (exit ${run.code}) on ${redact(url)}:\n${run.stderr.slice(-2000)}`);
+  if (run.code !== 0) throw new Error(`ffprobe failed (exit ${run.code}) on ${redact(url)}:\n${redact(run.stderr.slice(-2000))}`);
   const parsed = JSON.parse(run.stdout.toString('utf8')) as {
     format: { duration?: string; format_name?: string };
     streams: Array<Record<string, string | number | undefined>>;
