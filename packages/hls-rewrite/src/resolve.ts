@@ -9,8 +9,48 @@
 export function isPlainRelativeReference(reference: string): boolean {
   const first = reference.charCodeAt(0);
   if (reference.length === 0 || first === 47 /* / */ || first === 63 /* ? */) return false;
-  let segmentStart = 0;
-  for (let index = 0; index < reference.length; index++) {
+  return isPlainPathAndQuery(reference, 0);
+}
+
+/**
+ * Whether `reference` is an absolute http(s) URL that the WHATWG URL parser returns unchanged:
+ * lower-case scheme and host name (not an IPv4 number, which the parser rewrites), no user info,
+ * no default port, a path from `/` with the characters and segments of
+ * {@link isPlainRelativeReference}, no fragment. CDN playlists that list every segment as an
+ * absolute URL with a token take this path instead of `new URL`.
+ */
+export function isNormalizedHttpUrl(reference: string): boolean {
+  let index: number;
+  if (reference.startsWith('https://')) index = 8;
+  else if (reference.startsWith('http://')) index = 7;
+  else return false;
+  const defaultPort = index === 8 ? '443' : '80';
+  const hostStart = index;
+  let labelStart = index;
+  for (; index < reference.length; index++) {
+    const code = reference.charCodeAt(index);
+    if ((code >= 97 && code <= 122) || (code >= 48 && code <= 57) || code === 45) continue;
+    if (code !== 46 /* . */) break;
+    if (index === labelStart) return false;
+    labelStart = index + 1;
+  }
+  if (index === hostStart || index === labelStart) return false;
+  const lastLabelFirst = reference.charCodeAt(labelStart);
+  if (lastLabelFirst >= 48 && lastLabelFirst <= 57) return false;
+  if (reference.charCodeAt(index) === 58 /* : */) {
+    const portStart = index + 1;
+    index = portStart;
+    while (index < reference.length && reference.charCodeAt(index) >= 48 && reference.charCodeAt(index) <= 57) index++;
+    const port = reference.slice(portStart, index);
+    if (port === '' || port.length > 5 || port.charCodeAt(0) === 48 || Number(port) > 65535 || port === defaultPort) return false;
+  }
+  return reference.charCodeAt(index) === 47 && isPlainPathAndQuery(reference, index + 1);
+}
+
+/** Path segments from `from` on (a segment starts there), then an optional plain query. */
+function isPlainPathAndQuery(reference: string, from: number): boolean {
+  let segmentStart = from;
+  for (let index = from; index < reference.length; index++) {
     const code = reference.charCodeAt(index);
     if ((code >= 97 && code <= 122) || (code >= 65 && code <= 90) || (code >= 48 && code <= 57) || code === 45 || code === 95 || code === 126 || code === 46) {
       continue;

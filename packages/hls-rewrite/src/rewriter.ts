@@ -1,6 +1,6 @@
 import { scanAttributeList, type AttributeSpan } from './attributes';
 import { HlsRewriteError, preview } from './errors';
-import { isPlainRelativeReference } from './resolve';
+import { isNormalizedHttpUrl, isPlainRelativeReference } from './resolve';
 import { TAG_RULES, type AttributeKindRule } from './tags';
 import type { RewriteOptions, RewriteStats, UriContext, UriKind } from './types';
 
@@ -315,6 +315,9 @@ class RewriteCore {
     let kind: UriKind;
     if (isPlainRelativeReference(target)) {
       href = this.options.baseDirectory + target;
+      kind = kindOrRule === 'by-extension' ? kindByExtension(target, target.indexOf('?')) : kindOrRule;
+    } else if (isNormalizedHttpUrl(target)) {
+      href = target;
       kind = kindOrRule === 'by-extension' ? kindByExtension(target, target.indexOf('?')) : kindOrRule;
     } else {
       try {

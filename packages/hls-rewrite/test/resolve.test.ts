@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { rewritePlaylist, type UriContext } from '../src/index';
-import { isPlainRelativeReference } from '../src/resolve';
+import { isNormalizedHttpUrl, isPlainRelativeReference } from '../src/resolve';
 
 const BASES = ['https://cdn.test/a/b/index.m3u8?t=1#f', 'http://user:pw@CDN.test:80/x.m3u8', 'https://cdn.test', 'https://cdn.test/dir/'];
 
@@ -35,6 +35,42 @@ describe('the fast path of URI resolution', () => {
       fc.property(fc.string({ unit, minLength: 1, maxLength: 20 }), fc.constantFrom(...BASES), (reference, base) => {
         if (!isPlainRelativeReference(reference)) return;
         expect(new URL('./', base).href + reference).toBe(new URL(reference, base).href);
+      }),
+      { numRuns: 5000 },
+    );
+  });
+
+  it.each([
+    ['https://cdn.test/hls/seg-1.ts?token=abc&e=1', true],
+    ['http://cdn-2.test:8080/a/b.m4s', true],
+    ['https://cdn.test/', true],
+    ['https://cdn.test', false],
+    ['HTTPS://cdn.test/a.ts', false],
+    ['https://CDN.test/a.ts', false],
+    ['https://cdn.test:443/a.ts', false],
+    ['http://cdn.test:80/a.ts', false],
+    ['http://cdn.test:080/a.ts', false],
+    ['https://127.1/a.ts', false],
+    ['https://1.2.3.4/a.ts', false],
+    ['https://user@cdn.test/a.ts', false],
+    ['https://cdn.test/a/../b.ts', false],
+    ['https://cdn.test/a.ts#f', false],
+    ['https://cdn..test/a.ts', false],
+    ['https://cdn.test./a.ts', false],
+    ['ftp://cdn.test/a.ts', false],
+  ])('isNormalizedHttpUrl(%j) → %s', (reference, expected) => {
+    expect(isNormalizedHttpUrl(reference)).toBe(expected);
+  });
+
+  it('an absolute URL it accepts is exactly what new URL(reference).href gives', () => {
+    const host = fc.constantFrom('cdn.test', 'a-b.c0.test', 'x.1a', 'localhost', 'xn--bcher-kva.test', 'h.', '.h', 'H.test', '127.1', '0x7f.1', 'a.0', 'a..b');
+    const port = fc.constantFrom('', ':80', ':443', ':8080', ':0', ':080', ':65535', ':65536', ':');
+    const unit = fc.constantFrom(...'aZ09-._~!$&\'()*+,;=:@/?%#[]\\ {}|^`"<>é'.split(''), '..', './', '%2e', '%2E', '%41');
+    fc.assert(
+      fc.property(fc.constantFrom('http://', 'https://', 'HTTP://'), host, port, fc.string({ unit, maxLength: 20 }), (scheme, h, p, rest) => {
+        const reference = `${scheme}${h}${p}/${rest}`;
+        if (!isNormalizedHttpUrl(reference)) return;
+        expect(new URL(reference).href).toBe(reference);
       }),
       { numRuns: 5000 },
     );
