@@ -4,12 +4,12 @@
 // Every measurement runs in a child process of its own (with --expose-gc), so that the heap and the
 // peak RSS of one method do not leak into the next.
 import { execFileSync } from 'node:child_process';
-import { createRequire } from 'node:module';
 import { resolve } from 'node:path';
 import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
-import { createPlaylistRewriteTransform, mediaFileName, rewritePlaylist, type UriContext } from '../../packages/hls-rewrite/src/index';
+import { createPlaylistRewriteTransform, mediaFileName, rewritePlaylist, type UriContext } from '@strm/hls-rewrite';
+import * as hlsParser from 'hls-parser';
 
 type Method = 'string' | 'stream' | 'hls-parser';
 
@@ -31,28 +31,11 @@ export interface HlsRewriteBenchResult {
   table: string;
 }
 
-interface HlsParser {
-  parse(text: string): unknown;
-  stringify(playlist: never): string;
-}
-
 const thisFile = fileURLToPath(import.meta.url);
 const root = resolve(thisFile, '..', '..', '..');
 const BASE_URL = 'https://cdn.example.com/hls/show/s01e01/1080p/index.m3u8?token=abc123&expires=1893456000';
 const CHUNK = 64 * 1024;
 const MB = 1024 * 1024;
-
-/** hls-parser is a dependency of tools/ and a devDependency of the package; use whichever resolves. */
-function loadHlsParser(): HlsParser {
-  for (const from of [import.meta.url, resolve(root, 'packages/hls-rewrite/package.json')]) {
-    try {
-      return createRequire(from)('hls-parser') as HlsParser;
-    } catch {
-      // try the next place
-    }
-  }
-  throw new Error('hls-parser is not installed: run pnpm install at the workspace root');
-}
 
 /** A VOD media playlist of the shape anime CDNs serve: relative segment URIs with a signed query. */
 export function generateMediaPlaylist(segments: number): string {
@@ -72,12 +55,12 @@ const withFileNames = process.argv.includes('--with-file-names');
 const rewriteUri = (context: UriContext) =>
   withFileNames ? `../../proxy/t${context.lineNumber}/${mediaFileName(context)}` : `../../proxy/t${context.lineNumber}/${context.kind}.ts`;
 
-async function runOnce(method: Method, text: string, bytes: Buffer, parser: HlsParser, sample: () => void): Promise<unknown> {
+async function runOnce(method: Method, text: string, bytes: Buffer, sample: () => void): Promise<unknown> {
   switch (method) {
     case 'string':
       return rewritePlaylist(text, { baseUrl: BASE_URL, rewriteUri }).text;
     case 'hls-parser':
-      return parser.stringify(parser.parse(text) as never);
+      return hlsParser.stringify(hlsParser.parse(text));
     case 'stream': {
       const chunks: Buffer[] = [];
       for (let offset = 0; offset < bytes.length; offset += CHUNK) chunks.push(bytes.subarray(offset, offset + CHUNK));
@@ -99,7 +82,6 @@ async function runOnce(method: Method, text: string, bytes: Buffer, parser: HlsP
 async function measure(method: Method, segments: number): Promise<HlsRewriteBenchRow> {
   const gc = (globalThis as { gc?: () => void }).gc;
   if (gc === undefined) throw new Error('the measuring child needs --expose-gc');
-  const parser = loadHlsParser();
   const text = generateMediaPlaylist(segments);
   const bytes = Buffer.from(text, 'utf8');
 
@@ -113,7 +95,7 @@ async function measure(method: Method, segments: number): Promise<HlsRewriteBenc
     gc();
     heapPeak = Math.max(heapPeak, process.memoryUsage().heapUsed);
   };
-  const retained = await runOnce(method, text, bytes, parser, () => {
+  const retained = await runOnce(method, text, bytes, () => {
     if (++writes % 4 === 0) sample();
   });
   sample(); // with the string output still held: what a string rewrite keeps
@@ -125,7 +107,7 @@ async function measure(method: Method, segments: number): Promise<HlsRewriteBenc
   const times: number[] = [];
   for (let i = 0; i < runs + 2; i++) {
     const started = process.hrtime.bigint();
-    await runOnce(method, text, bytes, parser, () => {});
+    await runOnce(method, text, bytes, () => {});
     const ms = Number(process.hrtime.bigint() - started) / 1e6;
     if (i >= 2) times.push(ms); // the first two runs warm the JIT up
   }

@@ -1,0 +1,29 @@
+// The reference a proxy is measured against: the least a Node proxy can do. A node:http server
+// that forwards the path and the Range header to one origin over a keep-alive undici pool and
+// pipes the body back with the headers a media client needs. No auth, no resolver, no logging.
+//   node tools/bench/bare-pipe.ts <origin>   → prints {"url": "http://127.0.0.1:<port>"}
+import { createServer } from 'node:http';
+import { pipeline } from 'node:stream/promises';
+import { Agent } from 'undici';
+
+const PASSED = ['content-type', 'content-length', 'content-range', 'accept-ranges', 'etag', 'last-modified'];
+const origin = process.argv[2]!;
+const agent = new Agent({ connections: 128, keepAliveTimeout: 10_000 });
+
+const server = createServer(async (req, res) => {
+  try {
+    const range = req.headers.range;
+    const upstream = await agent.request({ origin, path: req.url!, method: req.method === 'HEAD' ? 'HEAD' : 'GET', headers: range ? { range } : {} });
+    const headers: Record<string, string> = {};
+    for (const name of PASSED) if (typeof upstream.headers[name] === 'string') headers[name] = upstream.headers[name];
+    res.writeHead(upstream.statusCode, headers);
+    await pipeline(upstream.body, res);
+  } catch {
+    if (!res.headersSent) res.writeHead(502).end();
+    else res.destroy();
+  }
+});
+server.listen(0, '127.0.0.1', () => {
+  process.stdout.write(`${JSON.stringify({ url: `http://127.0.0.1:${(server.address() as { port: number }).port}` })}\n`);
+});
+process.once('SIGTERM', () => server.close(() => process.exit(0)).closeAllConnections());

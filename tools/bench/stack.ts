@@ -1,0 +1,204 @@
+// Everything a benchmark run talks to: the media folder, the origin (fake CDN + fake resolver),
+// the proxy (auth on, HTTP resolver, cache on), the bare Node pipe and nginx, each a process of
+// its own, and the URLs of the same bytes through each of them.
+import { randomFillSync } from 'node:crypto';
+import { open, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { signedEntryUrl } from '@strm/signing';
+import { Agent, request } from 'undici';
+import { bundleServer } from './bundle';
+import { findNginx, startNginx } from './nginx';
+import { BENCH_SERIES, EPISODE, MEDIA } from './origin';
+import { jsonReadyLine, startNodeServer, startServer, SOURCE_NODE_ARGS, root, type ServerProcess } from './processes';
+
+const MiB = 1024 * 1024;
+const SECRET = 'strm-bench-secret-0123456789abcdef';
+
+export interface StackOptions {
+  movieBytes: number;
+  segmentBytes: number;
+  /** Episodes the resolver knows that nobody asked for yet: one per cold time-to-first-byte sample. */
+  coldEpisodes: number;
+  nginx: boolean;
+  /** Run the proxy from its sources under `node --cpu-prof`, writing the profile into this folder. */
+  profileDir?: string;
+  /** Extra environment of the proxy (e.g. LOG_LEVEL). */
+  proxyEnv?: Record<string, string>;
+}
+
+/** One way of reaching the bytes: directly, or through a proxy. */
+export interface Route {
+  /** The 256 MiB file. */
+  movie: string;
+  /** A 1 MiB segment. */
+  segment: string;
+}
+
+export interface Stack {
+  workDir: string;
+  origin: ServerProcess;
+  proxy: ServerProcess;
+  bare: ServerProcess;
+  nginx: ServerProcess | undefined;
+  /** Why nginx is missing, when it is. */
+  nginxNote: string | undefined;
+  direct: Route;
+  barePipe: Route;
+  nginxRoute: Route | undefined;
+  /** `/strm/stream` (signed entry URL) for the movie; `/strm/proxy/<token>/<name>` for both, from the rewritten playlist. */
+  proxyStream: Pick<Route, 'movie'>;
+  proxyToken: Route;
+  /** The signed entry URL of the i-th episode nobody asked for yet (a cold resolution). */
+  coldEntry(i: number): string;
+  /** The fake resolver's own `/resolve` URL of the movie (to time the resolver alone). */
+  resolverUrl(): string;
+  stop(): Promise<void>;
+}
+
+async function writeFileOfSize(path: string, bytes: number): Promise<void> {
+  const file = await open(path, 'w');
+  const chunk = Buffer.allocUnsafe(Math.min(bytes, 4 * MiB));
+  try {
+    for (let written = 0; written < bytes; written += chunk.length) {
+      const length = Math.min(chunk.length, bytes - written);
+      randomFillSync(chunk, 0, length);
+      await file.write(chunk, 0, length);
+    }
+  } finally {
+    await file.close();
+  }
+}
+
+async function prepareMedia(mediaDir: string, options: StackOptions): Promise<void> {
+  await mkdir(join(mediaDir, 'bench'), { recursive: true });
+  await writeFileOfSize(join(mediaDir, MEDIA.movie), options.movieBytes);
+  await writeFileOfSize(join(mediaDir, MEDIA.segment), options.segmentBytes);
+  const playlist = ['#EXTM3U', '#EXT-X-VERSION:3', '#EXT-X-TARGETDURATION:6', '#EXT-X-PLAYLIST-TYPE:VOD'];
+  playlist.push('#EXTINF:6.000,', 'segment.ts', '#EXTINF:6.000,', 'movie.mp4', '#EXT-X-ENDLIST', '');
+  await writeFile(join(mediaDir, MEDIA.playlist), playlist.join('\n'));
+}
+
+const entryQuery = (episode: number) => ({
+  site: BENCH_SERIES.site,
+  slug: BENCH_SERIES.slug,
+  s: BENCH_SERIES.season,
+  e: episode,
+  lang: BENCH_SERIES.language,
+});
+
+async function getText(url: string): Promise<string> {
+  const response = await request(url);
+  const text = await response.body.text();
+  if (response.statusCode !== 200) throw new Error(`GET ${url} answered ${response.statusCode}: ${text.slice(0, 200)}`);
+  return text;
+}
+
+/** The pino line the proxy prints once it listens. */
+function proxyReadyLine(line: string): Record<string, unknown> | undefined {
+  if (!line.includes('strm-proxy listening')) return undefined;
+  return JSON.parse(line) as Record<string, unknown>;
+}
+
+/** Re-roots a URL of the origin onto a proxy that forwards paths as they are. */
+const onto = (base: string, url: string) => {
+  const { pathname, search } = new URL(url);
+  return `${base}${pathname}${search}`;
+};
+
+export async function startStack(options: StackOptions): Promise<Stack> {
+  const workDir = await mkdtemp(join(tmpdir(), 'strm-bench-'));
+  const started: ServerProcess[] = [];
+  try {
+    const mediaDir = join(workDir, 'media');
+    await prepareMedia(mediaDir, options);
+    const origin = await startNodeServer('origin', 'tools/bench/origin.ts', { args: [mediaDir, String(options.coldEpisodes)] });
+    started.push(origin);
+    const resolverBase = String(origin.info.resolver);
+
+    const binDir = join(workDir, 'bin');
+    const [proxyBundle, bareBundle] = await Promise.all([
+      bundleServer('apps/proxy/src/cli.ts', join(binDir, 'strm-proxy.mjs')),
+      bundleServer('tools/bench/bare-pipe.ts', join(binDir, 'bare-pipe.mjs')),
+    ]);
+    const proxy = await startServer({
+      name: 'proxy',
+      command: process.execPath,
+      // A profile names source files only when the proxy runs from them.
+      args: options.profileDir
+        ? ['--cpu-prof', `--cpu-prof-dir=${options.profileDir}`, ...SOURCE_NODE_ARGS, join(root, 'apps/proxy/src/cli.ts'), 'serve']
+        : [proxyBundle, 'serve'],
+      env: {
+        STRM_PROXY_SECRET: SECRET,
+        STRM_PROXY_AUTH: 'token',
+        STRM_RESOLVER_URL: resolverBase,
+        STRM_PROXY_UPSTREAM_ALLOWLIST: '127.0.0.1',
+        HOST: '127.0.0.1',
+        PORT: '0',
+        LOG_LEVEL: 'info',
+        ...options.proxyEnv,
+      },
+      ready: proxyReadyLine,
+    });
+    started.push(proxy);
+    const bare = await startServer({ name: 'bare pipe', command: process.execPath, args: [bareBundle, origin.url], ready: jsonReadyLine });
+    started.push(bare);
+
+    let nginx: ServerProcess | undefined;
+    let nginxNote: string | undefined;
+    if (options.nginx) {
+      const binary = findNginx();
+      if (binary === undefined) nginxNote = 'nginx is not installed: its row is skipped';
+      else {
+        nginx = await startNginx(binary, origin.url, join(workDir, 'nginx'));
+        started.push(nginx);
+      }
+    } else {
+      nginxNote = 'nginx not measured in this run';
+    }
+
+    // Direct URLs: what the resolver hands out, fetched the way the proxy fetches them.
+    const resolveUrl = (episode: number) =>
+      `${resolverBase}/resolve?${new URLSearchParams(Object.entries(entryQuery(episode)).map(([k, v]): [string, string] => [k, String(v)]))}`;
+    const resolved = async (episode: number) => (JSON.parse(await getText(resolveUrl(episode))) as { url: string }).url;
+    const directMovie = await resolved(EPISODE.movie);
+    const directSegment = new URL('segment.ts', await resolved(EPISODE.playlist)).href;
+    const direct: Route = { movie: directMovie, segment: directSegment };
+
+    const entry = (episode: number) => signedEntryUrl(`${proxy.url}/strm/stream`, entryQuery(episode), SECRET);
+    const playlistUrl = entry(EPISODE.playlist);
+    const rewritten = (await getText(playlistUrl)).split('\n').filter((line) => line !== '' && !line.startsWith('#'));
+    const tokenSegment = rewritten.find((line) => line.endsWith('/segment.ts'));
+    const tokenMovie = rewritten.find((line) => line.endsWith('/movie.mp4'));
+    if (tokenSegment === undefined || tokenMovie === undefined) throw new Error(`the rewritten playlist lacks its URIs: ${rewritten.join(' ')}`);
+
+    return {
+      workDir,
+      origin,
+      proxy,
+      bare,
+      nginx,
+      nginxNote,
+      direct,
+      barePipe: { movie: onto(bare.url, direct.movie), segment: onto(bare.url, direct.segment) },
+      nginxRoute: nginx ? { movie: onto(nginx.url, direct.movie), segment: onto(nginx.url, direct.segment) } : undefined,
+      proxyStream: { movie: entry(EPISODE.movie) },
+      proxyToken: { movie: new URL(tokenMovie, playlistUrl).href, segment: new URL(tokenSegment, playlistUrl).href },
+      coldEntry: (i) => entry(EPISODE.firstCold + i),
+      resolverUrl: () => resolveUrl(EPISODE.movie),
+      async stop() {
+        await Promise.all(started.map((server) => server.stop()));
+        await rm(workDir, { recursive: true, force: true });
+      },
+    };
+  } catch (error) {
+    await Promise.all(started.map((server) => server.stop()));
+    await rm(workDir, { recursive: true, force: true });
+    throw error;
+  }
+}
+
+/** A keep-alive client pool per target, as a media server keeps its connections to a proxy. */
+export function clientAgent(connections = 128): Agent {
+  return new Agent({ connections, keepAliveTimeout: 30_000, pipelining: 1 });
+}

@@ -1,0 +1,48 @@
+// Small statistics for the benchmark: medians of rounds, percentiles of latency samples, and the
+// interleaving that makes two measurements of one run comparable (ABAB..., never AAA...BBB).
+
+/** The value at quantile `q` (0..1) of `values`, by the nearest-rank method; NaN when empty. */
+export function quantile(values: readonly number[], q: number): number {
+  if (values.length === 0) return Number.NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1));
+  return sorted[rank]!;
+}
+
+export const median = (values: readonly number[]): number => quantile(values, 0.5);
+
+/**
+ * Runs every variant once per round, the order rotated each round so no variant always follows
+ * the same neighbour, and returns the measurements per variant (in round order).
+ */
+export async function interleave<V extends string, T>(
+  variants: readonly V[],
+  rounds: number,
+  measure: (variant: V, round: number) => Promise<T>,
+): Promise<Record<V, T[]>> {
+  const results = Object.fromEntries(variants.map((variant) => [variant, [] as T[]])) as Record<V, T[]>;
+  for (let round = 0; round < rounds; round++) {
+    for (let i = 0; i < variants.length; i++) {
+      const variant = variants[(i + round) % variants.length]!;
+      results[variant].push(await measure(variant, round));
+    }
+  }
+  return results;
+}
+
+/** `a / b` with two decimals, or `n/a` when either side is missing. */
+export function ratio(a: number | undefined, b: number | undefined): string {
+  if (a === undefined || b === undefined || !Number.isFinite(a) || !Number.isFinite(b) || b === 0) return 'n/a';
+  return `${(a / b).toFixed(2)}x`;
+}
+
+/** A fixed-width text table: the first row is the header. */
+export function textTable(rows: readonly (readonly string[])[]): string {
+  const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => (row[column] ?? '').length)));
+  const line = (row: readonly string[]) =>
+    row.map((cell, column) => (column === 0 ? cell.padEnd(widths[column]!) : cell.padStart(widths[column]!))).join('  ');
+  return [line(rows[0]!), widths.map((width) => '-'.repeat(width)).join('  '), ...rows.slice(1).map(line)].join('\n');
+}
+
+export const fixed = (value: number | undefined, digits = 1): string =>
+  value === undefined || !Number.isFinite(value) ? 'n/a' : value.toFixed(digits);

@@ -1,0 +1,85 @@
+// Time to first byte of a 1-byte Range request (a player's seek), one request at a time, the kinds
+// taking turns request by request: direct from the CDN, through the proxy with the resolution
+// cached, through the proxy with a resolution nobody asked for yet (cold), through a proxy token,
+// and the resolver alone (what a cold request waits for, subtracted from it).
+import { fetchAndDiscard } from './client';
+import { clientAgent, type Stack } from './stack';
+import { median, quantile } from './stats';
+
+export type TtfbKind = 'direct' | 'proxy cached' | 'proxy cold' | 'proxy token' | 'resolver';
+
+export interface TtfbSummary {
+  /** Per kind, medians over rounds of each round's p50 and p99, in ms. */
+  kinds: Record<TtfbKind, { p50Ms: number; p99Ms: number }>;
+  /** What the proxy adds over direct, medians over rounds: cached; cold minus the resolver's own time. */
+  added: {
+    cached: { p50Ms: number; p99Ms: number };
+    cold: { p50Ms: number; p99Ms: number };
+    token: { p50Ms: number; p99Ms: number };
+  };
+  samplesPerRound: number;
+  rounds: number;
+}
+
+const KINDS: readonly TtfbKind[] = ['direct', 'proxy cached', 'proxy cold', 'proxy token', 'resolver'];
+
+export async function runTtfb(stack: Stack, options: { rounds: number; samples: number; warmup: number }): Promise<TtfbSummary> {
+  const agents = new Map(KINDS.map((kind) => [kind, clientAgent(1)]));
+  const range = { range: 'bytes=0-0' };
+  let cold = 0;
+  const once = async (kind: TtfbKind): Promise<number> => {
+    const agent = agents.get(kind)!;
+    const fetched =
+      kind === 'direct' ? await fetchAndDiscard(agent, stack.direct.movie, range)
+      : kind === 'proxy cached' ? await fetchAndDiscard(agent, stack.proxyStream.movie, range)
+      : kind === 'proxy cold' ? await fetchAndDiscard(agent, stack.coldEntry(cold++), range)
+      : kind === 'proxy token' ? await fetchAndDiscard(agent, stack.proxyToken.movie, range)
+      : await fetchAndDiscard(agent, stack.resolverUrl());
+    const expected = kind === 'resolver' ? 200 : 206;
+    if (fetched.status !== expected || (kind !== 'resolver' && fetched.bytes !== 1)) {
+      throw new Error(`time to first byte (${kind}): expected ${expected} with 1 byte, received ${fetched.status} with ${fetched.bytes}`);
+    }
+    // The resolver's answer is needed whole before the proxy can go on.
+    return kind === 'resolver' ? fetched.totalMs : fetched.firstByteMs;
+  };
+
+  for (let i = 0; i < options.warmup; i++) for (const kind of KINDS) await once(kind);
+  const perRound: Record<TtfbKind, { p50Ms: number; p99Ms: number }>[] = [];
+  for (let round = 0; round < options.rounds; round++) {
+    const samples = Object.fromEntries(KINDS.map((kind) => [kind, [] as number[]])) as Record<TtfbKind, number[]>;
+    for (let i = 0; i < options.samples; i++) {
+      for (let k = 0; k < KINDS.length; k++) {
+        const kind = KINDS[(k + i) % KINDS.length]!;
+        samples[kind].push(await once(kind));
+      }
+    }
+    perRound.push(
+      Object.fromEntries(KINDS.map((kind) => [kind, { p50Ms: quantile(samples[kind], 0.5), p99Ms: quantile(samples[kind], 0.99) }])) as Record<
+        TtfbKind,
+        { p50Ms: number; p99Ms: number }
+      >,
+    );
+  }
+  await Promise.all([...agents.values()].map((agent) => agent.close()));
+
+  const over = (pick: (round: (typeof perRound)[number]) => number) => median(perRound.map(pick));
+  const kinds = Object.fromEntries(
+    KINDS.map((kind) => [kind, { p50Ms: over((r) => r[kind].p50Ms), p99Ms: over((r) => r[kind].p99Ms) }]),
+  ) as TtfbSummary['kinds'];
+  return {
+    kinds,
+    added: {
+      cached: { p50Ms: over((r) => r['proxy cached'].p50Ms - r.direct.p50Ms), p99Ms: over((r) => r['proxy cached'].p99Ms - r.direct.p99Ms) },
+      cold: {
+        p50Ms: over((r) => r['proxy cold'].p50Ms - r.direct.p50Ms - r.resolver.p50Ms),
+        p99Ms: over((r) => r['proxy cold'].p99Ms - r.direct.p99Ms - r.resolver.p99Ms),
+      },
+      token: { p50Ms: over((r) => r['proxy token'].p50Ms - r.direct.p50Ms), p99Ms: over((r) => r['proxy token'].p99Ms - r.direct.p99Ms) },
+    },
+    samplesPerRound: options.samples,
+    rounds: options.rounds,
+  };
+}
+
+/** Cold resolutions one run needs: one per cold sample, warm-up included. */
+export const coldEpisodesNeeded = (options: { rounds: number; samples: number; warmup: number }) => options.warmup + options.rounds * options.samples;
