@@ -12,6 +12,18 @@ export function discardBody(body: Readable): void {
   body.destroy();
 }
 
+/**
+ * The limit was reached on a chunk boundary: usually the body is complete and its 'end' comes
+ * next. Letting it come keeps the upstream connection in undici's pool (a destroyed body closes
+ * it, and the next request pays a new connection); should more bytes arrive, the body is dropped.
+ */
+function releaseAtLimit(body: Readable): void {
+  if (body.readableEnded || body.destroyed) return;
+  body.on('error', ignore);
+  body.once('data', () => body.destroy());
+  body.resume();
+}
+
 export type PumpOutcome =
   | { kind: 'done'; written: number }
   | { kind: 'upstream-error'; written: number; error: Error }
@@ -38,6 +50,8 @@ export function pumpBody(body: Readable, res: ServerResponse, options: PumpOptio
     let skip = options.skip ?? 0;
     let remaining = options.limit ?? Number.POSITIVE_INFINITY;
     let settled = false;
+    /** Bytes past the limit were read: the upstream sends more than was asked for. */
+    let surplus = false;
 
     const settle = (outcome: PumpOutcome) => {
       if (settled) return;
@@ -68,7 +82,10 @@ export function pumpBody(body: Readable, res: ServerResponse, options: PumpOptio
         chunk = chunk.subarray(skip);
         skip = 0;
       }
-      if (chunk.length > remaining) chunk = chunk.subarray(0, remaining);
+      if (chunk.length > remaining) {
+        chunk = chunk.subarray(0, remaining);
+        surplus = true;
+      }
       remaining -= chunk.length;
       written += chunk.length;
       return res.write(chunk);
@@ -76,8 +93,9 @@ export function pumpBody(body: Readable, res: ServerResponse, options: PumpOptio
     const onData = (chunk: Buffer) => {
       const ok = write(chunk);
       if (remaining === 0) {
-        discardBody(body);
         settle({ kind: 'done', written });
+        if (surplus) discardBody(body);
+        else releaseAtLimit(body);
       } else if (!ok) {
         body.pause();
         res.once('drain', onDrain);
@@ -95,8 +113,9 @@ export function pumpBody(body: Readable, res: ServerResponse, options: PumpOptio
     let full = false;
     for (const chunk of options.initial ?? []) full = !write(chunk) || full;
     if (remaining === 0 || body.readableEnded) {
-      discardBody(body);
       settle({ kind: 'done', written });
+      if (surplus) discardBody(body);
+      else releaseAtLimit(body);
       return;
     }
     body.on('data', onData);
