@@ -20,8 +20,6 @@ export interface ProxyAppOptions {
   readiness?: readonly ReadinessCheck[];
 }
 
-type Handler = (runtime: ProxyRuntime, req: Request, res: Response, state: RequestState) => Promise<void>;
-
 function sendError(res: ServerResponse, error: ProxyError): void {
   if (res.headersSent) {
     res.destroy();
@@ -36,22 +34,12 @@ function sendError(res: ServerResponse, error: ProxyError): void {
   res.end(res.req?.method === 'HEAD' ? undefined : body);
 }
 
-/**
- * The proxy's Express application. The two media routes are thin: every decision lives in
- * `routes.ts` and the modules it calls, each testable without Express.
- */
-export function createProxyApp(options: ProxyAppOptions): Express {
+type Routed = (req: IncomingMessage, res: ServerResponse) => void;
+
+/** The two media routes wrapped with their log line, metrics and error answers. */
+function mediaRoutes(options: ProxyAppOptions): { stream: Routed; proxied: (req: IncomingMessage, res: ServerResponse, token: string) => void } {
   const { runtime, logger } = options;
   const { metrics } = runtime;
-  const applyCors = createCorsHandler(runtime.config.corsOrigins);
-  const app = express();
-  app.disable('x-powered-by');
-  app.set('etag', false);
-  app.set('query parser', false);
-
-  app.use((req: IncomingMessage, res: ServerResponse, next: NextFunction) => {
-    if (applyCors(req, res) === 'continue') next();
-  });
 
   const finishLog = (req: IncomingMessage, res: ServerResponse, state: RequestState) => {
     res.once('close', () => {
@@ -78,19 +66,91 @@ export function createProxyApp(options: ProxyAppOptions): Express {
     });
   };
 
-  const route = (name: RequestState['route'], handler: Handler) => (req: Request, res: Response) => {
+  const run = (name: RequestState['route'], req: IncomingMessage, res: ServerResponse, handler: (state: RequestState) => Promise<void>) => {
     const state: RequestState = { route: name, startedAt: runtime.now(), refreshes: 0, resumes: 0, bytes: 0 };
     finishLog(req, res, state);
-    handler(runtime, req, res, state).catch((error: unknown) => {
+    handler(state).catch((error: unknown) => {
       if (error instanceof ProxyError) {
         sendError(res, error);
         return;
       }
       if (res.destroyed) return; // the client left; whatever failed after that is moot
-      logger.error({ err: error, route: name, path: loggablePath(req.url) }, 'unexpected failure');
+      logger.error({ err: error, route: name, path: loggablePath(req.url ?? '') }, 'unexpected failure');
       sendError(res, new ProxyError('STRM_INTERNAL', 'the proxy failed unexpectedly; see its log'));
     });
   };
+
+  return {
+    stream: (req, res) => run('stream', req, res, (state) => serveStream(runtime, req, res, state)),
+    proxied: (req, res, token) => run('proxy', req, res, (state) => serveProxied(runtime, req, res, state, token)),
+  };
+}
+
+/**
+ * The proxy's Express application. The two media routes are thin: every decision lives in
+ * `routes.ts` and the modules it calls, each testable without Express.
+ */
+export function createProxyApp(options: ProxyAppOptions): Express {
+  return buildApp(options, mediaRoutes(options));
+}
+
+/**
+ * The `/strm/proxy/<token>/<name>` token of a request path in its plain form (no encoding, no
+ * trailing slash), or undefined for any other path, which Express then matches as before.
+ */
+function plainProxyToken(path: string): string | undefined {
+  const prefix = '/strm/proxy/';
+  if (!path.startsWith(prefix)) return undefined;
+  const slash = path.indexOf('/', prefix.length);
+  if (slash <= prefix.length || slash === path.length - 1 || path.indexOf('/', slash + 1) !== -1) return undefined;
+  if (path.includes('%')) return undefined;
+  return path.slice(prefix.length, slash);
+}
+
+/**
+ * The proxy's request listener: GET and HEAD of the two media routes, in their plain form, go
+ * straight to their handlers; everything else (operations, preflights, other methods, unusual
+ * spellings of a path) goes through the Express application, which answers them as it always
+ * did. Express's per-request work (prototype swaps, router layers, path matching) is a fixed cost
+ * on every segment and every seek, the requests that matter most.
+ */
+export function createProxyRequestListener(options: ProxyAppOptions): (req: IncomingMessage, res: ServerResponse) => void {
+  const routes = mediaRoutes(options);
+  const app = buildApp(options, routes);
+  const applyCors = createCorsHandler(options.runtime.config.corsOrigins);
+  return (req, res) => {
+    if (req.method === 'GET' || req.method === 'HEAD') {
+      const url = req.url ?? '';
+      const query = url.indexOf('?');
+      const path = query === -1 ? url : url.slice(0, query);
+      if (path === '/strm/stream') {
+        applyCors(req, res);
+        routes.stream(req, res);
+        return;
+      }
+      const token = plainProxyToken(path);
+      if (token !== undefined) {
+        applyCors(req, res);
+        routes.proxied(req, res, token);
+        return;
+      }
+    }
+    app(req, res);
+  };
+}
+
+function buildApp(options: ProxyAppOptions, routes: ReturnType<typeof mediaRoutes>): Express {
+  const { runtime, logger } = options;
+  const { metrics } = runtime;
+  const applyCors = createCorsHandler(runtime.config.corsOrigins);
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+  app.set('query parser', false);
+
+  app.use((req: IncomingMessage, res: ServerResponse, next: NextFunction) => {
+    if (applyCors(req, res) === 'continue') next();
+  });
 
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
@@ -111,8 +171,8 @@ export function createProxyApp(options: ProxyAppOptions): Express {
     res.end(await metrics.registry.metrics());
   });
 
-  app.get('/strm/stream', route('stream', serveStream));
-  app.get('/strm/proxy/:token/:name', route('proxy', (rt, req, res, state) => serveProxied(rt, req, res, state, String(req.params.token))));
+  app.get('/strm/stream', (req: Request, res: Response) => routes.stream(req, res));
+  app.get('/strm/proxy/:token/:name', (req: Request, res: Response) => routes.proxied(req, res, String(req.params.token)));
   app.all(['/strm/stream', '/strm/proxy/:token/:name'], (_req, res) => {
     res.setHeader('allow', 'GET, HEAD, OPTIONS');
     sendError(res, new ProxyError('STRM_METHOD_NOT_ALLOWED', 'use GET or HEAD'));

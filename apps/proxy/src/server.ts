@@ -11,7 +11,7 @@ import {
 import type { Logger } from 'pino';
 import { request } from 'undici';
 import type { LookupFunction } from './address-guard';
-import { createProxyApp, type ReadinessCheck } from './app';
+import { createProxyRequestListener, type ReadinessCheck } from './app';
 import type { ProxyConfig } from './config';
 import { createLogger } from './logger';
 import { createMetrics } from './metrics';
@@ -111,8 +111,8 @@ export async function startProxy(config: ProxyConfig, options: StartProxyOptions
   if (options.source === undefined && config.resolverUrl !== undefined) readiness.unshift(resolverReachable(config.resolverUrl));
   if (redis !== undefined) readiness.push(redis.readiness);
 
-  const app = createProxyApp({ runtime, logger, readiness });
-  const server = createServer({ keepAliveTimeout: 65_000, headersTimeout: 30_000, requestTimeout: 60_000 }, app);
+  const listener = createProxyRequestListener({ runtime, logger, readiness });
+  const server = createServer({ keepAliveTimeout: 65_000, headersTimeout: 30_000, requestTimeout: 60_000 }, listener);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(config.port, config.host, () => {
