@@ -15,7 +15,7 @@ import { createProxyRequestListener, type ReadinessCheck } from './app';
 import type { ProxyConfig } from './config';
 import { createLogger } from './logger';
 import { createMetrics } from './metrics';
-import { createProxyRedis, type ProxyRedisOptions } from './redis';
+import type { ProxyRedisOptions } from './redis';
 import { Relocator } from './relocate';
 import { resolveEpisode, type ProxyRuntime } from './routes';
 import { createProxyTokens } from './tokens';
@@ -76,7 +76,8 @@ export async function startProxy(config: ProxyConfig, options: StartProxyOptions
   const metrics = createMetrics();
   const source = options.source ?? (await createSource(config));
   const redis = options.store === undefined && config.redisUrl !== undefined
-    ? createProxyRedis(config.redisUrl, { logger, registry: metrics.registry, ...(options.redis ? { options: options.redis } : {}) })
+    // Loaded only when configured: the Redis client costs a replica without Redis ~10 MB of memory.
+    ? (await import('./redis')).createProxyRedis(config.redisUrl, { logger, registry: metrics.registry, ...(options.redis ? { options: options.redis } : {}) })
     : undefined;
   const store = options.store ?? redis?.store;
   const resolver = createResolverClient({
