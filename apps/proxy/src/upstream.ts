@@ -82,7 +82,10 @@ export interface UpstreamOptions {
   timeoutMs: number;
   /** Longest pause between two body chunks. */
   bodyIdleTimeoutMs?: number;
-  /** Concurrent connections per upstream origin. */
+  /**
+   * Concurrent connections per upstream origin. A stream holds its connection for as long as it
+   * plays, so this is also the number of viewers one CDN host can serve at once; default 512.
+   */
   connectionsPerOrigin?: number;
   lookup?: LookupFunction;
   maxRedirects?: number;
@@ -119,7 +122,9 @@ export function createUpstreamFetcher(options: UpstreamOptions): UpstreamFetcher
   const allowlist = new UpstreamAllowlist(options.allowlist);
   const agent = new Agent({
     connect: createGuardedConnector({ allowlist, timeoutMs: options.timeoutMs, ...(options.lookup ? { lookup: options.lookup } : {}) }),
-    connections: options.connectionsPerOrigin ?? 64,
+    // Bounded (SPEC 7), but far above what one proxy streams at once: with 64 the 65th viewer of
+    // a CDN host waited, headers and all, until another stream ended.
+    connections: options.connectionsPerOrigin ?? 512,
     headersTimeout: options.timeoutMs,
     bodyTimeout: options.bodyIdleTimeoutMs ?? 30_000,
     keepAliveTimeout: 10_000,
