@@ -1,0 +1,103 @@
+import { fork, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import type { LogLine, RequestLine } from './stack';
+
+export interface ProxyMemory {
+  rss: number;
+  heapUsed: number;
+  external: number;
+  arrayBuffers: number;
+}
+
+/** The real proxy in a child process (`node --expose-gc`), for memory figures of its own. */
+export interface ChildProxy {
+  readonly url: string;
+  readonly pid: number;
+  readonly logs: readonly LogLine[];
+  requestLines(from?: number): RequestLine[];
+  /** Resolves once `count` request lines were logged after index `from` of `logs`; rejects after `timeoutMs`. */
+  requestLinesLogged(count: number, from: number, timeoutMs: number): Promise<RequestLine[]>;
+  /** Memory after two forced GCs. */
+  memory(): Promise<ProxyMemory>;
+  /** Starts a new peak-RSS window. */
+  resetPeak(): Promise<void>;
+  /** Highest RSS sampled (every 25 ms) since the last `resetPeak`. */
+  peakRss(): Promise<number>;
+  close(): Promise<void>;
+}
+
+const SCRIPT = join(import.meta.dirname, 'proxy-process.ts');
+
+export async function startChildProxy(env: Record<string, string>): Promise<ChildProxy> {
+  const child: ChildProcess = fork(SCRIPT, [], {
+    execArgv: ['--expose-gc', '--conditions=@strm/source', '--import', 'tsx'],
+    env: { PATH: process.env.PATH ?? '', PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', ...env },
+    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+  });
+  const logs: LogLine[] = [];
+  let stderr = '';
+  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
+    stderr += chunk;
+  });
+  const logWaiters = new Set<() => void>();
+  createInterface({ input: child.stdout! }).on('line', (line) => {
+    if (!line.startsWith('{')) return;
+    logs.push(JSON.parse(line) as LogLine);
+    for (const check of logWaiters) check();
+  });
+  const requestLines = (from = 0) => logs.slice(from).filter((line) => line.msg === 'request') as unknown as RequestLine[];
+  const waiting = new Map<number, (answer: Record<string, unknown>) => void>();
+  child.on('message', (message: { id: number } & Record<string, unknown>) => {
+    waiting.get(message.id)?.(message);
+    waiting.delete(message.id);
+  });
+  const exited = once(child, 'exit');
+  let nextId = 1;
+  const ask = (kind: string) =>
+    new Promise<Record<string, unknown>>((resolve, reject) => {
+      const id = nextId++;
+      waiting.set(id, resolve);
+      child.send({ id, kind }, (error) => error && reject(error));
+    });
+
+  const started = await Promise.race([
+    new Promise<Record<string, unknown>>((resolve) => waiting.set(0, resolve)),
+    exited.then(([code]) => {
+      throw new Error(`the proxy process exited with ${String(code)} before listening:\n${stderr}`);
+    }),
+  ]);
+  return {
+    url: String(started.url),
+    pid: child.pid!,
+    logs,
+    requestLines,
+    requestLinesLogged: (count, from, timeoutMs) =>
+      new Promise((resolve, reject) => {
+        const check = () => {
+          const lines = requestLines(from);
+          if (lines.length < count) return;
+          logWaiters.delete(check);
+          clearTimeout(timer);
+          resolve(lines);
+        };
+        const timer = setTimeout(() => {
+          logWaiters.delete(check);
+          reject(new Error(`expected ${count} request lines in the proxy's log within ${timeoutMs} ms, received ${requestLines(from).length}`));
+        }, timeoutMs);
+        logWaiters.add(check);
+        check();
+      }),
+    memory: async () => (await ask('memory')) as unknown as ProxyMemory,
+    resetPeak: async () => {
+      await ask('peak-reset');
+    },
+    peakRss: async () => Number((await ask('peak')).peakRss),
+    async close() {
+      if (child.exitCode !== null) return;
+      await ask('close');
+      await exited;
+    },
+  };
+}

@@ -1,0 +1,46 @@
+// The real proxy alone in a child process (started by `startProxyProcess`), so that its memory can
+// be measured apart from the test's own: configured by the environment like the CLI, logging JSON
+// lines to stdout, answering memory questions over IPC. Run with `node --expose-gc`.
+import { createLogger, loadConfig, startProxy } from '@strm/proxy';
+
+type Question = { id: number; kind: 'memory' | 'peak-reset' | 'peak' | 'close' };
+
+const config = loadConfig(process.env);
+const proxy = await startProxy(config, { logger: createLogger(config.logLevel, process.stdout) });
+const gc = (globalThis as { gc?: () => void }).gc;
+if (gc === undefined) throw new Error('proxy-process: run node with --expose-gc');
+
+// Peak RSS between two questions: sampled, since the OS only keeps the peak of the whole life.
+let peakRss = process.memoryUsage.rss();
+setInterval(() => {
+  peakRss = Math.max(peakRss, process.memoryUsage.rss());
+}, 25).unref();
+
+const reply = (id: number, answer: Record<string, unknown>) => process.send!({ id, ...answer });
+
+process.on('message', (question: Question) => {
+  switch (question.kind) {
+    case 'memory': {
+      // Twice: the first pass may only finalize what the second can free.
+      gc();
+      gc();
+      const usage = process.memoryUsage();
+      reply(question.id, { rss: usage.rss, heapUsed: usage.heapUsed, external: usage.external, arrayBuffers: usage.arrayBuffers });
+      break;
+    }
+    case 'peak-reset':
+      peakRss = process.memoryUsage.rss();
+      reply(question.id, { peakRss });
+      break;
+    case 'peak':
+      reply(question.id, { peakRss: Math.max(peakRss, process.memoryUsage.rss()) });
+      break;
+    case 'close':
+      void proxy.close(1000).then(() => {
+        reply(question.id, {});
+        process.disconnect();
+      });
+      break;
+  }
+});
+process.send!({ id: 0, url: proxy.url });
