@@ -42,7 +42,9 @@ function mediaRoutes(options: ProxyAppOptions): { stream: Routed; proxied: (req:
   const { metrics } = runtime;
 
   const finishLog = (req: IncomingMessage, res: ServerResponse, state: RequestState) => {
-    res.once('close', () => {
+    // A client that leaves closes the response while the stream is still settling its byte
+    // count (promise callbacks); the line is written once they have run.
+    res.once('close', () => setImmediate(() => {
       const status = res.statusCode;
       const durationMs = runtime.now() - state.startedAt;
       metrics.requests.inc({ route: state.route, status: String(status) });
@@ -63,7 +65,7 @@ function mediaRoutes(options: ProxyAppOptions): { stream: Routed; proxied: (req:
       };
       if (status >= 500) logger.warn(line, 'request');
       else logger.info(line, 'request');
-    });
+    }));
   };
 
   const run = (name: RequestState['route'], req: IncomingMessage, res: ServerResponse, handler: (state: RequestState) => Promise<void>) => {
