@@ -140,7 +140,9 @@ export function createUpstreamFetcher(options: UpstreamOptions): UpstreamFetcher
         method,
         headers,
         ...(signal ? { signal } : {}),
-        highWaterMark: 256 * 1024,
+        // What undici reads ahead of a slow client, per stream: 64 KiB (one socket read), not 256,
+        // so 100 paused viewers hold ~20 MB less; a fast client never waits on it.
+        highWaterMark: 64 * 1024,
       });
       return response;
     } catch (error) {
