@@ -180,6 +180,7 @@ const BIG_FILE = /^big\/(\d{1,12})\.bin$/;
 const BIG_FILE_MAX = 64 * 1024 ** 3;
 const BIG_FILE_LAST_MODIFIED = new Date(Date.UTC(2024, 0, 1));
 const CHUNK = 64 * 1024;
+const BIG_CHUNK_CACHE_BYTES = 64 * 1024 * 1024;
 const UTF8_BOM = Buffer.from([0xef, 0xbb, 0xbf]);
 
 /**
@@ -207,6 +208,7 @@ export async function startFakeCdn(options: FakeCdnOptions = {}): Promise<FakeCd
   const requests: CdnRequestLog[] = [];
   const sockets = new Set<Socket>();
   const socketWaiters = new Set<() => void>();
+  const bigChunks = new BigChunkCache();
   let port = 0;
 
   const server: Server = createServer((req, res) => {
@@ -305,7 +307,7 @@ export async function startFakeCdn(options: FakeCdnOptions = {}): Promise<FakeCd
     const big = BIG_FILE.exec(path);
     if (big) {
       const size = Number(big[1]);
-      return size <= BIG_FILE_MAX ? bigFileResource(size) : undefined;
+      return size <= BIG_FILE_MAX ? bigFileResource(size, bigChunks) : undefined;
     }
     for (const candidate of candidatePaths(path, faults)) {
       const absolute = resolve(mediaDir, candidate.file);
@@ -471,14 +473,41 @@ export function hashBigFile(start: number, end: number): string {
   return hash.digest('hex');
 }
 
-function bigFileResource(size: number): Resource {
+/**
+ * The most recently used aligned chunks of the big files' byte pattern (shared by all sizes). Many
+ * clients of one big file read the same offsets at about the same time: generating each chunk
+ * once keeps a load test's CPU for the proxy instead of the fake CDN.
+ */
+class BigChunkCache {
+  readonly #chunks = new Map<number, Buffer>();
+  readonly #limit = BIG_CHUNK_CACHE_BYTES / CHUNK;
+
+  chunk(index: number): Buffer {
+    let chunk = this.#chunks.get(index);
+    if (chunk === undefined) {
+      chunk = bigFileBytes(index * CHUNK, (index + 1) * CHUNK);
+      if (this.#chunks.size >= this.#limit) this.#chunks.delete(this.#chunks.keys().next().value!);
+    } else {
+      this.#chunks.delete(index);
+    }
+    this.#chunks.set(index, chunk);
+    return chunk;
+  }
+}
+
+function bigFileResource(size: number, cache: BigChunkCache): Resource {
   return {
     size,
     etag: `"big-${size}"`,
     lastModified: BIG_FILE_LAST_MODIFIED,
     contentType: CONTENT_TYPES['.bin']!,
     read: async function* (start, end) {
-      for (let at = start; at < end; at += CHUNK) yield bigFileBytes(at, Math.min(end, at + CHUNK));
+      for (let at = start; at < end; ) {
+        const index = Math.floor(at / CHUNK);
+        const next = Math.min(end, (index + 1) * CHUNK);
+        yield cache.chunk(index).subarray(at - index * CHUNK, next - index * CHUNK);
+        at = next;
+      }
     },
   };
 }
