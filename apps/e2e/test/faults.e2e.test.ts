@@ -4,7 +4,7 @@ import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { bigFileBytes, hashBigFile } from '../src/fake-cdn';
 import { mediaDirWithLargeMp4s } from './support/media';
-import { cdnRequestsOf, episode, startStack, type Stack } from './support/stack';
+import { cdnRequestsOf, cdnRequestsUnder, episode, startStack, type Stack } from './support/stack';
 import { firstFrameDifference, framemd5, redact, runTool } from './support/tools';
 
 // The ways real CDNs misbehave, each switched on for one episode: playback through the proxy must
@@ -42,7 +42,6 @@ afterAll(async () => {
 
 const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
 const statuses = (requests: ReturnType<typeof cdnRequestsOf>) => requests.map((r) => `${r.status}${r.fault ? `(${r.fault})` : ''}`).join(' ');
-const streamLine = (stack: Stack, from: number) => stack.requestLines(from).find((line) => line.route === 'stream');
 
 async function fetchBody(url: string, headers: Record<string, string> = {}) {
   const response = await request(url, { headers });
@@ -52,11 +51,15 @@ async function fetchBody(url: string, headers: Record<string, string> = {}) {
 describe('faults of the origin, played through the proxy', () => {
   test('a URL that expires mid-playback (403 after 5 uses): one re-resolution, stale segments relocated, the same framemd5', async () => {
     const entry = episodes.expiring;
-    const direct = await framemd5(stack.cdn.issue(entry.path));
+    const directUrl = stack.cdn.issue(entry.path);
+    const direct = await framemd5(directUrl);
+    const logFrom = stack.logs.length;
     const proxied = await framemd5(stack.entryUrl(entry));
     const upstream = cdnRequestsOf(stack, entry);
     const hits = stack.resolver.hits(entry);
-    const refreshed = stack.requestLines().filter((line) => (line.refreshes ?? 0) > 0);
+    // ffmpeg asks the proxy what it asked the CDN directly; each of those requests gets its line.
+    const lines = await stack.requestLinesLogged(cdnRequestsUnder(stack, directUrl).length, logFrom);
+    const refreshed = lines.filter((line) => (line.refreshes ?? 0) > 0);
     console.log(
       `faults expiry: ${proxied.frames.length} frames through the proxy, ${direct.frames.length} directly; resolver ${JSON.stringify(hits)}; ` +
         `CDN: ${upstream.map((r) => `${r.resource.split('/').pop()}:${r.status}${r.fault ? `(${r.fault})` : ''}`).join(' ')}; ` +
@@ -80,7 +83,7 @@ describe('faults of the origin, played through the proxy', () => {
     const from = stack.logs.length;
     const { status, body } = await fetchBody(stack.entryUrl(entry));
     const upstream = cdnRequestsOf(stack, entry);
-    const line = streamLine(stack, from);
+    const [line] = await stack.requestLinesLogged(1, from);
     console.log(
       `faults drop: ${status}, ${body.length} B sha256 ${sha256(body).slice(0, 16)} (expected ${BIG} B sha256 ${hashBigFile(0, BIG).slice(0, 16)}); ` +
         `CDN: ${upstream.map((r) => `${r.range ?? 'no range'} if-range ${r.ifRange ?? '-'} → ${r.status} ${r.bytesSent} B${r.fault ? ` (${r.fault})` : ''}`).join('; ')}; ` +
@@ -149,7 +152,7 @@ describe('faults of the origin, played through the proxy', () => {
     const direct = await framemd5(stack.cdn.issue(entry.path), options);
     const proxied = await framemd5(stack.entryUrl(entry), options);
     const upstream = cdnRequestsOf(stack, entry);
-    const served = stack.requestLines(from).filter((line) => line.route === 'stream');
+    const served = await stack.requestLinesLogged(upstream.length, from);
     console.log(
       `faults ignore-range: ${proxied.frames.length} frames proxied, ${direct.frames.length} direct; CDN: ${upstream.map((r) => `${r.range}→${r.status}${r.fault ? `(${r.fault})` : ''}`).join(' ')}; ` +
         `proxy served ${served.map((line) => `${line.status} (upstream ${line.upstreamStatus})`).join(', ')}`,

@@ -44,7 +44,7 @@ describe('ffmpeg -ss before -i lands on the same frames through the proxy as dir
 
     const directRanges = cdnRequestsUnder(stack, directUrl).map((request) => request.range ?? 'none');
     const proxiedUpstream = cdnRequestsOf(stack, entry).filter((request) => stack.cdn.requests.indexOf(request) >= cdnFrom);
-    const served = stack.requestLines(logFrom).filter((line) => line.route === 'stream');
+    const served = await stack.requestLinesLogged(directRanges.length, logFrom);
     console.log(
       `seek ${name} -ss ${seconds}: ${direct.frames.length} frames direct (${redact(directUrl)}), ${proxied.frames.length} proxied (${redact(proxiedUrl)}); ` +
         `first video frame ${proxied.frames.find((line) => line.startsWith('0,'))}\n` +

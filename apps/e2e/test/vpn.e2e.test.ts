@@ -50,11 +50,12 @@ describe(`a URL bound to the resolver's caller: 403 directly from ${CLIENT_ADDRE
 
   test(`GET <entry URL> from ${CLIENT_ADDRESS} through the proxy: 200 with the file's exact bytes, every CDN request from 127.0.0.1`, async () => {
     const entryUrl = stack.entryUrl(mp4);
+    const logFrom = stack.logs.length;
     const response = await request(entryUrl, { dispatcher: fromOtherAddress });
     const body = Buffer.from(await response.body.arrayBuffer());
     const file = await readFile(join(fixtureMediaDir, mp4.path));
     const upstream = cdnRequestsOf(stack, mp4);
-    const proxyLine = stack.requestLines().find((line) => line.route === 'stream' && line.status === 200);
+    const [proxyLine] = await stack.requestLinesLogged(1, logFrom);
     console.log(
       `vpn: ${CLIENT_ADDRESS} → proxy ${redact(entryUrl)} → ${response.statusCode}, ${body.length} B sha256 ${sha256(body).slice(0, 16)} ` +
         `(file ${file.length} B sha256 ${sha256(file).slice(0, 16)}); CDN saw ${upstream.map((r) => `${r.remoteAddress} ${r.status}`).join(', ')}; ` +

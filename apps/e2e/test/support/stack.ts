@@ -32,6 +32,11 @@ export interface Stack {
   readonly logs: readonly LogLine[];
   /** The proxy's request lines logged since `from` (an index into `logs`). */
   requestLines(from?: number): RequestLine[];
+  /**
+   * Resolves with the request lines since `from` once there are `count` of them. The proxy logs a
+   * request when its response closes, which may be after the client has read the last byte.
+   */
+  requestLinesLogged(count: number, from: number, timeoutMs?: number): Promise<RequestLine[]>;
   /** The signed entry URL of an episode, as a `.strm` file holds it. */
   entryUrl(identity: EpisodeIdentity): string;
   close(): Promise<void>;
@@ -58,6 +63,7 @@ export async function startStack(options: {
   const cdn = await startFakeCdn({ host: '127.0.0.1', ...(options.mediaDir ? { mediaDir: options.mediaDir } : {}) });
   const resolver = await startFakeResolver({ cdn, catalog: options.catalog });
   const logs: LogLine[] = [];
+  const logWaiters = new Set<() => void>();
   let pending = '';
   const sink = new Writable({
     write(chunk: Buffer, _encoding, callback) {
@@ -65,6 +71,7 @@ export async function startStack(options: {
       const lines = pending.split('\n');
       pending = lines.pop() ?? '';
       for (const text of lines) if (text !== '') logs.push(JSON.parse(text) as LogLine);
+      for (const check of logWaiters) check();
       callback();
     },
   });
@@ -79,12 +86,29 @@ export async function startStack(options: {
     ...options.env,
   });
   const proxy = await startProxy(config, { logger: createLogger(config.logLevel, sink), lookup: ipv4Lookup });
+  const requestLines = (from = 0) => logs.slice(from).filter((line) => line.msg === 'request') as unknown as RequestLine[];
   return {
     cdn,
     resolver,
     proxy,
     logs,
-    requestLines: (from = 0) => logs.slice(from).filter((line) => line.msg === 'request') as unknown as RequestLine[],
+    requestLines,
+    requestLinesLogged: (count, from, timeoutMs = 10_000) =>
+      new Promise((resolve, reject) => {
+        const check = () => {
+          const lines = requestLines(from);
+          if (lines.length < count) return;
+          logWaiters.delete(check);
+          clearTimeout(timer);
+          resolve(lines);
+        };
+        const timer = setTimeout(() => {
+          logWaiters.delete(check);
+          reject(new Error(`expected ${count} request lines in the proxy's log within ${timeoutMs} ms, received ${requestLines(from).length}`));
+        }, timeoutMs);
+        logWaiters.add(check);
+        check();
+      }),
     entryUrl: (identity) =>
       signedEntryUrl(
         `${proxy.url}/strm/stream`,
