@@ -1,5 +1,5 @@
 // `pnpm bench`: the proxy against its references, all started in this run (see README.md).
-//   pnpm bench [--quick] [--only stream,segments,ttfb,memory,rewrite] [--no-nginx] [--profile]
+//   pnpm bench [--quick] [--only stream,segments,ttfb,memory,rewrite] [--no-nginx] [--profile] [--replicas]
 import { execFileSync } from 'node:child_process';
 import { mkdir, mkdtemp, readdir, writeFile } from 'node:fs/promises';
 import { cpus, loadavg, release, tmpdir, totalmem } from 'node:os';
@@ -9,6 +9,7 @@ import { runHlsRewriteBench, type HlsRewriteBenchRow } from './hls-rewrite';
 import { runMemory, type MemoryRow } from './memory';
 import { benchDir, root } from './processes';
 import { formatProfile, summariseProfile, type ProfileSummary } from './profile';
+import type { ReplicaBenchRow } from './replicas';
 import { runSegments, type SegmentRow } from './segments';
 import { runSingleStream, type StreamRow } from './single-stream';
 import { startStack } from './stack';
@@ -25,6 +26,7 @@ const HELP = `pnpm bench [options]: the proxy against direct, a bare Node pipe a
   --only LIST        sections to run, comma-separated: ${SECTIONS.join(', ')}
   --no-nginx         skip the nginx reference
   --profile          run the proxy under node --cpu-prof and print where its time went
+  --replicas         also run the replicas benchmark (1 vs 3 replicas, memory vs Redis; needs redis-server)
   --help
 `;
 
@@ -40,8 +42,8 @@ function plan(quick: boolean) {
       }
     : {
         movieBytes: 256 * MiB,
-        stream: { rounds: 5 },
-        segments: { rounds: 3, seconds: 4, connections: 64 },
+        stream: { rounds: 7 },
+        segments: { rounds: 5, seconds: 3, connections: 64 },
         ttfb: { rounds: 3, samples: 150, warmup: 30 },
         memory: { clients: 100, seconds: 10 },
         rewrite: [10_000, 100_000],
@@ -103,6 +105,7 @@ async function main(): Promise<void> {
       only: { type: 'string' },
       'no-nginx': { type: 'boolean', default: false },
       profile: { type: 'boolean', default: false },
+      replicas: { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
     },
     strict: true,
@@ -120,7 +123,15 @@ async function main(): Promise<void> {
   const log = (line: string) => process.stderr.write(`bench: ${line}\n`);
   log(`${info.machine.cores} x ${info.machine.cpu}, Node ${info.machine.node}, load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
 
-  const results: { stream?: StreamRow[]; segments?: SegmentRow[]; ttfb?: TtfbSummary; memory?: MemoryRow[]; rewrite?: HlsRewriteBenchRow[]; profile?: ProfileSummary } = {};
+  const results: {
+    stream?: StreamRow[];
+    segments?: SegmentRow[];
+    ttfb?: TtfbSummary;
+    memory?: MemoryRow[];
+    rewrite?: HlsRewriteBenchRow[];
+    replicas?: ReplicaBenchRow[];
+    profile?: ProfileSummary;
+  } = {};
   const tables: Partial<Record<Section, string[]>> = {};
   const needsStack = ['stream', 'segments', 'ttfb', 'memory'].some((s) => sections.has(s as Section));
   const profileDir = values.profile ? await mkdtemp(join(tmpdir(), 'strm-bench-profile-')) : undefined;
@@ -143,7 +154,10 @@ async function main(): Promise<void> {
         const rows = (results.memory = await runMemory(stack, m));
         tables.memory = [
           `memory, ${m.clients} clients reading 1 MB/s each for ${m.seconds} s (fresh processes)`,
-          textTable([['process', 'idle RSS MiB', 'peak RSS MiB', 'clients read MB/s'], ...rows.map((r) => [r.variant, fixed(r.idleMiB, 0), fixed(r.peakMiB, 0), fixed(r.readMBPerSecond, 0)])]),
+          textTable([
+            ['process', 'idle RSS MiB', 'peak RSS MiB', 'clients served', 'clients read MB/s'],
+            ...rows.map((r) => [r.variant, fixed(r.idleMiB, 0), fixed(r.peakMiB, 0), `${r.served}/${m.clients}`, fixed(r.readMBPerSecond, 0)]),
+          ]),
           '',
         ];
       }
@@ -156,6 +170,7 @@ async function main(): Promise<void> {
           textTable([
             ['kind', 'p50 ms', 'p99 ms'],
             ...Object.entries(summary.kinds).map(([kind, v]) => [kind, fixed(v.p50Ms, 2), fixed(v.p99Ms, 2)]),
+            ['added by the bare pipe (the least a hop costs)', fixed(summary.added.barePipe.p50Ms, 2), fixed(summary.added.barePipe.p99Ms, 2)],
             ['added by the proxy, cached', fixed(summary.added.cached.p50Ms, 2), fixed(summary.added.cached.p99Ms, 2)],
             ['added by the proxy, token', fixed(summary.added.token.p50Ms, 2), fixed(summary.added.token.p99Ms, 2)],
             ['added by the proxy, cold (resolver subtracted)', fixed(summary.added.cold.p50Ms, 2), fixed(summary.added.cold.p99Ms, 2)],
@@ -203,6 +218,17 @@ async function main(): Promise<void> {
   }
 
   const output = SECTIONS.flatMap((section) => tables[section] ?? []);
+  if (values.replicas) {
+    log('replicas: 1 vs 3 proxies, in-memory vs Redis store...');
+    try {
+      // Loaded only when asked for: it runs proxies in this process.
+      const { formatReplicaBench, runReplicaBench } = await import('./replicas');
+      results.replicas = await runReplicaBench();
+      output.push('replicas (resolver calls and latency, 1 vs 3 replicas)', formatReplicaBench(results.replicas), '');
+    } catch (error) {
+      output.push(`replicas: not measured (${(error as Error).message.split('\n')[0]}); it needs redis-server on the PATH`, '');
+    }
+  }
   const targets = targetsOf(results);
   if (targets.length > 0) {
     output.push(

@@ -18,6 +18,8 @@ export interface MemoryRow {
   peakMiB: number;
   /** Bytes the clients read in all, as MB/s (should be about clients × 1 MB/s). */
   readMBPerSecond: number;
+  /** Clients that received at least one byte: the others were still waiting when time was up. */
+  served: number;
 }
 
 async function measure(server: ServerProcess, url: string, options: { clients: number; seconds: number; bytesPerSecond: number }) {
@@ -34,10 +36,11 @@ async function measure(server: ServerProcess, url: string, options: { clients: n
     peak = Math.max(peak, server.rssBytes());
   }
   controller.abort();
-  const bytes = (await Promise.all(readers)).reduce((sum, n) => sum + n, 0);
+  const read = await Promise.all(readers);
+  const bytes = read.reduce((sum, n) => sum + n, 0);
   const seconds = (performance.now() - started) / 1000;
   await agent.destroy();
-  return { idleMiB: idle / MiB, peakMiB: peak / MiB, readMBPerSecond: bytes / MB / seconds };
+  return { idleMiB: idle / MiB, peakMiB: peak / MiB, readMBPerSecond: bytes / MB / seconds, served: read.filter((n) => n > 0).length };
 }
 
 export async function runMemory(stack: Stack, options: { clients: number; seconds: number }): Promise<MemoryRow[]> {

@@ -1,12 +1,13 @@
 // Time to first byte of a 1-byte Range request (a player's seek), one request at a time, the kinds
 // taking turns request by request: direct from the CDN, through the proxy with the resolution
 // cached, through the proxy with a resolution nobody asked for yet (cold), through a proxy token,
-// and the resolver alone (what a cold request waits for, subtracted from it).
+// through the bare pipe (what one more hop costs at the least), and the resolver alone (what a
+// cold request waits for, subtracted from it).
 import { fetchAndDiscard } from './client';
 import { clientAgent, type Stack } from './stack';
 import { median, quantile } from './stats';
 
-export type TtfbKind = 'direct' | 'proxy cached' | 'proxy cold' | 'proxy token' | 'resolver';
+export type TtfbKind = 'direct' | 'bare pipe' | 'proxy cached' | 'proxy cold' | 'proxy token' | 'resolver';
 
 export interface TtfbSummary {
   /** Per kind, medians over rounds of each round's p50 and p99, in ms. */
@@ -16,12 +17,14 @@ export interface TtfbSummary {
     cached: { p50Ms: number; p99Ms: number };
     cold: { p50Ms: number; p99Ms: number };
     token: { p50Ms: number; p99Ms: number };
+    /** The reference: what the bare pipe adds over direct. */
+    barePipe: { p50Ms: number; p99Ms: number };
   };
   samplesPerRound: number;
   rounds: number;
 }
 
-const KINDS: readonly TtfbKind[] = ['direct', 'proxy cached', 'proxy cold', 'proxy token', 'resolver'];
+const KINDS: readonly TtfbKind[] = ['direct', 'bare pipe', 'proxy cached', 'proxy cold', 'proxy token', 'resolver'];
 
 export async function runTtfb(stack: Stack, options: { rounds: number; samples: number; warmup: number }): Promise<TtfbSummary> {
   const agents = new Map(KINDS.map((kind) => [kind, clientAgent(1)]));
@@ -31,6 +34,7 @@ export async function runTtfb(stack: Stack, options: { rounds: number; samples: 
     const agent = agents.get(kind)!;
     const fetched =
       kind === 'direct' ? await fetchAndDiscard(agent, stack.direct.movie, range)
+      : kind === 'bare pipe' ? await fetchAndDiscard(agent, stack.barePipe.movie, range)
       : kind === 'proxy cached' ? await fetchAndDiscard(agent, stack.proxyStream.movie, range)
       : kind === 'proxy cold' ? await fetchAndDiscard(agent, stack.coldEntry(cold++), range)
       : kind === 'proxy token' ? await fetchAndDiscard(agent, stack.proxyToken.movie, range)
@@ -75,6 +79,7 @@ export async function runTtfb(stack: Stack, options: { rounds: number; samples: 
         p99Ms: over((r) => r['proxy cold'].p99Ms - r.direct.p99Ms - r.resolver.p99Ms),
       },
       token: { p50Ms: over((r) => r['proxy token'].p50Ms - r.direct.p50Ms), p99Ms: over((r) => r['proxy token'].p99Ms - r.direct.p99Ms) },
+      barePipe: { p50Ms: over((r) => r['bare pipe'].p50Ms - r.direct.p50Ms), p99Ms: over((r) => r['bare pipe'].p99Ms - r.direct.p99Ms) },
     },
     samplesPerRound: options.samples,
     rounds: options.rounds,
