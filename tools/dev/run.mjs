@@ -6,7 +6,7 @@
 // condition) with tsx, so nothing has to be built first.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, rmSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { delimiter, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -14,8 +14,14 @@ const PNPM_VERSION = '10.34.9';
 const isCI = Boolean(process.env.CI) && process.env.CI !== 'false';
 const SOURCE_NODE_ARGS = ['--conditions=@strm/source', '--import', 'tsx'];
 
+// The workspace's own bin folder comes first, so that Nx (which runs package scripts with pnpm)
+// and the publish check find the pnpm that the workspace installs as a dev dependency, also on
+// a machine that has only Node and npm.
+const PATH_WITH_BINS = `${join(root, 'node_modules', '.bin')}${delimiter}${process.env.PATH ?? ''}`;
+
 function run(command, args, options = {}) {
-  const result = spawnSync(command, args, { cwd: root, stdio: 'inherit', ...options });
+  const env = { ...process.env, ...options.env, PATH: PATH_WITH_BINS };
+  const result = spawnSync(command, args, { cwd: root, stdio: 'inherit', ...options, env });
   if (result.error) {
     console.error(`strm: could not run ${command}: ${result.error.message}`);
     return 1;
