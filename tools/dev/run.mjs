@@ -14,10 +14,10 @@ const PNPM_VERSION = '10.34.9';
 const isCI = Boolean(process.env.CI) && process.env.CI !== 'false';
 const SOURCE_NODE_ARGS = ['--conditions=@strm/source', '--import', 'tsx'];
 
-// The workspace's own bin folder comes first, so that Nx (which runs package scripts with pnpm)
+// tools/dev/bin (a pnpm shim) comes first, so that Nx (which runs package scripts with pnpm)
 // and the publish check find the pnpm that the workspace installs as a dev dependency, also on
 // a machine that has only Node and npm.
-const PATH_WITH_BINS = `${join(root, 'node_modules', '.bin')}${delimiter}${process.env.PATH ?? ''}`;
+const PATH_WITH_BINS = [join(root, 'tools', 'dev', 'bin'), join(root, 'node_modules', '.bin'), process.env.PATH ?? ''].join(delimiter);
 
 function run(command, args, options = {}) {
   const env = { ...process.env, ...options.env, PATH: PATH_WITH_BINS };
