@@ -201,6 +201,48 @@ function playlistRewriter(runtime: ProxyRuntime, delivery: Delivery): (context: 
   };
 }
 
+/**
+ * Fetches a target (refreshing it once when it went stale) and answers with what came back;
+ * a resumed or refetched body goes through the same refresh.
+ */
+async function fetchAndDeliver(
+  runtime: ProxyRuntime,
+  res: ServerResponse,
+  state: RequestState,
+  request: {
+    method: 'GET' | 'HEAD';
+    conditionals: ClientConditionals;
+    signal: AbortSignal;
+    kind: UriKind | undefined;
+    from: 'stream' | 'proxy';
+    identity: EpisodeIdentity | undefined;
+    route: readonly number[];
+    tag: (fetched: UpstreamTarget) => string | undefined;
+    target: (refresh: boolean, stale?: UpstreamTarget) => Promise<UpstreamTarget | undefined>;
+  },
+): Promise<void> {
+  const onRefresh = () => {
+    state.refreshes += 1;
+    runtime.metrics.refreshes.inc({ route: request.from });
+  };
+  const fetchWith = (method: 'GET' | 'HEAD', conditionals: ClientConditionals) =>
+    fetchWithRefresh(runtime, { method, conditionals, signal: request.signal, onRefresh }, request.target);
+  const fetched = await fetchWith(request.method, request.conditionals);
+  state.upstreamHost = new URL(fetched.target.url).host;
+  await deliver(runtime, res, state, {
+    upstream: fetched.upstream,
+    method: request.method,
+    conditionals: request.conditionals,
+    kind: request.kind,
+    from: request.from,
+    target: fetched.target,
+    identity: request.identity,
+    tag: request.tag(fetched.target),
+    route: request.route,
+    refetch: async (again) => (await fetchWith('GET', again)).upstream,
+  });
+}
+
 /** `GET|HEAD /strm/stream`: authorize → parse → resolve → fetch (refresh once) → respond. */
 export async function serveStream(runtime: ProxyRuntime, req: IncomingMessage, res: ServerResponse, state: RequestState): Promise<void> {
   const url = req.url ?? '';
@@ -215,24 +257,16 @@ export async function serveStream(runtime: ProxyRuntime, req: IncomingMessage, r
     const stored = await resolveEpisode(runtime, identity, refresh ? { refresh: true, ...(stale ? { staleUrl: stale.url } : {}) } : {});
     return { url: stored.resolution.url, headers: stored.resolution.headers };
   };
-  const onRefresh = () => {
-    state.refreshes += 1;
-    runtime.metrics.refreshes.inc({ route: 'stream' });
-  };
-  const conditionals = clientConditionals(req);
-  const fetched = await fetchWithRefresh(runtime, { method, conditionals, signal, onRefresh }, target);
-  state.upstreamHost = new URL(fetched.target.url).host;
-  await deliver(runtime, res, state, {
-    upstream: fetched.upstream,
+  await fetchAndDeliver(runtime, res, state, {
     method,
-    conditionals,
+    conditionals: clientConditionals(req),
+    signal,
     kind: undefined,
     from: 'stream',
-    target: fetched.target,
     identity,
-    tag: entryTag(fetched.target.url),
     route: [],
-    refetch: async (again) => (await fetchWithRefresh(runtime, { method: 'GET', conditionals: again, signal, onRefresh }, target)).upstream,
+    tag: (fetched) => entryTag(fetched.url),
+    target,
   });
 }
 
@@ -259,22 +293,15 @@ export async function serveProxied(runtime: ProxyRuntime, req: IncomingMessage, 
       return undefined;
     }
   };
-  const onRefresh = () => {
-    state.refreshes += 1;
-    runtime.metrics.refreshes.inc({ route: 'proxy' });
-  };
-  const fetched = await fetchWithRefresh(runtime, { method, conditionals, signal, onRefresh }, target);
-  state.upstreamHost = new URL(fetched.target.url).host;
-  await deliver(runtime, res, state, {
-    upstream: fetched.upstream,
+  await fetchAndDeliver(runtime, res, state, {
     method,
     conditionals,
+    signal,
     kind: payload.k,
     from: 'proxy',
-    target: fetched.target,
     identity,
-    tag: payload.e,
     route,
-    refetch: async (again) => (await fetchWithRefresh(runtime, { method: 'GET', conditionals: again, signal, onRefresh }, target)).upstream,
+    tag: () => payload.e,
+    target,
   });
 }
