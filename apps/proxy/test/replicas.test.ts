@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { request } from 'undici';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { startRedisServer, watchRedisCommands, type RedisServer } from './support/redis-server';
+import { startRedisServer, watchRedisCommands, type RedisServer } from '../../../tools/testing/redis-server';
 import { startControlledResolver, startReplicaProcess, type ControlledResolver } from './support/replicas';
 import { fetchAll, mediaBytes, SECRET, serveBytes, startServer, startTestProxy, type TestProxy, type TestServer } from './support/servers';
 

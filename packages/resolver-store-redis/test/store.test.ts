@@ -2,7 +2,7 @@ import { createResolverClient, type EpisodeIdentity, type Resolution, type Resol
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createRedisStore, redisKeyNames, RedisStoreError, type RedisResolutionStore, type RedisStoreOperation, type RedisStoreOptions, type RedisStoreStateChange } from '../src/index';
-import { startRedisServer, type RedisServer } from './redis-server';
+import { startRedisServer, type RedisServer } from '../../../tools/testing/redis-server';
 
 const stored = (url: string, resolvedAt = 1_735_732_800_000): StoredResolution => ({
   resolution: { url, headers: { Referer: 'https://voe.example/' }, provider: 'VOE', expiresAt: resolvedAt + 3_600_000 },

@@ -1,3 +1,5 @@
+// A real redis-server on a free loopback port, for the test suites of the Redis store and the
+// proxy replicas (one copy for both).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { createServer } from 'node:net';
@@ -67,5 +69,53 @@ export async function startRedisServer(): Promise<RedisServer> {
     },
     pause: () => void child.kill('SIGSTOP'),
     resume: () => void child.kill('SIGCONT'),
+  };
+}
+
+export interface CommandWatch {
+  /** Resolves once `count` executed commands (counted from the start of the watch) match. */
+  seen(predicate: (args: string[]) => boolean, count: number): Promise<void>;
+  stop(): void;
+}
+
+/**
+ * Watches the commands Redis executes (MONITOR through `redis-cli`), e.g. to wait until every
+ * replica has tried a lock. Arguments are given unquoted, command name lowercased.
+ */
+export async function watchRedisCommands(port: number): Promise<CommandWatch> {
+  const child = spawn('redis-cli', ['-h', '127.0.0.1', '-p', String(port), 'monitor'], { stdio: ['ignore', 'pipe', 'ignore'] });
+  const commands: string[][] = [];
+  const waiters: Array<{ predicate: (args: string[]) => boolean; count: number; resolve: () => void }> = [];
+  const settle = () => {
+    for (const waiter of [...waiters]) {
+      if (commands.filter(waiter.predicate).length >= waiter.count) {
+        waiters.splice(waiters.indexOf(waiter), 1);
+        waiter.resolve();
+      }
+    }
+  };
+  let buffered = '';
+  let started!: () => void;
+  const ready = new Promise<void>((resolve) => {
+    started = resolve;
+  });
+  child.stdout!.on('data', (chunk: Buffer) => {
+    buffered += chunk.toString('utf8');
+    const lines = buffered.split('\n');
+    buffered = lines.pop() ?? '';
+    for (const line of lines) {
+      if (line.startsWith('OK')) started();
+      const args = [...line.matchAll(/"((?:[^"\\]|\\.)*)"/g)].map((match) => match[1]!.replace(/\\(.)/g, '$1'));
+      if (args.length > 0) commands.push([args[0]!.toLowerCase(), ...args.slice(1)]);
+    }
+    settle();
+  });
+  await ready;
+  return {
+    seen: (predicate, count) => new Promise<void>((resolve) => {
+      waiters.push({ predicate, count, resolve });
+      settle();
+    }),
+    stop: () => void child.kill('SIGTERM'),
   };
 }
