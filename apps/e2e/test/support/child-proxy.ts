@@ -3,6 +3,7 @@ import { once } from 'node:events';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { LogLine, RequestLine } from './stack';
+import { createProxyLog } from './proxy-log';
 
 export interface ProxyMemory {
   rss: number;
@@ -36,18 +37,14 @@ export async function startChildProxy(env: Record<string, string>): Promise<Chil
     env: { PATH: process.env.PATH ?? '', PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
   });
-  const logs: LogLine[] = [];
+  const log = createProxyLog();
   let stderr = '';
   child.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
     stderr += chunk;
   });
-  const logWaiters = new Set<() => void>();
   createInterface({ input: child.stdout! }).on('line', (line) => {
-    if (!line.startsWith('{')) return;
-    logs.push(JSON.parse(line) as LogLine);
-    for (const check of logWaiters) check();
+    if (line.startsWith('{')) log.add(line);
   });
-  const requestLines = (from = 0) => logs.slice(from).filter((line) => line.msg === 'request') as unknown as RequestLine[];
   const waiting = new Map<number, (answer: Record<string, unknown>) => void>();
   child.on('message', (message: { id: number } & Record<string, unknown>) => {
     waiting.get(message.id)?.(message);
@@ -71,24 +68,9 @@ export async function startChildProxy(env: Record<string, string>): Promise<Chil
   return {
     url: String(started.url),
     pid: child.pid!,
-    logs,
-    requestLines,
-    requestLinesLogged: (count, from, timeoutMs) =>
-      new Promise((resolve, reject) => {
-        const check = () => {
-          const lines = requestLines(from);
-          if (lines.length < count) return;
-          logWaiters.delete(check);
-          clearTimeout(timer);
-          resolve(lines);
-        };
-        const timer = setTimeout(() => {
-          logWaiters.delete(check);
-          reject(new Error(`expected ${count} request lines in the proxy's log within ${timeoutMs} ms, received ${requestLines(from).length}`));
-        }, timeoutMs);
-        logWaiters.add(check);
-        check();
-      }),
+    logs: log.logs,
+    requestLines: log.requestLines,
+    requestLinesLogged: log.requestLinesLogged,
     memory: async () => (await ask('memory')) as unknown as ProxyMemory,
     resetPeak: async () => {
       await ask('peak-reset');

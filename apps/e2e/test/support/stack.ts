@@ -4,6 +4,7 @@ import { createLogger, loadConfig, startProxy, type LookupFunction, type Running
 import { signedEntryUrl } from '@strm/signing';
 import { startFakeCdn, type FakeCdn } from '../../src/fake-cdn';
 import { startFakeResolver, type CatalogEntry, type EpisodeIdentity, type FakeResolver } from '../../src/fake-resolver';
+import { createProxyLog } from './proxy-log';
 
 export const SECRET = 'e2e-secret-0123456789abcdef';
 
@@ -62,16 +63,14 @@ export async function startStack(options: {
 }): Promise<Stack> {
   const cdn = await startFakeCdn({ host: '127.0.0.1', ...(options.mediaDir ? { mediaDir: options.mediaDir } : {}) });
   const resolver = await startFakeResolver({ cdn, catalog: options.catalog });
-  const logs: LogLine[] = [];
-  const logWaiters = new Set<() => void>();
+  const log = createProxyLog();
   let pending = '';
   const sink = new Writable({
     write(chunk: Buffer, _encoding, callback) {
       pending += chunk.toString('utf8');
       const lines = pending.split('\n');
       pending = lines.pop() ?? '';
-      for (const text of lines) if (text !== '') logs.push(JSON.parse(text) as LogLine);
-      for (const check of logWaiters) check();
+      for (const text of lines) log.add(text);
       callback();
     },
   });
@@ -86,29 +85,13 @@ export async function startStack(options: {
     ...options.env,
   });
   const proxy = await startProxy(config, { logger: createLogger(config.logLevel, sink), lookup: ipv4Lookup });
-  const requestLines = (from = 0) => logs.slice(from).filter((line) => line.msg === 'request') as unknown as RequestLine[];
   return {
     cdn,
     resolver,
     proxy,
-    logs,
-    requestLines,
-    requestLinesLogged: (count, from, timeoutMs = 10_000) =>
-      new Promise((resolve, reject) => {
-        const check = () => {
-          const lines = requestLines(from);
-          if (lines.length < count) return;
-          logWaiters.delete(check);
-          clearTimeout(timer);
-          resolve(lines);
-        };
-        const timer = setTimeout(() => {
-          logWaiters.delete(check);
-          reject(new Error(`expected ${count} request lines in the proxy's log within ${timeoutMs} ms, received ${requestLines(from).length}`));
-        }, timeoutMs);
-        logWaiters.add(check);
-        check();
-      }),
+    logs: log.logs,
+    requestLines: log.requestLines,
+    requestLinesLogged: (count, from, timeoutMs = 10_000) => log.requestLinesLogged(count, from, timeoutMs),
     entryUrl: (identity) =>
       signedEntryUrl(
         `${proxy.url}/strm/stream`,
