@@ -19,9 +19,9 @@ const SOURCE_NODE_ARGS = ['--conditions=@strm/source', '--import', 'tsx'];
 // a machine that has only Node and npm.
 const PATH_WITH_BINS = [join(root, 'tools', 'dev', 'bin'), join(root, 'node_modules', '.bin'), process.env.PATH ?? ''].join(delimiter);
 
-function run(command, args, options = {}) {
-  const env = { ...process.env, ...options.env, PATH: PATH_WITH_BINS };
-  const result = spawnSync(command, args, { cwd: root, stdio: 'inherit', ...options, env });
+function run(command, args, { env: extraEnv, path = PATH_WITH_BINS } = {}) {
+  const env = { ...process.env, ...extraEnv, PATH: path };
+  const result = spawnSync(command, args, { cwd: root, stdio: 'inherit', env });
   if (result.error) {
     console.error(`strm: could not run ${command}: ${result.error.message}`);
     return 1;
@@ -42,7 +42,8 @@ function ensureInstalled() {
   if (existsSync(installed) && readFileSync(installed, 'utf8') === readFileSync(lock, 'utf8')) return;
   console.error('strm: installing the workspace with pnpm (first run only)...');
   const [command, prefix] = pnpmCommand();
-  const status = run(command, [...prefix, 'install', '--frozen-lockfile', '--reporter=append-only']);
+  // The caller's own PATH: the workspace's pnpm shim needs the install that is about to happen.
+  const status = run(command, [...prefix, 'install', '--frozen-lockfile', '--reporter=append-only'], { path: process.env.PATH });
   if (status !== 0) process.exit(status);
 }
 
