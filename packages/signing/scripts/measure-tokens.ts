@@ -2,20 +2,10 @@
 // many tokens per second one sealer seals and opens. Run it, do not test with it (timings vary):
 //   node --conditions=@strm/source --import tsx scripts/measure-tokens.ts
 import { createTokenSealer } from '@strm/signing';
+import { realisticPayload } from '../test/realistic-payload';
 
-const path = '/hls2/01/08321/' + 'x'.repeat(120) + '/index-v1-a1.m3u8';
-const query = '?t=' + 'AbCdEf0123456789_-'.repeat(20);
-const url = `https://cdn-fra-17.example-provider.net${path}${query}`.slice(0, 500);
-const payload = {
-  url,
-  headers: {
-    Referer: 'https://voe.sx/e/abcdef123456',
-    Origin: 'https://voe.sx',
-    'User-Agent': 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36',
-  },
-  kind: 'segment',
-  episode: { site: 'aniworld.to', slug: 'rascal-does-not-dream-of-bunny-girl-senpai', s: 1, e: 3, lang: 'German Dub', provider: 'VOE' },
-};
+const payload = realisticPayload;
+const { url } = payload;
 
 const sealer = createTokenSealer<typeof payload>({ secret: 'a-long-random-secret-of-the-operator', previousSecrets: ['old'] });
 const token = sealer.seal(payload);

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { MAX_TOKEN_LENGTH, SigningError, TOKEN_VERSION, createTokenSealer, type OpenResult } from '@strm/signing';
+import { realisticPayload } from './realistic-payload';
 
 const NOW = 1_700_000_000;
 const B64URL = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
@@ -57,17 +58,8 @@ describe('token format', () => {
     expect(bytes.length).toBe(39 + Buffer.byteLength(JSON.stringify(payload)));
   });
   it('stays under 1.5 KB for a 500-character upstream URL, three headers, a kind and an episode identity', () => {
-    const url = `https://cdn-fra-17.example-provider.net/hls2/01/08321/${'x'.repeat(120)}/index-v1-a1.m3u8?t=${'AbCdEf0123456789_-'.repeat(20)}`.slice(0, 500);
-    const realistic = {
-      url,
-      headers: {
-        Referer: 'https://voe.sx/e/abcdef123456',
-        Origin: 'https://voe.sx',
-        'User-Agent': 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36',
-      },
-      kind: 'segment',
-      episode: { site: 'aniworld.to', slug: 'rascal-does-not-dream-of-bunny-girl-senpai', s: 1, e: 3, lang: 'German Dub', provider: 'VOE' },
-    };
+    const realistic = realisticPayload;
+    const { url } = realistic;
     expect(url).toHaveLength(500);
     const sealed = sealer.seal(realistic);
     expect(sealed.length).toBe(1210);
