@@ -94,6 +94,8 @@ interface Delivery {
   identity: EpisodeIdentity | undefined;
   tag: string | undefined;
   route: readonly number[];
+  /** The playlist of a subtitle rendition (`EXT-X-MEDIA TYPE=SUBTITLES`). */
+  subtitles: boolean;
   refetch: (conditionals: ClientConditionals) => Promise<UpstreamResponse>;
 }
 
@@ -191,13 +193,15 @@ function playlistRewriter(runtime: ProxyRuntime, delivery: Delivery): (context: 
   return (context) => {
     const payload: ProxyTokenPayload = { u: context.href, k: context.kind };
     if (headers !== undefined) payload.h = headers;
+    if (context.type === 'SUBTITLES' && context.tag === 'EXT-X-MEDIA') payload.s = 1;
     if (identity !== undefined && delivery.tag !== undefined) {
       payload.i = identity;
       payload.e = delivery.tag;
       payload.r = [...delivery.route, index];
     }
     index += 1;
-    return proxyReference(runtime.tokens.seal(payload), mediaFileName(context), delivery.from, runtime.config.publicBaseUrl);
+    const name = mediaFileName(context, { subtitles: delivery.subtitles });
+    return proxyReference(runtime.tokens.seal(payload), name, delivery.from, runtime.config.publicBaseUrl);
   };
 }
 
@@ -217,6 +221,7 @@ async function fetchAndDeliver(
     from: 'stream' | 'proxy';
     identity: EpisodeIdentity | undefined;
     route: readonly number[];
+    subtitles: boolean;
     tag: (fetched: UpstreamTarget) => string | undefined;
     target: (refresh: boolean, stale?: UpstreamTarget) => Promise<UpstreamTarget | undefined>;
   },
@@ -239,6 +244,7 @@ async function fetchAndDeliver(
     identity: request.identity,
     tag: request.tag(fetched.target),
     route: request.route,
+    subtitles: request.subtitles,
     refetch: async (again) => (await fetchWith('GET', again)).upstream,
   });
 }
@@ -265,6 +271,7 @@ export async function serveStream(runtime: ProxyRuntime, req: IncomingMessage, r
     from: 'stream',
     identity,
     route: [],
+    subtitles: false,
     tag: (fetched) => entryTag(fetched.url),
     target,
   });
@@ -301,6 +308,7 @@ export async function serveProxied(runtime: ProxyRuntime, req: IncomingMessage, 
     from: 'proxy',
     identity,
     route,
+    subtitles: payload.s === 1,
     tag: () => payload.e,
     target,
   });

@@ -17,6 +17,8 @@ export interface ProxyTokenPayload {
   i?: [site: string, slug: string, season: number, episode: number, language: string, provider?: string];
   e?: string;
   r?: number[];
+  /** 1 for the playlist of a subtitle rendition: its segments are named `.vtt`. */
+  s?: 1;
 }
 
 export function identityTuple(identity: EpisodeIdentity): NonNullable<ProxyTokenPayload['i']> {

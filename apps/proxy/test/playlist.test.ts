@@ -62,6 +62,13 @@ beforeAll(async () => {
       case '/audio/a0':
       case '/audio/init.mp4':
         return serveBytes(req, res, SEGMENT, { contentType: 'image/jpeg' });
+      case '/subs-master.m3u8':
+        return text(
+          '#EXTM3U\n#EXT-X-MEDIA:TYPE=SUBTITLES,GROUP-ID="s",NAME="Deutsch",URI="subs/de.m3u8"\n#EXT-X-STREAM-INF:BANDWIDTH=1,SUBTITLES="s"\nvideo/720.txt\n',
+          'application/vnd.apple.mpegurl',
+        );
+      case '/subs/de.m3u8':
+        return text('#EXTM3U\n#EXT-X-TARGETDURATION:4\n#EXTINF:4,\ncue0.jpg\n#EXTINF:4,\ncue1\n#EXTINF:4,\ncue2.webvtt\n#EXT-X-ENDLIST\n', 'application/vnd.apple.mpegurl');
       case '/not-a-playlist.m3u8':
         return text('<html>nope</html>', 'application/vnd.apple.mpegurl');
     }
@@ -77,6 +84,7 @@ beforeAll(async () => {
     { slug: 'hls', url: tokenized('/master.m3u8'), headers: { Referer: 'https://provider.example/' } },
     { slug: 'sniffed', url: tokenized('/master-as-text') },
     { slug: 'broken', url: tokenized('/not-a-playlist.m3u8') },
+    { slug: 'subtitled', url: tokenized('/subs-master.m3u8') },
   ]);
   proxy = await startTestProxy(resolver);
 });
@@ -149,6 +157,19 @@ describe('playlists through /strm/stream and /strm/proxy', () => {
     const response = await fetchAll(proxy.entryUrl('broken'));
     expect(response.status).toBe(502);
     expect(response.json().error.code).toBe('STRM_BAD_PLAYLIST');
+  });
+
+  test('the segments of a subtitle rendition are named .vtt (WebVTT under .ts fails extension checks)', async () => {
+    const entry = proxy.entryUrl('subtitled');
+    const master = (await fetchAll(entry)).body.toString('utf8');
+    const subsUrl = new URL(references(master)[0]!, entry).href;
+    expect(subsUrl).toMatch(/\/de\.m3u8$/);
+    const names = references((await fetchAll(subsUrl)).body.toString('utf8')).map((ref) => ref.slice(ref.lastIndexOf('/') + 1));
+    expect(names).toEqual(['cue0.vtt', 'cue1.vtt', 'cue2.webvtt']);
+    // Segments of the video variant keep their names by kind.
+    const videoUrl = new URL(references(master)[1]!, entry).href;
+    const videoNames = references((await fetchAll(videoUrl)).body.toString('utf8')).map((ref) => ref.slice(ref.lastIndexOf('/') + 1));
+    expect(videoNames.slice(1)).toEqual(['seg0.ts', 'seg1.ts']);
   });
 
   test('STRM_PUBLIC_BASE_URL makes rewritten URIs absolute', async () => {

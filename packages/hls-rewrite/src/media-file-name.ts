@@ -86,17 +86,23 @@ function trimDots(text: string, start: number, end: number): string {
  * `.m4s` segments of a playlist with `EXT-X-MAP`, `.mp4` maps, `.m3u8` playlists, `.key` keys,
  * `.json` data and steering). Only `[A-Za-z0-9._-]`, never empty, never starting with a dot,
  * at most 100 characters before the extension. Given a whole {@link UriContext}, it reads `href`
- * and so never builds the context's URL object.
+ * and so never builds the context's URL object. With `subtitles: true` (the URI is a segment of a
+ * subtitle rendition, `EXT-X-MEDIA TYPE=SUBTITLES`), a segment without a media extension is named
+ * `.vtt`: FFmpeg's `extension_picky` refuses WebVTT under `.ts`.
  *
  * @example
  * ```ts
  * mediaFileName({ url: new URL('https://cdn.test/v/seg-001.ts?t=1'), kind: 'segment', hasMap: false }); // 'seg-001.ts'
  * mediaFileName({ url: new URL('https://cdn.test/v/seg-001.jpg'), kind: 'segment', hasMap: true });    // 'seg-001.m4s'
  * mediaFileName({ url: new URL('https://cdn.test/v/'), kind: 'playlist', hasMap: false });             // 'playlist.m3u8'
+ * mediaFileName({ url: new URL('https://cdn.test/s/cue-3.jpg'), kind: 'segment', hasMap: false }, { subtitles: true }); // 'cue-3.vtt'
  * ```
  */
-export function mediaFileName(context: Pick<UriContext, 'url' | 'kind' | 'hasMap'> & { href?: string }): string {
-  const kindExtension = extensionFor(context.kind, context.hasMap);
+export function mediaFileName(
+  context: Pick<UriContext, 'url' | 'kind' | 'hasMap'> & { href?: string },
+  options: { subtitles?: boolean } = {},
+): string {
+  const kindExtension = options.subtitles === true && context.kind === 'segment' ? 'vtt' : extensionFor(context.kind, context.hasMap);
   if (kindExtension === undefined) throw new TypeError(`mediaFileName: unknown kind ${String(context.kind)}`);
   const name = safeLastSegment(context.href === undefined ? context.url : undefined, context.href);
   const dot = name.lastIndexOf('.');

@@ -224,25 +224,25 @@ class RewriteCore {
         `line ${this.lineNumber}: ${tag} has a quoted-string without its closing quote at column ${unterminatedAt - start + 1}; the rest of the line is kept as it is`,
       );
     }
-    let preloadType: string | undefined;
+    let typeValue: string | undefined;
     for (const attribute of attributes) {
-      if (nameIs(data, attribute, 'TYPE')) preloadType = data.slice(attribute.valueStart, attribute.valueEnd);
+      if (nameIs(data, attribute, 'TYPE')) typeValue = data.slice(attribute.valueStart, attribute.valueEnd);
     }
     for (const attribute of attributes) {
       for (const [name, kindRule] of uriAttributes) {
         if (!nameIs(data, attribute, name)) continue;
         let kind: UriKind | 'by-extension';
         if (kindRule === 'by-preload-type') {
-          if (preloadType === 'PART') kind = 'segment';
-          else if (preloadType === 'MAP') kind = 'map';
+          if (typeValue === 'PART') kind = 'segment';
+          else if (typeValue === 'MAP') kind = 'map';
           else {
             kind = 'segment';
-            this.warn(`line ${this.lineNumber}: ${tag} TYPE ${preview(preloadType ?? '(missing)')} is neither PART nor MAP; its URI is treated as a segment`);
+            this.warn(`line ${this.lineNumber}: ${tag} TYPE ${preview(typeValue ?? '(missing)')} is neither PART nor MAP; its URI is treated as a segment`);
           }
         } else {
           kind = kindRule;
         }
-        this.rewrite(data, attribute.valueStart, attribute.valueEnd, tag, name, kind, attribute.quoted ? 'quoted' : 'unquoted');
+        this.rewrite(data, attribute.valueStart, attribute.valueEnd, tag, name, kind, attribute.quoted ? 'quoted' : 'unquoted', typeValue);
         break;
       }
     }
@@ -306,6 +306,7 @@ class RewriteCore {
     attribute: string | undefined,
     kindOrRule: UriKind | 'by-extension',
     placement: 'line' | 'quoted' | 'unquoted',
+    typeValue?: string,
   ): void {
     if (start === end) return;
     const uri = data.slice(start, end);
@@ -334,7 +335,7 @@ class RewriteCore {
       href = url.href;
       kind = kindOrRule === 'by-extension' ? kindByExtension(url.pathname, -1) : kindOrRule;
     }
-    const context = new RewriteContext(uri, href, url, tag, attribute, kind, this.isMaster, this.hasMap, this.lineNumber);
+    const context = new RewriteContext(uri, href, url, tag, attribute, typeValue, kind, this.isMaster, this.hasMap, this.lineNumber);
     const replacement = this.options.rewriteUri(context);
     if (typeof replacement !== 'string') {
       throw new TypeError(`options.rewriteUri must return a string, returned ${typeof replacement} for ${preview(uri)}`);
@@ -382,6 +383,7 @@ class RewriteContext implements UriContext {
     url: URL | undefined,
     readonly tag: string | undefined,
     readonly attribute: string | undefined,
+    readonly type: string | undefined,
     readonly kind: UriKind,
     readonly isMaster: boolean,
     readonly hasMap: boolean,

@@ -37,6 +37,12 @@ export interface UriContext {
   tag: string | undefined;
   /** The attribute, e.g. `URI`, `SERVER-URI`, `X-ASSET-LIST`; `undefined` for a URI line. */
   attribute: string | undefined;
+  /**
+   * The tag's `TYPE` attribute, when it has one: `AUDIO`, `VIDEO`, `SUBTITLES` or
+   * `CLOSED-CAPTIONS` on `EXT-X-MEDIA` (a proxy names the segments of a subtitle rendition
+   * `.vtt`), `PART` or `MAP` on `EXT-X-PRELOAD-HINT`; `undefined` elsewhere.
+   */
+  type: string | undefined;
   kind: UriKind;
   /** The playlist is a multivariant (master) playlist, as far as seen so far. */
   isMaster: boolean;

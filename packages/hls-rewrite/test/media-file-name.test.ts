@@ -60,3 +60,16 @@ describe('mediaFileName reads href when it is there', () => {
     expect(mediaFileName({ url: new URL(href), kind, hasMap: false })).toBe(expected);
   });
 });
+
+describe('mediaFileName of a subtitle rendition (options.subtitles)', () => {
+  it.each([
+    ['https://cdn.test/subs/cue-3.jpg', 'segment', 'cue-3.vtt'],
+    ['https://cdn.test/subs/3', 'segment', '3.vtt'],
+    ['https://cdn.test/subs/cue-3.webvtt', 'segment', 'cue-3.webvtt'],
+    ['https://cdn.test/subs/cue-3.vtt?t=1', 'segment', 'cue-3.vtt'],
+    ['https://cdn.test/subs/cue-3.m4s', 'segment', 'cue-3.m4s'],
+    ['https://cdn.test/subs/index.txt', 'playlist', 'index.m3u8'],
+  ] as const)('mediaFileName(%j as %s, { subtitles: true }) → %j', (url, kind, expected) => {
+    expect(mediaFileName({ url: new URL(url), kind, hasMap: false }, { subtitles: true })).toBe(expected);
+  });
+});

@@ -90,3 +90,33 @@ describe('the fast path of URI resolution', () => {
     for (const context of seen) expect(context.href).toBe(context.url!.href);
   });
 });
+
+describe('context.type: the TYPE attribute of the URI tag', () => {
+  it('is SUBTITLES / AUDIO on EXT-X-MEDIA, PART on EXT-X-PRELOAD-HINT, undefined elsewhere', () => {
+    const seen: Array<[string | undefined, string | undefined]> = [];
+    rewritePlaylist(
+      [
+        '#EXTM3U',
+        '#EXT-X-MEDIA:TYPE=SUBTITLES,GROUP-ID="s",NAME="de",URI="subs/de.m3u8"',
+        '#EXT-X-MEDIA:URI="audio/en.m3u8",TYPE=AUDIO,GROUP-ID="a",NAME="en"',
+        '#EXT-X-PRELOAD-HINT:TYPE=PART,URI="part.mp4"',
+        '#EXT-X-STREAM-INF:BANDWIDTH=1',
+        'v.m3u8',
+        '',
+      ].join('\n'),
+      {
+        baseUrl: 'https://cdn.test/master.m3u8',
+        rewriteUri: (context) => {
+          seen.push([context.tag, context.type]);
+          return context.uri;
+        },
+      },
+    );
+    expect(seen).toEqual([
+      ['EXT-X-MEDIA', 'SUBTITLES'],
+      ['EXT-X-MEDIA', 'AUDIO'],
+      ['EXT-X-PRELOAD-HINT', 'PART'],
+      [undefined, undefined],
+    ]);
+  });
+});
