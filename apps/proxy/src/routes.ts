@@ -213,15 +213,8 @@ async function fetchAndDeliver(
   runtime: ProxyRuntime,
   res: ServerResponse,
   state: RequestState,
-  request: {
-    method: 'GET' | 'HEAD';
-    conditionals: ClientConditionals;
+  request: Omit<Delivery, 'upstream' | 'target' | 'tag' | 'refetch'> & {
     signal: AbortSignal;
-    kind: UriKind | undefined;
-    from: 'stream' | 'proxy';
-    identity: EpisodeIdentity | undefined;
-    route: readonly number[];
-    subtitles: boolean;
     tag: (fetched: UpstreamTarget) => string | undefined;
     target: (refresh: boolean, stale?: UpstreamTarget) => Promise<UpstreamTarget | undefined>;
   },
@@ -235,16 +228,10 @@ async function fetchAndDeliver(
   const fetched = await fetchWith(request.method, request.conditionals);
   state.upstreamHost = new URL(fetched.target.url).host;
   await deliver(runtime, res, state, {
+    ...request,
     upstream: fetched.upstream,
-    method: request.method,
-    conditionals: request.conditionals,
-    kind: request.kind,
-    from: request.from,
     target: fetched.target,
-    identity: request.identity,
     tag: request.tag(fetched.target),
-    route: request.route,
-    subtitles: request.subtitles,
     refetch: async (again) => (await fetchWith('GET', again)).upstream,
   });
 }
