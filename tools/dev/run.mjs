@@ -87,7 +87,7 @@ switch (command) {
   case 'test':
     process.exit(runTests(args));
   case 'start': {
-    const configured = process.env.STRM_RESOLVER_URL || process.env.STRM_RESOLVER_FILE;
+    const configured = process.env.STRM_RESOLVER_URL || process.env.STRM_RESOLVER_FILE || process.env.STRM_RESOLVER_COMMAND;
     if (args.length > 0 || configured) process.exit(runSource('apps/proxy/src/cli.ts', args.length ? args : ['serve']));
     process.exit(runSource('apps/e2e/src/demo.ts', []));
   }

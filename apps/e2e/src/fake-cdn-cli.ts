@@ -14,6 +14,8 @@ const cdn = await startFakeCdn({ host: option('host') ?? '127.0.0.1', port });
 
 const lines = [`fake CDN listening on ${cdn.origin} (media: apps/e2e/fixtures/media)`, '', 'fixtures (no faults):'];
 for (const fixture of mediaFixtures) lines.push(`  ${fixture.name.padEnd(14)} ${cdn.url(fixture.path)}`);
+lines.push('', 'web pages with a <video> of a fixture (for yt-dlp):');
+for (const fixture of mediaFixtures) lines.push(`  ${fixture.name.padEnd(14)} ${cdn.url(`pages/${fixture.name}.html`)}`);
 lines.push(
   '',
   'faulted URLs (each a fresh token; relative URIs inherit it):',

@@ -8,7 +8,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import { endianness } from 'node:os';
 import { extname, resolve, sep } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { fixtureMediaDir } from './fixtures';
+import { fixtureMediaDir, mediaFixtures } from './fixtures';
 
 /**
  * Misbehaviours of real CDNs, switched on per issued URL. Every URL resolved relative to an issued
@@ -177,6 +177,8 @@ const DISGUISE_TYPES: Readonly<Record<NonNullable<CdnFaults['disguiseSegments']>
 /** Real extensions tried, in order, for a disguised segment name. */
 const SEGMENT_EXTENSIONS = ['.ts', '.m4s', '.mp4', '.aac', '.m4a', '.vtt'];
 const BIG_FILE = /^big\/(\d{1,12})\.bin$/;
+const PAGE = /^pages\/([a-z0-9-]+)\.html$/;
+const PAGE_LAST_MODIFIED = new Date(Date.UTC(2024, 0, 1));
 const BIG_FILE_MAX = 64 * 1024 ** 3;
 const BIG_FILE_LAST_MODIFIED = new Date(Date.UTC(2024, 0, 1));
 const CHUNK = 64 * 1024;
@@ -309,6 +311,8 @@ export async function startFakeCdn(options: FakeCdnOptions = {}): Promise<FakeCd
       const size = Number(big[1]);
       return size <= BIG_FILE_MAX ? bigFileResource(size, bigChunks) : undefined;
     }
+    const page = PAGE.exec(path);
+    if (page) return videoPageResource(page[1]!);
     for (const candidate of candidatePaths(path, faults)) {
       const absolute = resolve(mediaDir, candidate.file);
       if (absolute !== mediaDir && !absolute.startsWith(mediaDir + sep)) return undefined;
@@ -531,6 +535,28 @@ function playlistResource(text: string, faults: CdnFaults, contentType: string, 
     etag: `"${createHash('sha256').update(body).digest('base64url').slice(0, 22)}"`,
     lastModified: mtime,
     contentType,
+    read: async function* (start, end) {
+      if (end > start) yield body.subarray(start, end);
+    },
+  };
+}
+
+/**
+ * `pages/<fixture>.html`: a web page that plays a fixture in a `<video>` element, the way a video
+ * site embeds it, for extractors such as yt-dlp. The source is relative (`../hls-ts/master.m3u8`),
+ * so a page under a token hands its faults on to the media.
+ */
+function videoPageResource(name: string): Resource | undefined {
+  const fixture = mediaFixtures.find((candidate) => candidate.name === name);
+  if (fixture === undefined) return undefined;
+  const type = fixture.kind === 'hls' ? 'application/x-mpegURL' : 'video/mp4';
+  const html = `<!DOCTYPE html>\n<html lang="en">\n<head><meta charset="utf-8"><title>${fixture.name}</title></head>\n<body>\n<h1>${fixture.name}</h1>\n<video controls width="320" height="180">\n  <source src="../${fixture.path}" type="${type}">\n</video>\n</body>\n</html>\n`;
+  const body = Buffer.from(html);
+  return {
+    size: body.length,
+    etag: `"${createHash('sha256').update(body).digest('base64url').slice(0, 22)}"`,
+    lastModified: PAGE_LAST_MODIFIED,
+    contentType: 'text/html; charset=utf-8',
     read: async function* (start, end) {
       if (end > start) yield body.subarray(start, end);
     },

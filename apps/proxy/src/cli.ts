@@ -2,8 +2,10 @@
 import { writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { parseArgs } from 'node:util';
+import { ResolverError } from '@strm/resolver-client';
 import { signedEntryUrl } from '@strm/signing';
 import { ConfigError, loadConfig, type ProxyConfig } from './config';
+import { createConfiguredSource } from './resolver-source';
 import { startProxy } from './server';
 
 const HELP = `strm-proxy: a streaming proxy for .strm files (Jellyfin, Emby, Plex, Kodi)
@@ -15,6 +17,9 @@ Usage:
       --base-url URL          the proxy as the media server reaches it, e.g. http://nas:8080
       --slug SLUG --season N --episode N --lang LANGUAGE
       [--site aniworld.to] [--provider NAME] [--expires-in SECONDS] [--out FILE.strm]
+  strm-proxy resolve [options] ask the configured resolver for an episode once and show what it
+                              answers (URL host and path, header names, expiry, time taken)
+      --slug SLUG -s N -e N --lang LANGUAGE [--site aniworld.to] [--provider NAME] [--refresh]
   strm-proxy --help | --version
 `;
 
@@ -44,7 +49,12 @@ async function serve(): Promise<void> {
 
 function checkConfig(): void {
   const config = readConfig();
-  const shown = { ...config, secret: config.secret ? '[set]' : '[not set]', previousSecrets: `[${config.previousSecrets.length} set]` };
+  const shown = {
+    ...config,
+    secret: config.secret ? '[set]' : '[not set]',
+    previousSecrets: `[${config.previousSecrets.length} set]`,
+    ...(config.resolverCommand ? { resolverCommand: { argv: config.resolverCommand.argv, env: `[${Object.keys(config.resolverCommand.env).length} variables inherited; the proxy's secrets withheld]` } } : {}),
+  };
   process.stdout.write(`configuration ok\n${JSON.stringify(shown, null, 2)}\n`);
 }
 
@@ -93,6 +103,84 @@ function sign(args: string[]): void {
   process.stdout.write(`${url}\n`);
 }
 
+/** A duration for people: `4h 59m`, `12m 5s`, `40s`. */
+function humanDuration(ms: number): string {
+  const seconds = Math.round(Math.abs(ms) / 1000);
+  if (seconds >= 3600) return `${Math.floor(seconds / 3600)}h ${Math.floor((seconds % 3600) / 60)}m`;
+  if (seconds >= 60) return `${Math.floor(seconds / 60)}m ${seconds % 60}s`;
+  return `${seconds}s`;
+}
+
+/**
+ * `strm-proxy resolve`: one call to the configured source, no cache, printed for an operator who
+ * wires a resolver up. It shows host and path of the URL and the header names only: queries and
+ * header values carry tokens and cookies, and this output ends up in chats and issues.
+ */
+async function resolveOnce(args: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      site: { type: 'string', default: 'aniworld.to' },
+      slug: { type: 'string' },
+      season: { type: 'string', short: 's' },
+      episode: { type: 'string', short: 'e' },
+      lang: { type: 'string' },
+      provider: { type: 'string' },
+      refresh: { type: 'boolean', default: false },
+    },
+    strict: true,
+  });
+  const missing = ['slug', 'season', 'episode', 'lang'].filter((name) => values[name as keyof typeof values] === undefined);
+  if (missing.length > 0) fail(`resolve needs --${missing.join(', --')}`);
+  for (const name of ['season', 'episode'] as const) {
+    if (!/^\d{1,6}$/.test(values[name]!)) fail(`--${name} must be a whole number, got ${JSON.stringify(values[name])}`);
+  }
+  // Resolving needs no secret: the auth settings of `serve` do not matter here.
+  let config: ProxyConfig;
+  try {
+    config = loadConfig({ ...process.env, STRM_PROXY_AUTH: 'none' });
+  } catch (error) {
+    if (error instanceof ConfigError) fail(error.message);
+    throw error;
+  }
+  const { source, kind, where } = await createConfiguredSource(config).catch((error: Error) => fail(error.message));
+  const identity = {
+    site: values.site, slug: values.slug!, season: Number(values.season), episode: Number(values.episode), language: values.lang!,
+    ...(values.provider !== undefined ? { provider: values.provider } : {}),
+  };
+  const out = (label: string, value: string) => process.stdout.write(`${label.padEnd(9)}${value}\n`);
+  out('source', `${kind} ${where}`);
+  const started = performance.now();
+  try {
+    const resolution = await source.resolve(identity, { refresh: values.refresh });
+    const took = Math.round(performance.now() - started);
+    const url = new URL(resolution.url);
+    out('url', `${url.protocol}//${url.host}${url.pathname}${url.search === '' ? '' : ' (query hidden)'}`);
+    out('headers', Object.keys(resolution.headers).length === 0 ? '(none)' : `${Object.keys(resolution.headers).join(', ')} (values hidden)`);
+    out('provider', resolution.provider ?? '(not given)');
+    if (resolution.expiresAt !== undefined) {
+      const left = resolution.expiresAt - Date.now();
+      out('expires', `${new Date(resolution.expiresAt).toISOString()} (${left >= 0 ? `in ${humanDuration(left)}` : `${humanDuration(left)} ago: already expired`})`);
+    } else {
+      out('expires', config.cacheTtlSeconds > 0
+        ? `not given: cached for STRM_PROXY_CACHE_TTL_SECONDS=${config.cacheTtlSeconds}`
+        : 'not given: cached until the upstream fails (STRM_PROXY_CACHE_TTL_SECONDS=0)');
+    }
+    out('took', `${took} ms`);
+  } catch (error) {
+    const took = Math.round(performance.now() - started);
+    out('took', `${took} ms`);
+    if (error instanceof ResolverError) {
+      process.stderr.write(`strm-proxy: resolve failed: ${error.code}: ${error.message}\n`);
+      // Exit 2 for an unknown episode, as the resolver contract's own commands do.
+      process.exit(error.code === 'STRM_RESOLVER_NOT_FOUND' ? 2 : 1);
+    }
+    throw error;
+  } finally {
+    await (source as { close?: () => Promise<void> }).close?.();
+  }
+}
+
 const [command, ...rest] = process.argv.slice(2);
 switch (command) {
   case 'serve':
@@ -100,6 +188,13 @@ switch (command) {
     break;
   case 'check-config':
     checkConfig();
+    break;
+  case 'resolve':
+    try {
+      await resolveOnce(rest);
+    } catch (error) {
+      fail((error as Error).message);
+    }
     break;
   case 'sign':
     try {

@@ -1,4 +1,7 @@
+import { existsSync, statSync } from 'node:fs';
 import { isIP } from 'node:net';
+import { delimiter, isAbsolute, join, resolve } from 'node:path';
+import { parseCommandLine } from '@strm/resolver-client';
 import { parseCidr } from './address-guard';
 
 /** How clients prove they may use the proxy. */
@@ -20,11 +23,46 @@ export interface ProxyConfig {
   upstreamAllowlist: string[];
   resolverUrl: string | undefined;
   resolverFile: string | undefined;
+  /** `STRM_RESOLVER_COMMAND`, split into argv (placeholders not yet expanded), and what the program inherits. */
+  resolverCommand: ResolverCommandConfig | undefined;
+  /** `STRM_RESOLVER_TIMEOUT_MS`; undefined = each source's default (HTTP 10 s or the upstream timeout, command 30 s). */
+  resolverTimeoutMs: number | undefined;
+  /** `STRM_RESOLVER_CONCURRENCY`: resolver commands running at once. */
+  resolverConcurrency: number;
   upstreamTimeoutMs: number;
   redisUrl: string | undefined;
   /** `*` or the exact origins allowed to read responses from a browser. */
   corsOrigins: '*' | string[];
   logLevel: string;
+}
+
+/** How the proxy runs a resolver command. */
+export interface ResolverCommandConfig {
+  argv: string[];
+  /** The proxy's environment minus its own secrets: the program must not learn how to sign URLs. */
+  env: Record<string, string>;
+}
+
+/** Variables a resolver command does not inherit: they would let it sign URLs or reach Redis. */
+const WITHHELD_FROM_COMMANDS = ['STRM_PROXY_SECRET', 'STRM_PROXY_PREVIOUS_SECRETS', 'STRM_PROXY_REDIS_URL'];
+
+/** The environment a resolver command inherits. */
+function commandInheritance(env: Readonly<Record<string, string | undefined>>): Record<string, string> {
+  const inherited: Record<string, string> = {};
+  for (const [name, value] of Object.entries(env)) {
+    if (value !== undefined && !WITHHELD_FROM_COMMANDS.includes(name)) inherited[name] = value;
+  }
+  return inherited;
+}
+
+/** Why a command's program cannot be run, or undefined when it can be found (a path, or a name on PATH). */
+function programProblem(program: string, env: Readonly<Record<string, string | undefined>>): string | undefined {
+  const isFile = (path: string) => existsSync(path) && statSync(path).isFile();
+  if (program.includes('/')) {
+    return isFile(isAbsolute(program) ? program : resolve(program)) ? undefined : `the program ${show(program)} does not exist (relative paths start at ${show(process.cwd())})`;
+  }
+  const dirs = (env['PATH'] ?? '').split(delimiter).filter((dir) => dir !== '');
+  return dirs.some((dir) => isFile(join(dir, program))) ? undefined : `the program ${show(program)} is not on PATH`;
 }
 
 /** Start-up failure listing every problem of the environment at once. */
@@ -112,11 +150,26 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): P
 
   const resolverUrl = httpUrl('STRM_RESOLVER_URL');
   const resolverFile = text('STRM_RESOLVER_FILE');
-  if (resolverUrl !== undefined && resolverFile !== undefined) {
-    problems.push('set only one of STRM_RESOLVER_URL and STRM_RESOLVER_FILE');
-  } else if (resolverUrl === undefined && resolverFile === undefined && text('STRM_RESOLVER_URL') === undefined) {
-    problems.push('set STRM_RESOLVER_URL (an HTTP resolver) or STRM_RESOLVER_FILE (a static JSON file)');
+  const commandLine = text('STRM_RESOLVER_COMMAND');
+  let resolverCommand: ResolverCommandConfig | undefined;
+  if (commandLine !== undefined) {
+    try {
+      const argv = parseCommandLine(commandLine);
+      const problem = programProblem(argv[0]!, env);
+      if (problem !== undefined) problems.push(`STRM_RESOLVER_COMMAND: ${problem}`);
+      else resolverCommand = { argv, env: commandInheritance(env) };
+    } catch (error) {
+      problems.push(`STRM_RESOLVER_COMMAND: ${(error as Error).message}`);
+    }
   }
+  const sources = (['STRM_RESOLVER_URL', 'STRM_RESOLVER_FILE', 'STRM_RESOLVER_COMMAND'] as const).filter((name) => text(name) !== undefined);
+  if (sources.length > 1) {
+    problems.push(`set only one of STRM_RESOLVER_URL, STRM_RESOLVER_FILE and STRM_RESOLVER_COMMAND; found ${sources.join(' and ')}`);
+  } else if (sources.length === 0) {
+    problems.push('set STRM_RESOLVER_URL (an HTTP resolver), STRM_RESOLVER_FILE (a static JSON file) or STRM_RESOLVER_COMMAND (a program run per episode)');
+  }
+  const resolverTimeoutMs = text('STRM_RESOLVER_TIMEOUT_MS') === undefined ? undefined : integer('STRM_RESOLVER_TIMEOUT_MS', 30_000, 100, 600_000);
+  const resolverConcurrency = integer('STRM_RESOLVER_CONCURRENCY', 4, 1, 64);
 
   const upstreamTimeoutMs = integer('STRM_PROXY_UPSTREAM_TIMEOUT_MS', 15_000, 100, 600_000);
 
@@ -148,6 +201,6 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): P
   if (problems.length > 0) throw new ConfigError(problems);
   return {
     port, host, auth, secret, previousSecrets, publicBaseUrl, tokenTtlSeconds, cacheTtlSeconds,
-    upstreamAllowlist, resolverUrl, resolverFile, upstreamTimeoutMs, redisUrl, corsOrigins, logLevel,
+    upstreamAllowlist, resolverUrl, resolverFile, resolverCommand, resolverTimeoutMs, resolverConcurrency, upstreamTimeoutMs, redisUrl, corsOrigins, logLevel,
   };
 }

@@ -1,13 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import {
-  createHttpResolverSource,
-  createResolverClient,
-  loadStaticResolverFile,
-  type ResolutionSource,
-  type ResolutionStore,
-} from '@strm/resolver-client';
+import { createResolverClient, type ResolutionSource, type ResolutionStore } from '@strm/resolver-client';
 import type { Logger } from 'pino';
 import { request } from 'undici';
 import type { LookupFunction } from './address-guard';
@@ -17,6 +11,7 @@ import { createLogger } from './logger';
 import { createMetrics } from './metrics';
 import type { ProxyRedisOptions } from './redis';
 import { Relocator } from './relocate';
+import { createConfiguredSource } from './resolver-source';
 import { resolveEpisode, type ProxyRuntime } from './routes';
 import { createProxyTokens } from './tokens';
 import { createUpstreamFetcher } from './upstream';
@@ -46,11 +41,6 @@ export interface RunningProxy {
   close(graceMs?: number): Promise<void>;
 }
 
-async function createSource(config: ProxyConfig): Promise<ResolutionSource> {
-  if (config.resolverFile !== undefined) return loadStaticResolverFile(config.resolverFile);
-  return createHttpResolverSource({ baseUrl: config.resolverUrl!, timeoutMs: Math.max(config.upstreamTimeoutMs, 10_000) });
-}
-
 function resolverReachable(baseUrl: string): ReadinessCheck {
   return {
     name: 'resolver',
@@ -74,7 +64,7 @@ export async function startProxy(config: ProxyConfig, options: StartProxyOptions
   const logger = options.logger ?? createLogger(config.logLevel);
   const now = options.now ?? Date.now;
   const metrics = createMetrics();
-  const source = options.source ?? (await createSource(config));
+  const source = options.source ?? (await createConfiguredSource(config)).source;
   const redis = options.store === undefined && config.redisUrl !== undefined
     // Loaded only when configured: the Redis client costs a replica without Redis ~10 MB of memory.
     ? (await import('./redis')).createProxyRedis(config.redisUrl, { logger, registry: metrics.registry, ...(options.redis ? { options: options.redis } : {}) })
@@ -88,7 +78,11 @@ export async function startProxy(config: ProxyConfig, options: StartProxyOptions
     onEvent: (event) => {
       if (event.type === 'cache-hit') metrics.resolverCacheHits.inc();
       else if (event.type === 'resolve' || event.type === 'refresh') metrics.resolverCalls.inc({ outcome: 'ok' });
-      else if (event.type === 'error') metrics.resolverCalls.inc({ outcome: 'error' });
+      else if (event.type === 'error') {
+        metrics.resolverCalls.inc({ outcome: 'error' });
+        // The message names the episode and, for a command, its last error line (redacted by the source).
+        logger.warn({ code: event.error.code, refresh: event.refresh, durationMs: event.durationMs }, event.error.message);
+      }
     },
   });
   // With auth "none" and no secret, tokens are sealed with a key of this process only.
@@ -124,7 +118,7 @@ export async function startProxy(config: ProxyConfig, options: StartProxyOptions
   const address = server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   if (config.auth === 'none') logger.warn('STRM_PROXY_AUTH=none: anyone who can reach this proxy can use it');
-  logger.info({ url: `http://${host}:${address.port}`, auth: config.auth, resolver: config.resolverFile ? 'file' : 'http' }, 'strm-proxy listening');
+  logger.info({ url: `http://${host}:${address.port}`, auth: config.auth, resolver: config.resolverFile ? 'file' : config.resolverCommand ? 'command' : 'http' }, 'strm-proxy listening');
 
   let closing: Promise<void> | undefined;
   // While shutting down, a connection is closed as soon as its response is done.

@@ -27,6 +27,9 @@ describe('loadConfig', () => {
       upstreamAllowlist: [],
       resolverUrl: 'http://resolver:9000',
       resolverFile: undefined,
+      resolverCommand: undefined,
+      resolverTimeoutMs: undefined,
+      resolverConcurrency: 4,
       upstreamTimeoutMs: 15_000,
       redisUrl: undefined,
       corsOrigins: '*',
@@ -50,6 +53,20 @@ describe('loadConfig', () => {
     });
   });
 
+  test('STRM_RESOLVER_COMMAND: argv split with quotes, the environment inherited without the proxy\'s secrets', () => {
+    const config = loadConfig({
+      STRM_PROXY_SECRET: 'hunter2', STRM_PROXY_PREVIOUS_SECRETS: 'old-secret', STRM_PROXY_REDIS_URL: 'redis://:pw@redis:6379',
+      STRM_RESOLVER_COMMAND: 'node adapters/yt-dlp.mjs "https://videos.example/{slug}/{season}x{episode}" --lang "{language}"',
+      STRM_RESOLVER_TIMEOUT_MS: '45000', STRM_RESOLVER_CONCURRENCY: '2',
+      PATH: process.env.PATH ?? '', HOME: '/home/strm', HTTPS_PROXY: 'http://vpn:8888',
+    });
+    expect(config.resolverCommand?.argv).toEqual(['node', 'adapters/yt-dlp.mjs', 'https://videos.example/{slug}/{season}x{episode}', '--lang', '{language}']);
+    expect(config.resolverCommand?.env).toMatchObject({ HOME: '/home/strm', HTTPS_PROXY: 'http://vpn:8888', STRM_RESOLVER_TIMEOUT_MS: '45000' });
+    expect(Object.keys(config.resolverCommand!.env)).not.toEqual(expect.arrayContaining(['STRM_PROXY_SECRET']));
+    expect(JSON.stringify(config.resolverCommand)).not.toMatch(/hunter2|old-secret|pw@redis/);
+    expect(config).toMatchObject({ resolverTimeoutMs: 45_000, resolverConcurrency: 2, resolverUrl: undefined, resolverFile: undefined });
+  });
+
   test('auth none needs no secret', () => {
     expect(loadConfig({ STRM_PROXY_AUTH: 'none', STRM_RESOLVER_FILE: 'x.json' }).secret).toBeUndefined();
   });
@@ -64,8 +81,15 @@ describe('loadConfig', () => {
     [{ ...base, STRM_PROXY_TOKEN_TTL_SECONDS: '10' }, /STRM_PROXY_TOKEN_TTL_SECONDS must be a whole number from 60/],
     [{ ...base, STRM_PROXY_UPSTREAM_ALLOWLIST: '10.0.0.0/99' }, /not a valid CIDR/],
     [{ ...base, STRM_PROXY_UPSTREAM_ALLOWLIST: 'bad host!' }, /neither a host name/],
-    [{ STRM_PROXY_SECRET: 'x' }, /set STRM_RESOLVER_URL .* or STRM_RESOLVER_FILE/],
-    [{ ...base, STRM_RESOLVER_FILE: 'x.json' }, /set only one of STRM_RESOLVER_URL and STRM_RESOLVER_FILE/],
+    [{ STRM_PROXY_SECRET: 'x' }, /set STRM_RESOLVER_URL .*, STRM_RESOLVER_FILE .* or STRM_RESOLVER_COMMAND/],
+    [{ ...base, STRM_RESOLVER_FILE: 'x.json' }, /set only one of STRM_RESOLVER_URL, STRM_RESOLVER_FILE and STRM_RESOLVER_COMMAND; found STRM_RESOLVER_URL and STRM_RESOLVER_FILE/],
+    [{ ...base, STRM_RESOLVER_COMMAND: process.execPath }, /set only one .*; found STRM_RESOLVER_URL and STRM_RESOLVER_COMMAND/],
+    [{ STRM_PROXY_SECRET: 'x', STRM_RESOLVER_COMMAND: `${process.execPath} --lang "{language}` }, /STRM_RESOLVER_COMMAND: command line has a double quote at character \d+ that is never closed/],
+    [{ STRM_PROXY_SECRET: 'x', STRM_RESOLVER_COMMAND: `${process.execPath} --lang {lang}` }, /STRM_RESOLVER_COMMAND: command line has an unknown placeholder \{lang\}/],
+    [{ STRM_PROXY_SECRET: 'x', STRM_RESOLVER_COMMAND: '/nonexistent/resolve --slug {slug}' }, /STRM_RESOLVER_COMMAND: the program "\/nonexistent\/resolve" does not exist/],
+    [{ STRM_PROXY_SECRET: 'x', STRM_RESOLVER_COMMAND: 'no-such-resolver-program {slug}', PATH: '/usr/bin:/bin' }, /STRM_RESOLVER_COMMAND: the program "no-such-resolver-program" is not on PATH/],
+    [{ ...base, STRM_RESOLVER_TIMEOUT_MS: '50' }, /STRM_RESOLVER_TIMEOUT_MS must be a whole number from 100 to 600000/],
+    [{ ...base, STRM_RESOLVER_CONCURRENCY: '0' }, /STRM_RESOLVER_CONCURRENCY must be a whole number from 1 to 64/],
     [{ ...base, STRM_PROXY_REDIS_URL: 'localhost:6379' }, /STRM_PROXY_REDIS_URL must start with redis:\/\//],
     [{ ...base, STRM_PROXY_CORS_ORIGINS: 'https://a.example/path' }, /is not an origin/],
     [{ ...base, LOG_LEVEL: 'loud' }, /LOG_LEVEL must be one of/],
