@@ -68,10 +68,6 @@ export function expiryOf(url) {
  * headers and cookies), or `{ problem }` saying why nothing fits.
  */
 export function chooseFormat(info) {
-  if (info?._type === 'playlist') {
-    const first = Array.isArray(info.entries) ? info.entries.find((entry) => entry) : undefined;
-    return first ? chooseFormat(first) : { problem: 'the page is a playlist without entries' };
-  }
   if (isHttp(info?.url)) {
     const url = isHls(info) && isHttp(info.manifest_url) ? info.manifest_url : info.url;
     return { url, format: info };
@@ -92,6 +88,10 @@ export function chooseFormat(info) {
 
 /** The resolver contract's JSON object for yt-dlp's info dict, or `{ problem }`. */
 export function resolutionFromInfo(info) {
+  if (info?._type === 'playlist') {
+    const first = Array.isArray(info.entries) ? info.entries.find((entry) => entry) : undefined;
+    return first ? resolutionFromInfo(first) : { problem: 'the page is a playlist without entries' };
+  }
   const chosen = chooseFormat(info);
   if (chosen.problem) return chosen;
   const headers = {};

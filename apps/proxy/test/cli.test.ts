@@ -6,6 +6,7 @@ import { describe, expect, test } from 'vitest';
 import { verifyParams } from '@strm/signing';
 
 const CLI = join(import.meta.dirname, '..', 'src', 'cli.ts');
+const RESOLVER_COMMAND = join(import.meta.dirname, 'fixtures', 'resolver-command.mjs');
 
 function cli(args: string[], env: Record<string, string> = {}) {
   const result = spawnSync(process.execPath, ['--conditions=@strm/source', '--import', 'tsx', CLI, ...args], {
@@ -41,6 +42,55 @@ describe('strm-proxy CLI', () => {
     expect(result.stdout).toContain('configuration ok');
     expect(result.stdout).toContain('"resolverUrl": "http://resolver:9000"');
     expect(result.stdout).not.toContain('hunter2');
+  });
+
+  test('check-config shows the resolver command\'s argv, not the environment it inherits', () => {
+    const result = cli(['check-config'], { STRM_PROXY_SECRET: 'hunter2', STRM_RESOLVER_COMMAND: `${process.execPath} ${RESOLVER_COMMAND} --slug {slug}`, API_TOKEN: 'inherited-secret' });
+    expect(result.status, result.stderr).toBe(0);
+    expect(result.stdout).toContain('"resolverCommand": {');
+    expect(result.stdout).toContain('"--slug",\n      "{slug}"');
+    expect(result.stdout).toMatch(/"env": "\[\d+ variables inherited; the proxy's secrets withheld\]"/);
+    expect(result.stdout).not.toMatch(/hunter2|inherited-secret/);
+  });
+
+  test('resolve prints host and path, header names, provider, expiry and time, never the query or a header value', () => {
+    const result = cli(['resolve', '--slug', 'frieren', '-s', '1', '-e', '3', '--lang', 'German Dub'], { STRM_RESOLVER_COMMAND: `${process.execPath} ${RESOLVER_COMMAND}` });
+    expect(result.status, result.stderr).toBe(0);
+    const lines = result.stdout.trim().split('\n');
+    expect(lines[0]).toBe(`source   command ${process.execPath}`);
+    expect(lines[1]).toBe('url      https://cdn.example/hls/frieren/s1e3/master.m3u8 (query hidden)');
+    expect(lines[2]).toBe('headers  Referer, Cookie (values hidden)');
+    expect(lines[3]).toBe('provider VOE');
+    expect(lines[4]).toMatch(/^expires  \d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z \(in (1h 59m|2h 0m)\)$/);
+    expect(lines[5]).toMatch(/^took     \d+ ms$/);
+    expect(result.stdout).not.toMatch(/SECRET|voe\.sx/);
+  });
+
+  test('resolve without expiresAt says how long the answer is cached', () => {
+    const result = cli(['resolve', '--slug', 'x', '-s', '1', '-e', '1', '--lang', 'German Dub', '--provider', 'Vidmoly'], {
+      STRM_RESOLVER_COMMAND: `${process.execPath} ${RESOLVER_COMMAND}`, EXPIRES_IN_S: 'none', STRM_PROXY_CACHE_TTL_SECONDS: '600',
+    });
+    expect(result.status, result.stderr).toBe(0);
+    expect(result.stdout).toContain('provider Vidmoly');
+    expect(result.stdout).toContain('expires  not given: cached for STRM_PROXY_CACHE_TTL_SECONDS=600');
+  });
+
+  test.each([
+    ['unknown', 2, /resolve failed: STRM_RESOLVER_NOT_FOUND: .*does not know this episode \(exit 2\)/],
+    ['broken', 1, /resolve failed: STRM_RESOLVER_UNAVAILABLE: .*exited 1.*its last error line: ERROR: extractor failed for https:\/\/voe\.example\/…$/m],
+  ])('resolve for the slug %s exits %i with the reason', (slug, status, message) => {
+    const result = cli(['resolve', '--slug', slug, '-s', '1', '-e', '1', '--lang', 'German Dub'], { STRM_RESOLVER_COMMAND: `${process.execPath} ${RESOLVER_COMMAND}` });
+    expect(result.status).toBe(status);
+    expect(result.stderr).toMatch(message);
+    expect(result.stderr).not.toMatch(/SECRET|\n\s+at /);
+  });
+
+  test('resolve names what is missing or invalid', () => {
+    expect(cli(['resolve', '--slug', 'x'], { STRM_RESOLVER_COMMAND: `${process.execPath} ${RESOLVER_COMMAND}` }).stderr).toContain('resolve needs --season, --episode, --lang');
+    const noSource = cli(['resolve', '--slug', 'x', '-s', '1', '-e', '1', '--lang', 'x'], {});
+    expect(noSource.status).toBe(1);
+    expect(noSource.stderr).toContain('set STRM_RESOLVER_URL');
+    expect(noSource.stderr).not.toContain('STRM_PROXY_SECRET');
   });
 
   test('sign prints a URL the proxy accepts and writes the .strm file', () => {

@@ -103,7 +103,8 @@ export function redactLogLine(line: string): string {
 
 /** The last line of standard error that has text, redacted; or undefined. */
 function lastStderrLine(tail: string): string | undefined {
-  const lines = tail.split(/\r?\n|\r/).map((line) => line.trim()).filter((line) => line !== '');
+  // Node ends a crash report with its version, which says nothing about the failure.
+  const lines = tail.split(/\r?\n|\r/).map((line) => line.trim()).filter((line) => line !== '' && !/^Node\.js v\d/.test(line));
   const last = lines.at(-1);
   return last === undefined ? undefined : redactLogLine(last);
 }
