@@ -147,6 +147,28 @@ describe('content types', () => {
   });
 });
 
+describe('video pages /pages/<fixture>.html', () => {
+  it.each(mediaFixtures.map((fixture) => [fixture.name, fixture.path, fixture.kind === 'hls' ? 'application/x-mpegURL' : 'video/mp4'] as const))(
+    'GET pages/%s.html: text/html with a <video> whose relative source is %s',
+    async (name, path, type) => {
+      const res = await get(cdn.url(`pages/${name}.html`));
+      expect(res.status).toBe(200);
+      expect(res.headers['content-type']).toBe('text/html; charset=utf-8');
+      expect(res.body.toString('utf8')).toContain(`<source src="../${path}" type="${type}">`);
+    },
+  );
+
+  it('a page under a token hands the token to its media; an unknown page is 404', async () => {
+    const page = cdn.issue('pages/mp4-faststart.html', { requireReferer: 'https://site.example/' });
+    expect((await get(page)).status).toBe(403);
+    const ok = await get(page, { referer: 'https://site.example/e1' });
+    expect(ok.status).toBe(200);
+    const media = new URL('../mp4-faststart/video.mp4', page).href;
+    expect((await get(media, { referer: 'https://site.example/e1', range: 'bytes=0-9' })).status).toBe(206);
+    expect((await get(cdn.url('pages/no-such-fixture.html'))).status).toBe(404);
+  });
+});
+
 describe('faults', () => {
   it('expireAfterUses: 2 → two answers under the token (segments included), then 403 expired-uses', async () => {
     const url = cdn.issue('hls-ts/video/180p/index.m3u8', { expireAfterUses: 2 });
