@@ -131,8 +131,8 @@ describe('STRM_RESOLVER_COMMAND through the proxy (a scripted command)', () => {
     expect(third.status).toBe(206);
     expect(third.body.length).toBe(100);
     expect(runLog(runs)).toEqual([
-      { argv: ['--slug', 'cached', '--lang', 'German Dub'], refresh: '0', slug: 'cached' },
-      { argv: ['--slug', 'cached', '--lang', 'German Dub'], refresh: '1', slug: 'cached' },
+      { argv: ['--slug', 'cached', '--lang', 'German Dub'], refresh: '0', slug: 'cached', secret: false },
+      { argv: ['--slug', 'cached', '--lang', 'German Dub'], refresh: '1', slug: 'cached', secret: false },
     ]);
   });
 
@@ -187,7 +187,7 @@ describe('STRM_RESOLVER_COMMAND through the proxy (a scripted command)', () => {
     writeFileSync(urls, JSON.stringify([cdn.url('mp4-faststart/video.mp4')]));
     rmSync(runs, { force: true });
     expect((await get(zeroTtl.entryUrl({ slug }), { range: 'bytes=0-9' })).status).toBe(206);
-    expect(runLog(runs)).toEqual([{ argv: ['--slug', slug, '--lang', 'German Dub'], refresh: '0', slug }]);
+    expect(runLog(runs)).toEqual([{ argv: ['--slug', slug, '--lang', 'German Dub'], refresh: '0', slug, secret: false }]);
     expect(existsSync(marker)).toBe(false);
   });
 });

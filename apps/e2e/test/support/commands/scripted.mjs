@@ -2,7 +2,8 @@
 // - "unknown": exits 2 (episode unknown);
 // - "broken": exits 1 with an error line holding a token, which must not reach the proxy's log;
 // - "hang": starts a child, writes both pids to $RUN_LOG, and never ends;
-// - anything else: appends {argv, refresh, slug} to $RUN_LOG and prints entry N of the JSON array
+// - anything else: appends {argv, refresh, slug, secret} to $RUN_LOG (secret: whether the proxy's
+//   STRM_PROXY_SECRET reached it, which it must not) and prints entry N of the JSON array
 //   in $URL_LIST, N being the number of runs before this one (the last entry once they run out).
 import { spawn } from 'node:child_process';
 import { appendFileSync, existsSync, readFileSync } from 'node:fs';
@@ -22,7 +23,7 @@ if (slug === 'hang') {
   setInterval(() => {}, 60_000);
 } else {
   const runs = existsSync(RUN_LOG) ? readFileSync(RUN_LOG, 'utf8').split('\n').filter((line) => line !== '').length : 0;
-  appendFileSync(RUN_LOG, `${JSON.stringify({ argv: process.argv.slice(2), refresh, slug })}\n`);
+  appendFileSync(RUN_LOG, `${JSON.stringify({ argv: process.argv.slice(2), refresh, slug, secret: process.env.STRM_PROXY_SECRET !== undefined })}\n`);
   const urls = JSON.parse(readFileSync(URL_LIST, 'utf8'));
   process.stdout.write(`${urls[Math.min(runs, urls.length - 1)]}\n`);
 }
