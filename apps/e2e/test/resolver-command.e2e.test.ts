@@ -405,5 +405,5 @@ describe('the README\'s yt-dlp recipe, run as written (ports replaced by free on
     expect(client.stdout).toMatch(/^duration=4\.0+$/m);
     expect(client.stdout).toMatch(/^nb_streams=3$/m);
     expect(trap.hits, 'the recipe sent requests beyond loopback').toEqual([]);
-  });
+  }, 300_000); // three Node processes from TypeScript sources and a yt-dlp run, on a loaded machine
 });

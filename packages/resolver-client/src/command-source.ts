@@ -115,7 +115,9 @@ function killGroup(child: ChildProcess): void {
   try {
     process.kill(-child.pid, 'SIGKILL');
   } catch {
-    // ESRCH: the group is already gone.
+    // ESRCH: the group is already gone. Where there are no process groups (Windows), at least
+    // the program itself goes; on an exited program this does nothing.
+    child.kill('SIGKILL');
   }
 }
 
@@ -259,10 +261,16 @@ function outcomeOf(run: CommandRun, what: string, limits: { timeoutMs: number; m
 /** A first-come queue of at most `limit` running tasks; waiting is bounded in count and time. */
 function createRunQueue(limit: number, maxQueued: number) {
   let running = 0;
-  const waiting: Array<{ start: () => void }> = [];
+  const waiting: Array<{ start: () => void; deadline: number; expire: () => void }> = [];
   const next = () => {
     running -= 1;
-    waiting.shift()?.start();
+    // A waiter whose time is up never starts, even if its timer has not fired yet.
+    let entry = waiting.shift();
+    while (entry !== undefined && performance.now() >= entry.deadline) {
+      entry.expire();
+      entry = waiting.shift();
+    }
+    entry?.start();
   };
   return {
     get running() {
@@ -281,9 +289,14 @@ function createRunQueue(limit: number, maxQueued: number) {
       if (waiting.length >= maxQueued) return Promise.reject(errors.full());
       return new Promise<T>((resolve, reject) => {
         const entry = {
+          deadline: performance.now() + waitLimitMs,
           start: () => {
             clearTimeout(timer);
             go().then(resolve, reject);
+          },
+          expire: () => {
+            clearTimeout(timer);
+            reject(errors.waitedTooLong());
           },
         };
         const timer = setTimeout(() => {
