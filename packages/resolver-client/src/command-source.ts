@@ -145,6 +145,16 @@ function runCommand(argv: readonly string[], env: Record<string, string>, cwd: s
       killGroup(child);
     };
     const timer = setTimeout(() => stop('timeout'), timeoutMs);
+    let finished = false;
+    const finish = (exitCode: number | null, signal: NodeJS.Signals | null) => {
+      if (finished) return;
+      finished = true;
+      clearTimeout(timer);
+      const run: CommandRun = { exitCode, signal, stdout: Buffer.concat(chunks), stderrTail };
+      if (stopped !== undefined) run.stopped = stopped;
+      if (spawnError !== undefined) run.spawnError = spawnError;
+      resolve(run);
+    };
     child.stdout!.on('data', (chunk: Buffer) => {
       if (stopped !== undefined) return;
       size += chunk.length;
@@ -162,16 +172,6 @@ function runCommand(argv: readonly string[], env: Record<string, string>, cwd: s
     // 'exit' comes when the program ends; its pipes may stay open in processes it started.
     // Killing its group then lets 'close' come at once.
     child.once('exit', () => killGroup(child));
-    let finished = false;
-    const finish = (exitCode: number | null, signal: NodeJS.Signals | null) => {
-      if (finished) return;
-      finished = true;
-      clearTimeout(timer);
-      const run: CommandRun = { exitCode, signal, stdout: Buffer.concat(chunks), stderrTail };
-      if (stopped !== undefined) run.stopped = stopped;
-      if (spawnError !== undefined) run.spawnError = spawnError;
-      resolve(run);
-    };
     child.once('close', finish);
   });
 }
