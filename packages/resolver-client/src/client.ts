@@ -1,5 +1,5 @@
 import { ResolverError } from './errors';
-import { assertEpisodeIdentity, copyIdentity, identityKey, type EpisodeIdentity } from './identity';
+import { assertEpisodeIdentity, copyIdentity, identityFromKey, identityKey, type EpisodeIdentity } from './identity';
 import { checkResolution, copyResolution, type ResolutionSource } from './resolution';
 import { createMemoryStore, type ResolutionStore, type StoredResolution } from './store';
 import { checkFunction, checkNonNegativeNumber } from './options';
@@ -98,6 +98,30 @@ export interface ResolverClient {
   resolve(identity: EpisodeIdentity, options?: ResolveOptions): Promise<StoredResolution>;
   /** Drops the cached resolution of `identity` (not the record of its last refresh). */
   invalidate(identity: EpisodeIdentity): Promise<void>;
+  /**
+   * What the cache would serve now, newest resolution first; `undefined` when the store cannot
+   * list its entries (it has no `entries` method). Read-only, for status pages.
+   */
+  listCached(): Promise<CachedResolution[] | undefined>;
+}
+
+/**
+ * One entry of {@link ResolverClient.listCached}: the identity, what was stored for it, and until
+ * when the client serves it (ms since the epoch; `undefined` = until a failure invalidates it).
+ *
+ * @example
+ * ```ts
+ * const entry: CachedResolution = {
+ *   identity: { site: 'aniworld.to', slug: 'frieren', season: 1, episode: 3, language: 'German Dub' },
+ *   stored: { resolution: { url: 'https://cdn.example/…', headers: {}, provider: 'VOE' }, resolvedAt: 1735732800000, refreshed: false },
+ *   freshUntil: 1735736370000,
+ * };
+ * ```
+ */
+export interface CachedResolution {
+  identity: EpisodeIdentity;
+  stored: StoredResolution;
+  freshUntil: number | undefined;
 }
 
 type Outcome =
@@ -364,11 +388,27 @@ export function createResolverClient(options: ResolverClientOptions): ResolverCl
     }
   }
 
+  /** Entries the client would serve now; refresh records and foreign keys are left out. */
+  async function listCached(): Promise<CachedResolution[] | undefined> {
+    if (typeof store.entries !== 'function') return undefined;
+    const listed: CachedResolution[] = [];
+    const at = now();
+    for (const [key, stored] of await store.entries()) {
+      const identity = identityFromKey(key);
+      if (identity === undefined) continue;
+      const until = freshUntil(stored);
+      if (at >= until) continue;
+      listed.push({ identity, stored: copyStored(stored), freshUntil: until === Infinity ? undefined : until });
+    }
+    return listed.sort((a, b) => b.stored.resolvedAt - a.stored.resolvedAt);
+  }
+
   return {
     resolve,
     async invalidate(identity) {
       assertEpisodeIdentity(identity);
       await store.delete(identityKey(identity));
     },
+    listCached,
   };
 }

@@ -74,6 +74,26 @@ export function identityKey(identity: EpisodeIdentity): string {
   return JSON.stringify([site, slug, season, episode, language, provider ?? null]);
 }
 
+/**
+ * @internal The identity a key of {@link identityKey} was made from, or undefined for any other
+ * string (the client's `refresh:` records, a key of someone else's).
+ */
+export function identityFromKey(key: string): EpisodeIdentity | undefined {
+  let fields: unknown;
+  try {
+    fields = JSON.parse(key);
+  } catch {
+    return undefined;
+  }
+  if (!Array.isArray(fields) || fields.length !== 6) return undefined;
+  const [site, slug, season, episode, language, provider] = fields as unknown[];
+  const identity = { site, slug, season, episode, language, ...(provider === null ? {} : { provider }) };
+  if (episodeIdentityProblem(identity) !== undefined) return undefined;
+  const valid = identity as EpisodeIdentity;
+  // Only a key this module would make maps back (no second spelling of the same identity).
+  return identityKey(valid) === key ? valid : undefined;
+}
+
 /** @internal A copy holding only the identity fields (no provider key when it is absent). */
 export function copyIdentity(identity: EpisodeIdentity): EpisodeIdentity {
   const { site, slug, season, episode, language, provider } = identity;

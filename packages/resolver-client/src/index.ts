@@ -1,5 +1,5 @@
 export { createResolverClient } from './client';
-export type { ResolveOptions, ResolverClient, ResolverClientOptions, ResolverEvent } from './client';
+export type { CachedResolution, ResolveOptions, ResolverClient, ResolverClientOptions, ResolverEvent } from './client';
 export { commandEnvironment, COMMAND_PLACEHOLDERS, expandCommandArguments, parseCommandLine } from './command-line';
 export type { CommandPlaceholder } from './command-line';
 export { COMMAND_EXIT_NOT_FOUND, createCommandResolverSource, redactLogLine } from './command-source';

@@ -62,6 +62,13 @@ export interface ResolutionStore {
    * `run` itself and reports a `store-error` with `operation: 'coordinate'`.
    */
   coordinate?<T>(key: string, run: () => Promise<T>): Promise<T>;
+  /**
+   * Optional, read-only: the entries the store holds now that have not expired (copies), most
+   * recently used first, as `[key, value]` pairs. The client never calls it to resolve; it backs
+   * the client's `listCached()` (a status page). A store that cannot list cheaply (a shared
+   * store with millions of keys) leaves it out.
+   */
+  entries?(): Promise<Array<[key: string, value: StoredResolution]>>;
 }
 
 /**
@@ -119,6 +126,10 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): ResolutionS
     },
     async delete(key) {
       cache.delete(key);
+    },
+    async entries() {
+      // lru-cache's entries() skips expired entries; copies keep the cache out of callers' reach.
+      return [...cache.entries()].map(([key, value]): [string, StoredResolution] => [key, structuredClone(value)]);
     },
   };
 }

@@ -509,6 +509,38 @@ describe('coordinate: a store shared by several processes', () => {
   });
 });
 
+describe('listCached', () => {
+  it('lists what the cache would serve, newest first, without refresh records or stale entries', async () => {
+    const clock = { t: T0 };
+    const source = { resolve: async (identity: EpisodeIdentity) => ({ url: `https://cdn.example/${identity.slug}?token=t${clock.t}`, headers: {}, provider: 'VOE', expiresAt: T0 + 600_000 }) };
+    const client = createResolverClient({ source, now: () => clock.t, cacheTtlSeconds: 60, expiryMarginSeconds: 30 });
+    await client.resolve(frieren);
+    clock.t += 10_000;
+    await client.resolve({ ...frieren, slug: 'x', provider: 'Doodstream' }, { refresh: true });
+    const listed = await client.listCached();
+    expect(listed?.map((entry) => [entry.identity, entry.stored.resolution.provider, entry.stored.refreshed, entry.freshUntil])).toEqual([
+      [{ ...frieren, slug: 'x', provider: 'Doodstream' }, 'VOE', true, T0 + 70_000],
+      [frieren, 'VOE', false, T0 + 60_000],
+    ]);
+    clock.t = T0 + 60_000;
+    expect((await client.listCached())?.map((entry) => entry.identity.slug)).toEqual(['x']);
+  });
+
+  it('without a TTL or expiresAt an entry is listed with freshUntil undefined', async () => {
+    const client = createResolverClient({ source: { resolve: async () => ({ url: 'https://cdn.example/a', headers: {} }) } });
+    await client.resolve(frieren);
+    expect(await client.listCached()).toEqual([{ identity: frieren, stored: expect.objectContaining({ refreshed: false }), freshUntil: undefined }]);
+  });
+
+  it('a store without entries() cannot be listed: undefined', async () => {
+    const map = new Map<string, StoredResolution>();
+    const store: ResolutionStore = { get: async (key) => map.get(key), set: async (key, value) => void map.set(key, value), delete: async (key) => void map.delete(key) };
+    const client = createResolverClient({ source: { resolve: async () => ({ url: 'https://cdn.example/a', headers: {} }) }, store });
+    await client.resolve(frieren);
+    expect(await client.listCached()).toBeUndefined();
+  });
+});
+
 describe('createResolverClient options', () => {
   const source = { resolve: async () => ({ url: 'https://cdn.example/a', headers: {} }) };
   it.each<[string, Record<string, unknown>, RegExp]>([

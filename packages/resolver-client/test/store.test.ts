@@ -28,6 +28,25 @@ describe('createMemoryStore', () => {
     expect(await store.get('forever')).toBeDefined();
   });
 
+  it('entries lists what has not expired, most recently used first, as copies', async () => {
+    let t = 1_000_000;
+    const store = createMemoryStore({ now: () => t });
+    await store.set('a', stored('https://a/'), undefined);
+    await store.set('b', stored('https://b/'), 1000);
+    await store.set('c', stored('https://c/'), undefined);
+    await store.get('a');
+    expect((await store.entries!()).map(([key, value]) => [key, value.resolution.url])).toEqual([
+      ['a', 'https://a/'],
+      ['c', 'https://c/'],
+      ['b', 'https://b/'],
+    ]);
+    const [[, listed]] = (await store.entries!()) as [[string, StoredResolution]];
+    listed.resolution.url = 'https://changed/';
+    expect((await store.get('a'))?.resolution.url).toBe('https://a/');
+    t += 1001;
+    expect((await store.entries!()).map(([key]) => key)).toEqual(['a', 'c']);
+  });
+
   it('delete removes', async () => {
     const store = createMemoryStore();
     await store.set('a', stored('https://a/'), undefined);
