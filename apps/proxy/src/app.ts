@@ -5,6 +5,8 @@ import { createCorsHandler } from './cors';
 import { errorBody, ProxyError } from './errors';
 import { loggablePath } from './logger';
 import { serveProxied, serveStream, type ProxyRuntime, type RequestState } from './routes';
+import type { StatusBoard } from './status-board';
+import { STATUS_PATHS } from './status-page';
 
 /** One dependency check of `/readyz`. */
 export interface ReadinessCheck {
@@ -18,6 +20,10 @@ export interface ProxyAppOptions {
   runtime: ProxyRuntime;
   logger: Logger;
   readiness?: readonly ReadinessCheck[];
+  /** Where media requests are shown while they run and kept when they fail (the status page). */
+  board?: StatusBoard;
+  /** `/status` and its files (see `createStatusPage`); without it those paths are unknown. */
+  statusPage?: (req: IncomingMessage, res: ServerResponse) => Promise<void>;
 }
 
 function sendError(res: ServerResponse, error: ProxyError): void {
@@ -71,13 +77,16 @@ function mediaRoutes(options: ProxyAppOptions): { stream: Routed; proxied: (req:
   const run = (name: RequestState['route'], req: IncomingMessage, res: ServerResponse, handler: (state: RequestState) => Promise<void>) => {
     const state: RequestState = { route: name, startedAt: runtime.now(), refreshes: 0, resumes: 0, bytes: 0 };
     finishLog(req, res, state);
+    options.board?.track(req, res, state);
     handler(state).catch((error: unknown) => {
       if (error instanceof ProxyError) {
+        state.failure = { code: error.code, cause: error.message };
         sendError(res, error);
         return;
       }
       if (res.destroyed) return; // the client left; whatever failed after that is moot
       logger.error({ err: error, route: name, path: loggablePath(req.url ?? '') }, 'unexpected failure');
+      state.failure = { code: 'STRM_INTERNAL', cause: 'the proxy failed unexpectedly; see its log' };
       sendError(res, new ProxyError('STRM_INTERNAL', 'the proxy failed unexpectedly; see its log'));
     });
   };
@@ -179,6 +188,15 @@ function buildApp(options: ProxyAppOptions, routes: ReturnType<typeof mediaRoute
     res.setHeader('allow', 'GET, HEAD, OPTIONS');
     sendError(res, new ProxyError('STRM_METHOD_NOT_ALLOWED', 'use GET or HEAD'));
   });
+  const { statusPage } = options;
+  if (statusPage !== undefined) {
+    app.get([...STATUS_PATHS], (req: Request, res: Response) => {
+      statusPage(req, res).catch((error: unknown) => {
+        if (!(error instanceof ProxyError)) logger.error({ err: error }, 'unexpected failure of the status page');
+        sendError(res, error instanceof ProxyError ? error : new ProxyError('STRM_INTERNAL', 'the proxy failed unexpectedly; see its log'));
+      });
+    });
+  }
   app.use((_req: Request, res: Response) => {
     sendError(res, new ProxyError('STRM_NOT_FOUND', 'no such endpoint: see /strm/stream, /strm/proxy/<token>/<name>, /healthz, /readyz, /metrics'));
   });

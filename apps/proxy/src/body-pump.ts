@@ -36,6 +36,8 @@ export interface PumpOptions {
   skip?: number;
   /** Most bytes to write; the body is destroyed once they are written. */
   limit?: number | undefined;
+  /** Told the size of each chunk handed to the client, as it goes (live byte counts). */
+  onWrite?: (count: number) => void;
 }
 
 /**
@@ -88,6 +90,7 @@ export function pumpBody(body: Readable, res: ServerResponse, options: PumpOptio
       }
       remaining -= chunk.length;
       written += chunk.length;
+      options.onWrite?.(chunk.length);
       return res.write(chunk);
     };
     const onData = (chunk: Buffer) => {

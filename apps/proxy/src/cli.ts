@@ -7,6 +7,7 @@ import { signedEntryUrl } from '@strm/signing';
 import { ConfigError, loadConfig, type ProxyConfig } from './config';
 import { createConfiguredSource } from './resolver-source';
 import { startProxy } from './server';
+import { MAX_STATUS_LINK_TTL_SECONDS, statusLink } from './status-access';
 
 const HELP = `strm-proxy: a streaming proxy for .strm files (Jellyfin, Emby, Plex, Kodi)
 
@@ -20,6 +21,10 @@ Usage:
   strm-proxy resolve [options] ask the configured resolver for an episode once and show what it
                               answers (URL host and path, header names, expiry, time taken)
       --slug SLUG -s N -e N --lang LANGUAGE [--site aniworld.to] [--provider NAME] [--refresh]
+  strm-proxy status-url [options]   print a signed, expiring link to the status page
+      --base-url URL          the proxy as your browser reaches it, e.g. http://nas:8080
+      [--ttl SECONDS]         how long the link works (default 3600, at most 2592000)
+                              (needs STRM_PROXY_SECRET; the proxy needs STRM_PROXY_STATUS=on)
   strm-proxy --help | --version
 `;
 
@@ -181,6 +186,25 @@ async function resolveOnce(args: string[]): Promise<void> {
   }
 }
 
+function statusUrl(args: string[]): void {
+  const { values } = parseArgs({ args, options: { 'base-url': { type: 'string' }, ttl: { type: 'string', default: '3600' } }, strict: true });
+  const secret = process.env.STRM_PROXY_SECRET;
+  if (!secret) fail('STRM_PROXY_SECRET must be set to sign a status link (the same secret the proxy uses)');
+  if (values['base-url'] === undefined) fail('status-url needs --base-url (the proxy as your browser reaches it, e.g. http://nas:8080)');
+  const ttl = values.ttl;
+  if (!/^\d+$/.test(ttl) || Number(ttl) < 1 || Number(ttl) > MAX_STATUS_LINK_TTL_SECONDS) {
+    fail(`--ttl must be a whole number of seconds from 1 to ${MAX_STATUS_LINK_TTL_SECONDS}, got ${JSON.stringify(ttl)}`);
+  }
+  let base: URL;
+  try {
+    base = new URL(values['base-url']);
+  } catch {
+    fail(`--base-url must be an absolute URL, got ${JSON.stringify(values['base-url'])}`);
+  }
+  if (base.protocol !== 'http:' && base.protocol !== 'https:') fail(`--base-url must be an http(s) URL, got ${JSON.stringify(values['base-url'])}`);
+  process.stdout.write(`${statusLink(base.href, secret, Number(ttl), Date.now() / 1000)}\n`);
+}
+
 const [command, ...rest] = process.argv.slice(2);
 switch (command) {
   case 'serve':
@@ -199,6 +223,13 @@ switch (command) {
   case 'sign':
     try {
       sign(rest);
+    } catch (error) {
+      fail((error as Error).message);
+    }
+    break;
+  case 'status-url':
+    try {
+      statusUrl(rest);
     } catch (error) {
       fail((error as Error).message);
     }

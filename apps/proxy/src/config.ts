@@ -33,6 +33,8 @@ export interface ProxyConfig {
   redisUrl: string | undefined;
   /** `*` or the exact origins allowed to read responses from a browser. */
   corsOrigins: '*' | string[];
+  /** `/status`, `/status.json` (and the page's script and style) are served to holders of the secret. */
+  status: boolean;
   logLevel: string;
 }
 
@@ -195,12 +197,20 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): P
     }
   }
 
+  const statusRaw = (text('STRM_PROXY_STATUS') ?? 'off').toLowerCase();
+  const status = statusRaw === 'on';
+  if (statusRaw !== 'on' && statusRaw !== 'off') problems.push(`STRM_PROXY_STATUS must be on or off, got ${show(statusRaw)}`);
+  else if (status && secret === undefined && auth === 'none') {
+    // The page is guarded by the secret in every auth mode: without one it would be open to anyone.
+    problems.push('STRM_PROXY_STATUS=on needs STRM_PROXY_SECRET (the status page is guarded by it, also with STRM_PROXY_AUTH=none)');
+  }
+
   const logLevel = (text('LOG_LEVEL') ?? 'info').toLowerCase();
   if (!LOG_LEVELS.includes(logLevel)) problems.push(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got ${show(logLevel)}`);
 
   if (problems.length > 0) throw new ConfigError(problems);
   return {
     port, host, auth, secret, previousSecrets, publicBaseUrl, tokenTtlSeconds, cacheTtlSeconds,
-    upstreamAllowlist, resolverUrl, resolverFile, resolverCommand, resolverTimeoutMs, resolverConcurrency, upstreamTimeoutMs, redisUrl, corsOrigins, logLevel,
+    upstreamAllowlist, resolverUrl, resolverFile, resolverCommand, resolverTimeoutMs, resolverConcurrency, upstreamTimeoutMs, redisUrl, corsOrigins, status, logLevel,
   };
 }

@@ -6,9 +6,22 @@ import type { ReadinessCheck } from './app';
 /** Tuning of the shared store (tests use short locks); the URL and the callbacks come from the proxy. */
 export type ProxyRedisOptions = Omit<RedisStoreOptions, 'url' | 'onStateChange' | 'onFallback'>;
 
+/** The shared store's state as the status page shows it: never the URL (it may hold a password). */
+export interface RedisStatus {
+  state: 'connecting' | 'up' | 'down';
+  /** `host:port`. */
+  target: string;
+  /** When the state last changed (ISO 8601). */
+  since: string;
+  /** Why Redis is down, while it is. */
+  problem: string | null;
+}
+
 /** The shared resolution store of one replica, with what the proxy exposes about it. */
 export interface ProxyRedis {
   store: RedisResolutionStore;
+  /** For the status page. */
+  status(): RedisStatus;
   /** `/readyz` check `redis`, optional: when it fails the replica is `degraded`, still serving. */
   readiness: ReadinessCheck;
   close(): Promise<void>;
@@ -31,10 +44,13 @@ export function createProxyRedis(url: string, context: { logger: Logger; registr
   const fallbacks = new Counter({ name: 'strm_redis_fallbacks_total', help: 'Store operations served without Redis (local cache, or resolving without the lock), by operation', labelNames: ['operation'], registers: [registry] });
   up.set(0);
   let lastProblem = '';
+  let since = Date.now();
+  const target = `${new URL(url).hostname}:${new URL(url).port || '6379'}`;
   const store = createRedisStore({
     ...context.options,
     url,
     onStateChange: (change) => {
+      since = Date.now();
       if (change.state === 'up') {
         up.set(1);
         lastProblem = '';
@@ -57,6 +73,7 @@ export function createProxyRedis(url: string, context: { logger: Logger; registr
         return { ok: false, detail: store.state === 'connecting' ? 'connecting' : `down, resolving locally: ${lastProblem}` };
       },
     },
+    status: () => ({ state: store.state, target, since: new Date(since).toISOString(), problem: store.state === 'down' ? lastProblem : null }),
     close: () => store.close(),
   };
 }

@@ -31,6 +31,7 @@ export interface MediaResponse {
   /** Fetches the same resource again with other conditionals (following a refreshed URL). */
   refetch: (conditionals: ClientConditionals) => Promise<UpstreamResponse>;
   writeHead: (status: number, headers: Record<string, string>) => void;
+  /** Called as body bytes go out (per chunk), so counts are live while a long body streams. */
   onBytes: (count: number) => void;
   onResume: (outcome: 'resumed' | 'gave-up') => void;
 }
@@ -103,10 +104,9 @@ export async function sendMedia(res: ServerResponse, media: MediaResponse): Prom
   let resumes = 0;
   let idleResumes = 0;
   for (;;) {
-    const outcome = await pumpBody(body, res, { initial, skip, limit: total === undefined ? undefined : total - delivered });
+    const outcome = await pumpBody(body, res, { initial, skip, limit: total === undefined ? undefined : total - delivered, onWrite: media.onBytes });
     delivered += outcome.written;
     idleResumes = outcome.written > 0 ? 0 : idleResumes + 1;
-    media.onBytes(outcome.written);
     if (outcome.kind === 'client-gone') return;
     if (outcome.kind === 'done' && (total === undefined || delivered >= total)) {
       res.end();

@@ -38,7 +38,12 @@ export interface RequestState {
   upstreamHost?: string;
   refreshes: number;
   resumes: number;
+  /** Body bytes sent so far (kept current while the body streams: the status page reads it live). */
   bytes: number;
+  /** The episode, once the request named one (entry parameters or proxy token). */
+  identity?: EpisodeIdentity;
+  /** Why the request failed, when it did (a `STRM_…` code and a cause without secrets). */
+  failure?: { code: string; cause: string };
 }
 
 /** Bytes sniffed at most to tell a playlist from media when headers do not say. */
@@ -181,6 +186,7 @@ async function deliver(runtime: ProxyRuntime, res: ServerResponse, state: Reques
     onResume: (outcome) => {
       state.resumes += 1;
       runtime.metrics.resumes.inc({ outcome });
+      if (outcome === 'gave-up') state.failure = { code: 'STRM_UPSTREAM_FAILED', cause: `the upstream body broke off after ${state.bytes} bytes and could not be resumed; the client connection was cut` };
     },
   });
 }
@@ -243,6 +249,7 @@ export async function serveStream(runtime: ProxyRuntime, req: IncomingMessage, r
   const params = new URLSearchParams(query === -1 ? '' : url.slice(query + 1));
   authorizeEntry(runtime.config.auth, runtime.secrets, params, headerValue(req, 'x-api-key'), Math.floor(runtime.now() / 1000));
   const identity = parseEpisodeParams(params);
+  state.identity = identity;
   const method = req.method === 'HEAD' ? 'HEAD' : 'GET';
   const signal = abortOnClose(res);
 
@@ -270,6 +277,7 @@ export async function serveProxied(runtime: ProxyRuntime, req: IncomingMessage, 
   const method = req.method === 'HEAD' ? 'HEAD' : 'GET';
   const signal = abortOnClose(res);
   const identity = payload.i !== undefined ? identityFromTuple(payload.i) : undefined;
+  state.identity = identity;
   const route = payload.r ?? [];
   // A playlist is rewritten whole and its tokens differ on every fetch: no ranges, no 304s.
   const conditionals: ClientConditionals = payload.k === 'playlist' ? {} : clientConditionals(req);

@@ -13,6 +13,8 @@ import type { ProxyRedisOptions } from './redis';
 import { Relocator } from './relocate';
 import { createConfiguredSource } from './resolver-source';
 import { resolveEpisode, type ProxyRuntime } from './routes';
+import { StatusBoard } from './status-board';
+import { createStatusPage } from './status-page';
 import { createProxyTokens } from './tokens';
 import { createUpstreamFetcher } from './upstream';
 
@@ -106,7 +108,18 @@ export async function startProxy(config: ProxyConfig, options: StartProxyOptions
   if (options.source === undefined && config.resolverUrl !== undefined) readiness.unshift(resolverReachable(config.resolverUrl));
   if (redis !== undefined) readiness.push(redis.readiness);
 
-  const listener = createProxyRequestListener({ runtime, logger, readiness });
+  // The board runs whether or not the page is on: it also keeps strm_active_streams current.
+  const board = new StatusBoard({ now, onActiveChange: (active) => metrics.activeStreams.set(active) });
+  const statusPage = createStatusPage({
+    config,
+    secrets: runtime.secrets,
+    board,
+    resolver,
+    ...(redis !== undefined ? { redis: redis.status } : {}),
+    now,
+    startedAt: now(),
+  });
+  const listener = createProxyRequestListener({ runtime, logger, readiness, board, statusPage });
   const server = createServer({ keepAliveTimeout: 65_000, headersTimeout: 30_000, requestTimeout: 60_000 }, listener);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

@@ -33,6 +33,7 @@ describe('loadConfig', () => {
       upstreamTimeoutMs: 15_000,
       redisUrl: undefined,
       corsOrigins: '*',
+      status: false,
       logLevel: 'info',
     });
   });
@@ -45,11 +46,13 @@ describe('loadConfig', () => {
       STRM_PROXY_UPSTREAM_ALLOWLIST: 'cdn.lan,10.0.0.0/8', STRM_RESOLVER_FILE: '/data/episodes.json',
       STRM_PROXY_UPSTREAM_TIMEOUT_MS: '5000', STRM_PROXY_REDIS_URL: 'redis://redis:6379',
       STRM_PROXY_CORS_ORIGINS: 'https://jellyfin.example, http://localhost:8096', LOG_LEVEL: 'debug',
+      STRM_PROXY_STATUS: 'ON',
     });
     expect(config).toMatchObject({
       port: 9090, host: '127.0.0.1', auth: 'apikey', previousSecrets: ['b', 'c'], publicBaseUrl: 'https://media.example/strm',
       tokenTtlSeconds: 3600, cacheTtlSeconds: 60, upstreamAllowlist: ['cdn.lan', '10.0.0.0/8'], resolverFile: '/data/episodes.json',
       upstreamTimeoutMs: 5000, redisUrl: 'redis://redis:6379', corsOrigins: ['https://jellyfin.example', 'http://localhost:8096'], logLevel: 'debug',
+      status: true,
     });
   });
 
@@ -71,8 +74,14 @@ describe('loadConfig', () => {
     expect(loadConfig({ STRM_PROXY_AUTH: 'none', STRM_RESOLVER_FILE: 'x.json' }).secret).toBeUndefined();
   });
 
+  test('STRM_PROXY_STATUS=on with auth none is accepted when a secret guards the page', () => {
+    expect(loadConfig({ STRM_PROXY_AUTH: 'none', STRM_PROXY_SECRET: 'k', STRM_PROXY_STATUS: 'on', STRM_RESOLVER_FILE: 'x.json' }).status).toBe(true);
+  });
+
   test.each([
     [{ STRM_RESOLVER_URL: 'http://r' }, /STRM_PROXY_SECRET is required/],
+    [{ ...base, STRM_PROXY_STATUS: 'yes' }, /STRM_PROXY_STATUS must be on or off, got "yes"/],
+    [{ STRM_PROXY_AUTH: 'none', STRM_PROXY_STATUS: 'on', STRM_RESOLVER_FILE: 'x.json' }, /STRM_PROXY_STATUS=on needs STRM_PROXY_SECRET/],
     [{ ...base, PORT: 'eighty' }, /PORT must be a whole number/],
     [{ ...base, PORT: '70000' }, /PORT must be a whole number from 0 to 65535/],
     [{ ...base, STRM_PROXY_AUTH: 'basic' }, /STRM_PROXY_AUTH must be token, apikey or none/],
