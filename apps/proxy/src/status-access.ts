@@ -59,11 +59,8 @@ export function authorizeStatus(mode: AuthMode, secrets: readonly string[], para
 
 /** The credentials of a request's query, to hand on from the page to its script and data. */
 export function credentialQuery(params: URLSearchParams): string {
-  const kept = new URLSearchParams();
-  for (const name of CREDENTIAL_PARAMS) {
-    const value = params.get(name);
-    if (value !== null) kept.set(name, value);
-  }
+  // In their order: the signature of a link does not depend on it, but the page's URL then reads the same.
+  const kept = new URLSearchParams([...params].filter(([name]) => (CREDENTIAL_PARAMS as readonly string[]).includes(name)));
   const text = kept.toString();
   return text === '' ? '' : `?${text}`;
 }

@@ -61,8 +61,9 @@ function readAsset(name: string): string {
 }
 
 /** `&`, `<`, `>`, `"` and `'` as HTML character references, for a value inside an attribute. */
+const HTML_REFERENCES: Readonly<Record<string, string>> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
 function escapeAttribute(text: string): string {
-  return text.replace(/[&<>"']/g, (char) => `&#${char.charCodeAt(0)};`);
+  return text.replace(/[&<>"']/g, (char) => HTML_REFERENCES[char]!);
 }
 
 function send(res: ServerResponse, contentType: string, body: string): void {

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { verifyParams } from '@strm/signing';
+import { authorizeStatus } from '../src/status-access';
 
 const CLI = join(import.meta.dirname, '..', 'src', 'cli.ts');
 const RESOLVER_COMMAND = join(import.meta.dirname, 'fixtures', 'resolver-command.mjs');
@@ -107,7 +108,31 @@ describe('strm-proxy CLI', () => {
     expect(readFileSync(out, 'utf8')).toBe(`${url.href}\n`);
   });
 
+  test('status-url prints a status link that the proxy admits until it expires', () => {
+    const before = Math.floor(Date.now() / 1000);
+    const result = cli(['status-url', '--base-url', 'https://media.example/strm/', '--ttl', '120'], { STRM_PROXY_SECRET: 'k' });
+    expect(result.status).toBe(0);
+    const url = new URL(result.stdout.trim());
+    expect(url.origin + url.pathname).toBe('https://media.example/strm/status');
+    expect([...url.searchParams.keys()].sort()).toEqual(['exp', 'scope', 'sig']);
+    const exp = Number(url.searchParams.get('exp'));
+    expect(exp - before).toBeGreaterThanOrEqual(120);
+    expect(exp - before).toBeLessThanOrEqual(125);
+    expect(() => authorizeStatus('token', ['k'], url.searchParams, undefined, exp)).not.toThrow();
+    expect(() => authorizeStatus('token', ['k'], url.searchParams, undefined, exp + 1)).toThrow(/expired/);
+    expect(() => authorizeStatus('token', ['other'], url.searchParams, undefined, exp)).toThrow(/does not match/);
+    // Without --ttl the link lives an hour.
+    const hour = new URL(cli(['status-url', '--base-url', 'http://nas:8080'], { STRM_PROXY_SECRET: 'k' }).stdout.trim());
+    expect(Number(hour.searchParams.get('exp')) - before).toBeGreaterThanOrEqual(3600);
+    expect(hour.pathname).toBe('/status');
+  });
+
   test.each([
+    [['status-url'], { STRM_PROXY_SECRET: 'k' }, /status-url needs --base-url/],
+    [['status-url', '--base-url', 'http://nas'], {}, /STRM_PROXY_SECRET must be set/],
+    [['status-url', '--base-url', 'nas:8080'], { STRM_PROXY_SECRET: 'k' }, /--base-url must be an http\(s\) URL/],
+    [['status-url', '--base-url', 'http://nas', '--ttl', '0'], { STRM_PROXY_SECRET: 'k' }, /--ttl must be a whole number of seconds from 1 to 2592000, got "0"/],
+    [['status-url', '--base-url', 'http://nas', '--ttl', 'soon'], { STRM_PROXY_SECRET: 'k' }, /--ttl must be a whole number/],
     [['sign', '--slug', 'x'], { STRM_PROXY_SECRET: 'k' }, /sign needs --base-url/],
     [['sign', '--base-url', 'http://nas', '--slug', 'x', '--season', '1', '--episode', '1', '--lang', 'D'], {}, /STRM_PROXY_SECRET must be set/],
     [['sign', '--base-url', 'http://nas', '--slug', 'x', '--season', 'one', '--episode', '1', '--lang', 'D'], { STRM_PROXY_SECRET: 'k' }, /--season must be a whole number/],
