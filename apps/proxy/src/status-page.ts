@@ -9,7 +9,7 @@ import { authorizeStatus, credentialQuery } from './status-access';
 import { episodeLabel, type FailureSnapshot, type StatusBoard, type StreamSnapshot } from './status-board';
 
 /** The paths the status page answers (GET and HEAD). */
-export const STATUS_PATHS = ['/status', '/status.json', '/status.js', '/status.css'] as const;
+export const STATUS_PATHS = ['/status', '/status.json', '/status.js', '/status.css', '/status.svg'] as const;
 
 /** Resolver cache entries shown at most (newest first); the total is shown too. */
 const MAX_CACHE_ENTRIES = 100;
@@ -80,8 +80,8 @@ function send(res: ServerResponse, contentType: string, body: string): void {
 }
 
 /**
- * `GET|HEAD /status` (the page), `/status.json` (what it shows), `/status.js` and `/status.css`
- * (its script and style). Off unless `STRM_PROXY_STATUS=on` (404); each takes the same
+ * `GET|HEAD /status` (the page), `/status.json` (what it shows), `/status.js`, `/status.css` and
+ * `/status.svg` (its script, style and icon). Off unless `STRM_PROXY_STATUS=on` (404); each takes the same
  * credentials (see `authorizeStatus`), so the page passes its own query on to the others.
  * Failures reject with a `ProxyError` for the caller to answer.
  *
@@ -93,7 +93,7 @@ export function createStatusPage(options: StatusPageOptions): (req: IncomingMess
   const { config, board, now } = options;
   // Read once, and only when the page is on: a proxy without it never touches these files.
   const assets = config.status
-    ? { html: readAsset('page.html'), js: readAsset('page.js'), css: readAsset('page.css'), version: proxyVersion() }
+    ? { html: readAsset('page.html'), js: readAsset('page.js'), css: readAsset('page.css'), icon: readAsset('icon.svg'), version: proxyVersion() }
     : undefined;
 
   async function snapshot(version: string): Promise<StatusSnapshot> {
@@ -142,6 +142,10 @@ export function createStatusPage(options: StatusPageOptions): (req: IncomingMess
         return;
       case '/status.css':
         send(res, 'text/css; charset=utf-8', assets.css);
+        return;
+      case '/status.svg':
+        // The page's icon: without one the browser asks for /favicon.ico, outside the page's paths.
+        send(res, 'image/svg+xml', assets.icon);
         return;
       default:
         send(res, 'application/json; charset=utf-8', JSON.stringify(await snapshot(assets.version)));

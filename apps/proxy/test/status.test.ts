@@ -66,7 +66,7 @@ describe('access', () => {
   test('off unless STRM_PROXY_STATUS=on: every status path is an unknown endpoint (404 JSON), even with a valid link', async () => {
     const off = await startTestProxy(resolver);
     try {
-      for (const path of ['/status', '/status.json', '/status.js', '/status.css']) {
+      for (const path of ['/status', '/status.json', '/status.js', '/status.css', '/status.svg']) {
         const response = await fetchAll(at(link(off), path));
         expect(response.status, path).toBe(404);
         expect(response.json().error.code).toBe('STRM_NOT_FOUND');
@@ -78,7 +78,7 @@ describe('access', () => {
 
   test('a status link opens the page, its script, its style and its data, with a strict CSP and no referrer', async () => {
     const base = link(proxy);
-    const types = { '/status': 'text/html', '/status.js': 'text/javascript', '/status.css': 'text/css', '/status.json': 'application/json' };
+    const types = { '/status': 'text/html', '/status.js': 'text/javascript', '/status.css': 'text/css', '/status.svg': 'image/svg+xml', '/status.json': 'application/json' };
     for (const [path, type] of Object.entries(types)) {
       const response = await fetchAll(at(base, path));
       expect(response.status, path).toBe(200);
@@ -96,6 +96,7 @@ describe('access', () => {
     const query = base.search.replaceAll('&', '&amp;');
     expect(html).toContain(`<script src="status.js${query}" defer></script>`);
     expect(html).toContain(`<link rel="stylesheet" href="status.css${query}">`);
+    expect(html).toContain(`<link rel="icon" type="image/svg+xml" href="status.svg${query}">`);
     expect(html.match(/<script\b/g)).toHaveLength(1);
     expect(html).not.toMatch(/<style\b|\sstyle=|\son[a-z]+=|javascript:|https?:\/\//);
   });
@@ -110,7 +111,7 @@ describe('access', () => {
     ['a link made with another secret', () => link(proxy, 'another-secret').search, /does not match/],
     ['an API key in token mode', () => `?apikey=${SECRET}`, /strm-proxy status-url/],
   ])('401 JSON for %s, on every path', async (_name, query, message) => {
-    for (const path of ['/status', '/status.json', '/status.js', '/status.css']) {
+    for (const path of ['/status', '/status.json', '/status.js', '/status.css', '/status.svg']) {
       const response = await fetchAll(`${proxy.url}${path}${query()}`);
       expect(response.status, path).toBe(401);
       expect(response.headers['content-type']).toContain('application/json');
