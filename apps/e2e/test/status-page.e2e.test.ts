@@ -36,8 +36,8 @@ afterAll(async () => {
 });
 
 /** What an operator runs: the proxy's CLI with the proxy's secret. */
-function statusUrlFromCli(baseUrl: string): string {
-  const result = spawnSync(process.execPath, ['--conditions=@strm/source', '--import', 'tsx', join(REPO, 'apps/proxy/src/cli.ts'), 'status-url', '--base-url', baseUrl, '--ttl', '600'], {
+function statusUrlFromCli(baseUrl: string, ttlSeconds = 600): string {
+  const result = spawnSync(process.execPath, ['--conditions=@strm/source', '--import', 'tsx', join(REPO, 'apps/proxy/src/cli.ts'), 'status-url', '--base-url', baseUrl, '--ttl', String(ttlSeconds)], {
     cwd: REPO,
     encoding: 'utf8',
     env: { PATH: process.env.PATH ?? '', STRM_PROXY_SECRET: SECRET },
@@ -134,6 +134,20 @@ describe('/status in Chromium', () => {
     } finally {
       await page.close();
       playing.body.destroy();
+    }
+  });
+
+  test('when its link expires, the open page says that updates stopped and how to get a new link', async () => {
+    const page = await browser!.newPage();
+    try {
+      // Long enough to open the page on a loaded machine, short enough to see it expire.
+      expect((await page.goto(statusUrlFromCli(stack.proxy.url, 8)))?.status()).toBe(200);
+      await expect.poll(() => page.locator('#version').innerText(), { timeout: 15_000 }).toMatch(/^\d/);
+      const problem = page.locator('#problem');
+      await problem.waitFor({ state: 'visible', timeout: 30_000 });
+      expect(await problem.innerText()).toMatch(/^No update: this status link has expired: make a new one with `strm-proxy status-url` \(updates stopped; reload with a valid link\)$/);
+    } finally {
+      await page.close();
     }
   });
 

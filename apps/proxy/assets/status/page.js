@@ -137,8 +137,11 @@
   }
 
   function poll() {
+    var again = true;
     fetch(dataUrl, { cache: 'no-store', headers: { accept: 'application/json' } })
       .then(function (response) {
+        // An expired or revoked link stays so: stop asking, say what to do.
+        if (response.status === 401) again = false;
         return response.json().then(function (body) {
           if (!response.ok) throw new Error(body && body.error ? body.error.message : 'the proxy answered ' + response.status);
           return body;
@@ -149,10 +152,10 @@
         problem('');
       })
       .catch(function (error) {
-        problem('No update: ' + error.message);
+        problem('No update: ' + error.message + (again ? '' : ' (updates stopped; reload with a valid link)'));
       })
       .finally(function () {
-        window.setTimeout(poll, POLL_MS);
+        if (again) window.setTimeout(poll, POLL_MS);
       });
   }
 
