@@ -21,10 +21,11 @@ Usage:
   strm-proxy resolve [options] ask the configured resolver for an episode once and show what it
                               answers (URL host and path, header names, expiry, time taken)
       --slug SLUG -s N -e N --lang LANGUAGE [--site aniworld.to] [--provider NAME] [--refresh]
-  strm-proxy status-url [options]   print a signed, expiring link to the status page
+  strm-proxy status-url [options]
+                              print a signed, expiring link to the status page (needs
+                              STRM_PROXY_SECRET; the proxy needs STRM_PROXY_STATUS=on)
       --base-url URL          the proxy as your browser reaches it, e.g. http://nas:8080
       [--ttl SECONDS]         how long the link works (default 3600, at most 2592000)
-                              (needs STRM_PROXY_SECRET; the proxy needs STRM_PROXY_STATUS=on)
   strm-proxy --help | --version
 `;
 
