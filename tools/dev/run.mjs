@@ -95,9 +95,11 @@ switch (command) {
     process.exit(runSource('apps/proxy/src/cli.ts', args));
   case 'bench':
     process.exit(runSource('tools/bench/main.ts', args));
+  case 'install': // the install alone (above), e.g. before CI runs the tests and the container smoke side by side
+    process.exit(0);
   case 'release-check':
     process.exit(run(bin('nx'), ['run-many', '-t', 'publish-check', '--output-style=static', ...args]));
   default:
-    console.error(`usage: node tools/dev/run.mjs <test|start|strm-proxy|bench|release-check> [args]`);
+    console.error(`usage: node tools/dev/run.mjs <test|start|strm-proxy|bench|release-check|install> [args]`);
     process.exit(2);
 }

@@ -79,6 +79,23 @@ export class ConfigError extends Error {
   }
 }
 
+/**
+ * Every environment variable the proxy reads, in the order of the README's configuration table.
+ * `loadConfig` only reads names of this list (its readers take a {@link ConfigVariable}), so
+ * deployment files (compose, Kubernetes, the systemd unit) can be checked against it.
+ *
+ * @example
+ * CONFIG_VARIABLES.includes('STRM_PROXY_SECRET') // true
+ */
+export const CONFIG_VARIABLES = [
+  'PORT', 'HOST', 'STRM_PROXY_AUTH', 'STRM_PROXY_SECRET', 'STRM_PROXY_PREVIOUS_SECRETS', 'STRM_PUBLIC_BASE_URL',
+  'STRM_PROXY_TOKEN_TTL_SECONDS', 'STRM_PROXY_CACHE_TTL_SECONDS', 'STRM_PROXY_UPSTREAM_ALLOWLIST', 'STRM_RESOLVER_URL',
+  'STRM_RESOLVER_FILE', 'STRM_PROXY_UPSTREAM_TIMEOUT_MS', 'STRM_PROXY_REDIS_URL', 'STRM_PROXY_CORS_ORIGINS', 'LOG_LEVEL',
+] as const;
+
+/** The name of one environment variable of {@link CONFIG_VARIABLES}. */
+export type ConfigVariable = (typeof CONFIG_VARIABLES)[number];
+
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 const show = (value: string) => JSON.stringify(value.length > 60 ? `${value.slice(0, 60)}…` : value);
 
@@ -91,11 +108,11 @@ const show = (value: string) => JSON.stringify(value.length > 60 ? `${value.slic
  */
 export function loadConfig(env: Readonly<Record<string, string | undefined>>): ProxyConfig {
   const problems: string[] = [];
-  const text = (name: string): string | undefined => {
+  const text = (name: ConfigVariable): string | undefined => {
     const value = env[name]?.trim();
     return value === undefined || value === '' ? undefined : value;
   };
-  const integer = (name: string, fallback: number, min: number, max: number): number => {
+  const integer = (name: ConfigVariable, fallback: number, min: number, max: number): number => {
     const raw = text(name);
     if (raw === undefined) return fallback;
     if (!/^\d+$/.test(raw) || Number(raw) < min || Number(raw) > max) {
@@ -104,9 +121,9 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): P
     }
     return Number(raw);
   };
-  const list = (name: string): string[] =>
+  const list = (name: ConfigVariable): string[] =>
     (text(name) ?? '').split(',').map((item) => item.trim()).filter((item) => item !== '');
-  const httpUrl = (name: string): string | undefined => {
+  const httpUrl = (name: ConfigVariable): string | undefined => {
     const raw = text(name);
     if (raw === undefined) return undefined;
     let url: URL;
