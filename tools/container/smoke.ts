@@ -9,6 +9,7 @@
 // graceful SIGTERM during a running stream. It prints the figures the README quotes.
 import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { get as httpGet, type IncomingMessage } from 'node:http';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -91,23 +92,30 @@ async function signedUrl(container: string, base: string, episode: number): Prom
   return signed.stdout.trim();
 }
 
-/** Reads a response at about `bytesPerSecond`, calling `onProgress` with the bytes so far. */
+/**
+ * Reads a response at about `bytesPerSecond`, calling `onProgress` with the bytes so far. Node's
+ * http client rather than undici: undici 7.30 fails a body whose last chunk is still held back by
+ * backpressure when the server closes the connection ("other side closed", nodejs/undici#5360),
+ * which is exactly what a slow reader sees from a proxy that exits after its last response.
+ */
 async function readThrottled(url: string, bytesPerSecond: number, onProgress: (bytes: number) => void): Promise<{ status: number; length: number; received: number; error?: string }> {
-  const response = await request(url, { headersTimeout: 10_000, bodyTimeout: 20_000 });
+  const response = await new Promise<IncomingMessage>((resolve, reject) => httpGet(url, resolve).once('error', reject));
   const length = Number(response.headers['content-length']);
   let received = 0;
   const started = performance.now();
   try {
-    for await (const chunk of response.body) {
+    for await (const chunk of response) {
       received += (chunk as Buffer).length;
       onProgress(received);
       const ahead = received / bytesPerSecond - (performance.now() - started) / 1000;
       if (ahead > 0) await delay(ahead * 1000); // the throttle itself, not a synchronization
     }
   } catch (error) {
-    return { status: response.statusCode, length, received, error: (error as Error).message };
+    return { status: response.statusCode ?? 0, length, received, error: (error as Error).message };
   }
-  return { status: response.statusCode, length, received };
+  // A body cut short by the server ends as 'aborted' rather than with an error.
+  if (!response.complete) return { status: response.statusCode ?? 0, length, received, error: 'aborted' };
+  return { status: response.statusCode ?? 0, length, received };
 }
 
 async function main(): Promise<void> {
@@ -169,6 +177,9 @@ async function main(): Promise<void> {
     const status = await engineRun(['exec', name, 'cat', '/proc/1/status', '/proc/1/cmdline']);
     const uids = /^Uid:\s+(\d+)\s+(\d+)/m.exec(status.stdout);
     check(uids?.[1] === uid && uids[2] === uid, 'PID 1 runs as uid 10001 (not root)', uids ? `Uid ${uids[1]}/${uids[2]}` : status.stderr);
+    // Node itself must be PID 1: a shell there would swallow SIGTERM.
+    const cmdline = status.stdout.slice(status.stdout.lastIndexOf('\n') + 1).split('\0').filter(Boolean);
+    check(cmdline[0] === 'node' && cmdline[1] === '/usr/local/bin/strm-proxy' && cmdline[2] === 'serve', 'PID 1 is node running strm-proxy serve', cmdline.join(' '));
     const capabilities = /^CapEff:\s+(\w+)/m.exec(status.stdout)?.[1];
     check(capabilities !== undefined && /^0+$/.test(capabilities), 'PID 1 has no capabilities', `CapEff ${capabilities}`);
     const layout = await engineRun(['exec', name, 'node', '-e', `
@@ -206,6 +217,40 @@ async function main(): Promise<void> {
       const logs = await engineRun(['logs', name]);
       check(`${logs.stdout}${logs.stderr}`.includes('SIGTERM, finishing running streams'), 'the proxy logged its graceful shutdown');
     } else check(false, 'SIGTERM was sent during the stream');
+
+    // SIGTERM while a client holds a stream without reading (a paused player): the drain is
+    // bounded, so the process cuts that stream after 10 s and still exits 0, and the client sees
+    // a broken body, never a short one presented as complete.
+    const stalledName = `${name}-stalled`;
+    const stalledPort = await freePort();
+    await engineRun([
+      'run', '-d', '--name', stalledName, ...hardened(),
+      '-v', `${resolverFile}:/config/episodes.json:ro`,
+      '-e', `PORT=${stalledPort}`, '-e', 'HOST=127.0.0.1', '-e', `STRM_PROXY_SECRET=${secret}`,
+      '-e', 'STRM_RESOLVER_FILE=/config/episodes.json', '-e', 'STRM_PROXY_UPSTREAM_ALLOWLIST=127.0.0.1',
+      image!,
+    ]);
+    containers.push(stalledName);
+    const stalledBase = `http://127.0.0.1:${stalledPort}`;
+    if ((await waitFor200(`${stalledBase}/healthz`, 30_000)) === undefined) check(false, 'the second container answers /healthz');
+    else {
+      const held = await request(await signedUrl(stalledName, stalledBase, 3), { headersTimeout: 10_000, bodyTimeout: 60_000 });
+      const heldLength = Number(held.headers['content-length']);
+      const sentAt = performance.now();
+      const stopped = await engineRun(['kill', '--signal', 'TERM', stalledName]).then(() => engineRun(['wait', stalledName], 30_000));
+      const stalledSeconds = (performance.now() - sentAt) / 1000;
+      let heldReceived = 0;
+      let heldError = '';
+      try {
+        for await (const chunk of held.body) heldReceived += (chunk as Buffer).length;
+      } catch (error) {
+        heldError = (error as Error).message;
+      }
+      figures['SIGTERM to exit (a stalled client holding a stream)'] = `${stalledSeconds.toFixed(1)} s`;
+      check(stopped.stdout.trim() === '0', 'with a stalled stream, the container still exits 0', `exit code ${stopped.stdout.trim()}`);
+      check(stalledSeconds >= 9 && stalledSeconds < 13, 'it waits for the stream about the 10 s drain bound, no longer', `${stalledSeconds.toFixed(1)} s`);
+      check(heldError !== '' && heldReceived < heldLength, 'the cut stream ends in an error, not as a complete body', `${heldReceived} of ${heldLength} bytes, ${heldError || 'no error'}`);
+    }
 
     // The demo: its own fake CDN and resolver inside the container; /tmp is the one writable path it needs.
     const demoPort = await freePort();
