@@ -89,6 +89,7 @@ async function ffprobeStreams(url: string): Promise<string[]> {
 
 async function signedUrl(container: string, base: string, episode: number): Promise<string> {
   const signed = await engineRun(['exec', '-e', `STRM_PROXY_SECRET=${secret}`, container, 'strm-proxy', 'sign', '--base-url', base, '--slug', 'smoke', '--season', '1', '--episode', String(episode), '--lang', 'English']);
+  if (signed.code !== 0) throw new Error(`strm-proxy sign in the container failed: ${signed.stderr.trim()}`);
   return signed.stdout.trim();
 }
 
@@ -273,7 +274,20 @@ async function main(): Promise<void> {
   }
 }
 
-await main();
+// Interrupted (Ctrl-C, a CI timeout): remove the containers, which would otherwise keep running
+// on the host network after this process is gone.
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    void Promise.all(containers.map((container) => engineRun(['rm', '--force', container]))).then(() => process.exit(130));
+  });
+}
+
+try {
+  await main();
+} catch (error) {
+  // Whatever broke (an engine command, a lost container) is one more failed check, not a stack trace.
+  check(false, 'the smoke test ran to its end', (error as Error).message);
+}
 process.stdout.write(`\nfigures (${engine}):\n${Object.entries(figures).map(([key, value]) => `  ${key}: ${value}`).join('\n')}\n`);
 process.stdout.write(`container smoke: ${failures === 0 ? 'passed' : `${failures} check(s) failed`}\n`);
 process.exit(failures === 0 ? 0 : 1);
