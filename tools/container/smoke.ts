@@ -187,10 +187,12 @@ async function main(): Promise<void> {
       const fs = require('fs');
       const p = require('/app/package.json');
       console.log(JSON.stringify({ bin: p.bin, dist: fs.existsSync('/app/dist/cli.js'), src: fs.existsSync('/app/src'),
+        adapters: fs.existsSync('/app/adapters/yt-dlp.mjs') && fs.existsSync('/app/adapters/aniworld.mjs'),
         tsx: fs.existsSync('/app/node_modules/tsx'), typescript: fs.existsSync('/app/node_modules/typescript'),
         writable: (() => { try { fs.writeFileSync('/app/x', ''); return true; } catch { return false; } })() }));`]);
     const facts = JSON.parse(layout.stdout || '{}') as Record<string, unknown>;
     check(facts.dist === true && facts.src === false && facts.tsx === false && facts.typescript === false, 'the image runs the compiled dist (no sources, no tsx, no typescript)', layout.stdout.trim());
+    check(facts.adapters === true, 'the resolver-command adapters the README names are in /app/adapters');
     check(facts.writable === false, 'the root filesystem is read-only');
 
     const mp4 = await ffprobeStreams(await signedUrl(name, base, 1)).catch((error: Error) => [error.message]);
