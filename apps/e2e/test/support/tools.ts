@@ -10,10 +10,11 @@ export interface ToolRun {
 }
 
 /**
- * Runs ffmpeg/ffprobe to the end and captures both outputs. A run that outlives `timeoutMs` is
- * killed and rejected with its stderr so far: a hung player must fail its test, not the suite.
+ * Runs ffmpeg/ffprobe (or another player: mpv, `setpriv … cvlc`) to the end and captures both
+ * outputs. A run that outlives `timeoutMs` is killed and rejected with its stderr so far: a hung
+ * player must fail its test, not the suite.
  */
-export function runTool(binary: 'ffmpeg' | 'ffprobe', args: readonly string[], timeoutMs = 60_000): Promise<ToolRun> {
+export function runTool(binary: string, args: readonly string[], timeoutMs = 60_000): Promise<ToolRun> {
   const command = `${binary} ${args.map((arg) => (/[\s&?]/.test(arg) ? `'${redact(arg)}'` : redact(arg))).join(' ')}`;
   const startedAt = performance.now();
   return new Promise((resolve, reject) => {

@@ -1,0 +1,186 @@
+import { readFile } from 'node:fs/promises';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createRequire } from 'node:module';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+
+/**
+ * Where the system Chromium lives on Debian (`apt-get install chromium`). No browser is
+ * downloaded: playwright-core only drives the one the machine has.
+ */
+export const systemChromium = '/usr/bin/chromium';
+
+/** One request a page made, as the browser saw it (page, scripts, XHR, fetch). */
+export interface BrowserRequest {
+  readonly method: string;
+  readonly url: string;
+  readonly resourceType: string;
+  /** Response status; undefined when the request failed (refused, CORS-blocked, aborted). */
+  status?: number;
+  /** The browser's reason for a failed request, e.g. `net::ERR_FAILED` for a CORS refusal. */
+  failure?: string;
+  /** The request's `Range` header, when it had one. */
+  readonly range?: string;
+}
+
+/** A page opened in its own browser context, with every request it made logged. */
+export interface LoggedPage {
+  readonly page: Page;
+  readonly context: BrowserContext;
+  /** Every request of the page, in the order the browser issued them (`blob:` and `data:` left out). */
+  readonly requests: readonly BrowserRequest[];
+  /** Console messages and uncaught page errors, for failure messages. */
+  readonly console: readonly string[];
+  close(): Promise<void>;
+}
+
+/** A running headless Chromium. */
+export interface OpenBrowser {
+  readonly browser: Browser;
+  readonly version: string;
+  /** A fresh context (no shared cache or cookies between tests) with one page, its requests logged. */
+  newPage(): Promise<LoggedPage>;
+  close(): Promise<void>;
+}
+
+/**
+ * Launches the system Chromium headless through playwright-core.
+ *
+ * `--no-sandbox` because CI runs as root, where Chromium refuses its sandbox;
+ * `--autoplay-policy=no-user-gesture-required` so that `video.play()` needs no click.
+ *
+ * @example
+ * ```ts
+ * const browser = await openBrowser();
+ * const { page, requests } = await browser.newPage();
+ * await page.goto(pages.url('/hls.html', { src: entryUrl }));
+ * await browser.close();
+ * ```
+ */
+export async function openBrowser(options: { executablePath?: string; args?: readonly string[] } = {}): Promise<OpenBrowser> {
+  const browser = await chromium.launch({
+    executablePath: options.executablePath ?? systemChromium,
+    headless: true,
+    args: ['--no-sandbox', '--autoplay-policy=no-user-gesture-required', '--disable-dev-shm-usage', ...(options.args ?? [])],
+  });
+  const contexts = new Set<BrowserContext>();
+  return {
+    browser,
+    version: browser.version(),
+    async newPage() {
+      const context = await browser.newContext();
+      contexts.add(context);
+      const page = await context.newPage();
+      const requests: BrowserRequest[] = [];
+      const consoleLines: string[] = [];
+      const byRequest = new Map<object, BrowserRequest>();
+      context.on('request', (request) => {
+        if (!/^https?:/.test(request.url())) return;
+        const range = request.headers()['range'];
+        const entry: BrowserRequest = { method: request.method(), url: request.url(), resourceType: request.resourceType(), ...(range ? { range } : {}) };
+        byRequest.set(request, entry);
+        requests.push(entry);
+      });
+      context.on('response', (response) => {
+        const entry = byRequest.get(response.request());
+        if (entry) entry.status = response.status();
+      });
+      context.on('requestfailed', (request) => {
+        const entry = byRequest.get(request);
+        if (entry) entry.failure = request.failure()?.errorText ?? 'failed';
+      });
+      page.on('console', (message) => consoleLines.push(`${message.type()}: ${message.text()}`));
+      page.on('pageerror', (error) => consoleLines.push(`pageerror: ${error.message}`));
+      return {
+        page,
+        context,
+        requests,
+        console: consoleLines,
+        async close() {
+          contexts.delete(context);
+          await context.close();
+        },
+      };
+    },
+    async close() {
+      for (const context of contexts) await context.close().catch(() => undefined);
+      await browser.close();
+    },
+  };
+}
+
+/** A file the page server answers: inline content, or a file on disk read at each request. */
+export type PageFile = { readonly type: string } & ({ readonly body: string } | { readonly path: string });
+
+/** A loopback server for player pages, on an origin of its own (not the proxy's). */
+export interface PageServer {
+  readonly origin: string;
+  /** `origin + path`, with `query` as search parameters. */
+  url(path: string, query?: Record<string, string>): string;
+  /** Paths requested so far, in order. */
+  readonly served: readonly string[];
+  close(): Promise<void>;
+}
+
+const requireFromHere = createRequire(import.meta.url);
+
+/** hls.js from `node_modules` (the version pinned in `package.json`), as a page loads it. */
+export const hlsJsFile: PageFile = { type: 'text/javascript', path: requireFromHere.resolve('hls.js/dist/hls.min.js') };
+
+/** The hls.js player page and its script: `/hls.html?src=<url>` (see `pages/hls.html`). */
+export const hlsPlayerFiles: Readonly<Record<string, PageFile>> = {
+  '/hls.html': { type: 'text/html; charset=utf-8', path: new URL('../pages/hls.html', import.meta.url).pathname },
+  '/vendor/hls.min.js': hlsJsFile,
+};
+
+/**
+ * Serves `files` (path → file) on 127.0.0.1, port 0. The pages are on another origin than the
+ * proxy, so that every request of a player crosses origins as it does from a media server's web
+ * client: the proxy's CORS answers are part of what a browser suite tests.
+ *
+ * @example
+ * ```ts
+ * const pages = await servePlayerPage(hlsPlayerFiles);
+ * pages.url('/hls.html', { src: 'http://127.0.0.1:8080/strm/stream?…' });
+ * // 'http://127.0.0.1:39127/hls.html?src=http%3A%2F%2F127.0.0.1%3A8080%2Fstrm%2Fstream%3F%E2%80%A6'
+ * ```
+ */
+export async function servePlayerPage(files: Readonly<Record<string, PageFile>>, options: { host?: string } = {}): Promise<PageServer> {
+  const served: string[] = [];
+  const server = createServer((request: IncomingMessage, response: ServerResponse) => {
+    const path = new URL(request.url ?? '/', 'http://page.invalid').pathname;
+    served.push(path);
+    const file = files[path];
+    if (!file || (request.method !== 'GET' && request.method !== 'HEAD')) {
+      response.writeHead(404, { 'content-type': 'text/plain' }).end(`no page at ${path}\n`);
+      return;
+    }
+    const body = 'body' in file ? Promise.resolve(Buffer.from(file.body)) : readFile(file.path);
+    body.then(
+      (bytes) => {
+        response.writeHead(200, { 'content-type': file.type, 'content-length': bytes.length, 'cache-control': 'no-store' });
+        response.end(request.method === 'HEAD' ? undefined : bytes);
+      },
+      (error: Error) => response.writeHead(500, { 'content-type': 'text/plain' }).end(`${error.message}\n`),
+    );
+  });
+  const host = options.host ?? '127.0.0.1';
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, host, () => resolve());
+  });
+  const origin = `http://${host}:${(server.address() as AddressInfo).port}`;
+  return {
+    origin,
+    served,
+    url(path, query = {}) {
+      const url = new URL(path, origin);
+      for (const [name, value] of Object.entries(query)) url.searchParams.set(name, value);
+      return url.href;
+    },
+    close() {
+      server.closeAllConnections();
+      return new Promise((resolve) => server.close(() => resolve()));
+    },
+  };
+}

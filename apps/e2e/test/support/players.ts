@@ -1,0 +1,161 @@
+import { createHash } from 'node:crypto';
+import { chmod, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { redact, runTool, type ToolRun } from './tools';
+
+/**
+ * What a player decoded, by media type: one entry per decoded frame, `<bytes> <md5>` of the raw
+ * picture (yuv420p) or audio samples (s16le). Stream indices are left out on purpose: VLC and mpv
+ * number their output streams in the order the demuxer announced them, which varies from run to
+ * run; the frames of a type do not.
+ */
+export interface DecodedFrames {
+  readonly player: 'mpv' | 'vlc';
+  readonly url: string;
+  readonly video: readonly string[];
+  readonly audio: readonly string[];
+  /** Picture size of the video frames, e.g. `320x180`, when known. */
+  readonly size?: string;
+  readonly run: ToolRun;
+}
+
+/** Where one line of a `framemd5` listing belongs, from the `#media_type <index>: <type>` header lines. */
+function splitFramemd5(text: string): { video: string[]; audio: string[]; size?: string } {
+  const types = new Map<string, string>();
+  let size: string | undefined;
+  const video: string[] = [];
+  const audio: string[] = [];
+  for (const line of text.split('\n')) {
+    const mediaType = /^#media_type (\d+): (\w+)/.exec(line);
+    if (mediaType) types.set(mediaType[1]!, mediaType[2]!);
+    const dimensions = /^#dimensions \d+: (\d+x\d+)/.exec(line);
+    if (dimensions) size = dimensions[1];
+    if (line === '' || line.startsWith('#')) continue;
+    const fields = line.split(',').map((field) => field.trim());
+    const entry = `${fields[4]} ${fields[5]}`;
+    if (types.get(fields[0]!) === 'video') video.push(entry);
+    else if (types.get(fields[0]!) === 'audio') audio.push(entry);
+  }
+  return { video, audio, ...(size ? { size } : {}) };
+}
+
+/**
+ * mpv plays `url` in its encoding mode (`--o`), writing every decoded picture as rawvideo and
+ * every audio frame as PCM into ffmpeg's `framemd5` muxer. The decode is mpv's own pipeline
+ * (demuxer, stream cache, HLS variant choice, `--start` seek); only the output is a file instead
+ * of a window, and it runs as fast as the CPU allows, so two runs give identical listings.
+ */
+export async function mpvDecode(url: string, options: { start?: number; hlsBitrate?: 'min' | 'max'; timeoutMs?: number } = {}): Promise<DecodedFrames> {
+  const run = await runTool('mpv', [
+    '--no-config', '--msg-level=all=error', '--no-terminal',
+    ...(options.start !== undefined ? [`--start=${options.start}`] : []),
+    ...(options.hlsBitrate ? [`--hls-bitrate=${options.hlsBitrate}`] : []),
+    '--o=-', '--of=framemd5', '--ovc=rawvideo', '--oac=pcm_s16le', url,
+  ], options.timeoutMs ?? 60_000);
+  return { player: 'mpv', url, ...splitFramemd5(run.stdout.toString('utf8')), run };
+}
+
+/**
+ * VLC refuses to run as root: every VLC run drops to `nobody` with `setpriv`, in a scratch folder
+ * that user may write to (its HOME, its runtime dir and the output), removed afterwards.
+ */
+async function withVlcScratch<T>(use: (dir: string) => Promise<T>): Promise<T> {
+  const dir = await mkdtemp(join(tmpdir(), 'strm-e2e-vlc-'));
+  await chmod(dir, 0o777);
+  try {
+    return await use(dir);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+function cvlc(dir: string, args: readonly string[], timeoutMs: number): Promise<ToolRun> {
+  const asNobody = process.getuid?.() === 0 ? ['setpriv', '--reuid=nobody', '--regid=nogroup', '--clear-groups'] : [];
+  const command = [...asNobody, 'env', `HOME=${dir}`, `XDG_RUNTIME_DIR=${dir}`, 'cvlc', '--quiet', '--no-interact', ...args, 'vlc://quit'];
+  return runTool(command[0]!, command.slice(1), timeoutMs);
+}
+
+/**
+ * VLC decodes `url` through its transcode chain into raw I420 pictures and s16le samples in an AVI
+ * file (`#transcode{vcodec=I420,acodec=s16l}`): VLC's demuxers, its adaptive HLS module
+ * (`--adaptive-logic` picks the variant: `highest` or `lowest`, so the choice does not depend on a
+ * bandwidth estimate) and its decoders, without the clock, so two runs give identical frames.
+ * ffmpeg then lists the raw frames (`-c copy -f framemd5`): no second decode.
+ */
+export async function vlcDecode(url: string, options: { adaptiveLogic?: 'highest' | 'lowest'; timeoutMs?: number } = {}): Promise<DecodedFrames> {
+  return withVlcScratch(async (dir) => {
+    const output = join(dir, 'decoded.avi');
+    const run = await cvlc(dir, [
+      ...(options.adaptiveLogic ? [`--adaptive-logic=${options.adaptiveLogic}`] : []),
+      url, '--sout', `#transcode{vcodec=I420,acodec=s16l}:std{access=file,mux=avi,dst=${output}}`,
+    ], options.timeoutMs ?? 60_000);
+    const listing = await runTool('ffmpeg', ['-nostdin', '-v', 'error', '-i', output, '-map', '0', '-c', 'copy', '-f', 'framemd5', '-']);
+    const frames = listing.code === 0 ? splitFramemd5(listing.stdout.toString('utf8')) : { video: [], audio: [] };
+    return { player: 'vlc' as const, url, ...frames, run: { ...run, stderr: `${run.stderr}${listing.code === 0 ? '' : `\nffmpeg on VLC's output: ${listing.stderr}`}` } };
+  });
+}
+
+/**
+ * VLC plays `url` from `start` seconds (`--start-time`) and shows it on its `yuv` video output,
+ * which writes every picture it displays to a YUV4MPEG2 file: the seek VLC itself performs, and
+ * the pictures it would put on screen, as they come off its clock (real time). Audio goes to a
+ * WAV file and is not compared: its first samples depend on when the clock started.
+ */
+export async function vlcSeekDecode(url: string, start: number, options: { timeoutMs?: number } = {}): Promise<DecodedFrames> {
+  return withVlcScratch(async (dir) => {
+    const output = join(dir, 'shown.y4m');
+    const run = await cvlc(dir, [
+      `--start-time=${start}`, '--vout=yuv', `--yuv-file=${output}`, '--yuv-yuv4mpeg2',
+      '--aout=afile', `--audiofile-file=${join(dir, 'heard.wav')}`, url,
+    ], options.timeoutMs ?? 60_000);
+    const bytes = await readFile(output).catch(() => Buffer.alloc(0));
+    return { player: 'vlc' as const, url, ...y4mFrames(bytes), audio: [], run };
+  });
+}
+
+/** `<bytes> <md5>` of each picture of a YUV4MPEG2 stream (4:2:0, as VLC writes it). */
+export function y4mFrames(bytes: Buffer): { video: string[]; size?: string } {
+  const headerEnd = bytes.indexOf(0x0a);
+  if (headerEnd < 0) return { video: [] };
+  const header = bytes.subarray(0, headerEnd).toString('latin1');
+  const width = Number(/ W(\d+)/.exec(header)?.[1]);
+  const height = Number(/ H(\d+)/.exec(header)?.[1]);
+  const pictureBytes = (width * height * 3) / 2;
+  const video: string[] = [];
+  let offset = headerEnd + 1;
+  while (offset < bytes.length) {
+    const frameHeaderEnd = bytes.indexOf(0x0a, offset);
+    if (frameHeaderEnd < 0) break;
+    const picture = bytes.subarray(frameHeaderEnd + 1, frameHeaderEnd + 1 + pictureBytes);
+    if (picture.length < pictureBytes) break;
+    video.push(`${pictureBytes} ${createHash('md5').update(picture).digest('hex')}`);
+    offset = frameHeaderEnd + 1 + pictureBytes;
+  }
+  return { video, size: `${width}x${height}` };
+}
+
+/**
+ * Undefined when `proxied` holds the same frames as `direct` (the first `ignoreTail` frames at the
+ * end of each list may differ, for outputs whose last pictures are not deterministic); otherwise
+ * what differs first, for a failure message.
+ */
+export function decodedDifference(direct: DecodedFrames, proxied: DecodedFrames, options: { ignoreTail?: number } = {}): string | undefined {
+  const ignore = options.ignoreTail ?? 0;
+  for (const type of ['video', 'audio'] as const) {
+    const a = direct[type];
+    const b = proxied[type];
+    if (Math.abs(a.length - b.length) > ignore) return `${type}: ${a.length} frames directly, ${b.length} through the proxy (${redact(proxied.url)})`;
+    const compared = Math.min(a.length, b.length) - ignore;
+    for (let i = 0; i < compared; i += 1) {
+      if (a[i] !== b[i]) return `${type} frame ${i} differs: direct ${a[i]}, proxied ${b[i]} (${redact(proxied.url)})`;
+    }
+  }
+  if (direct.size !== proxied.size) return `picture size ${direct.size} directly, ${proxied.size} through the proxy`;
+  return undefined;
+}
+
+/** One line for the test output: frame counts, picture size, time. */
+export function describeDecode(frames: DecodedFrames): string {
+  return `${frames.video.length} video frames${frames.size ? ` ${frames.size}` : ''}, ${frames.audio.length} audio frames, exit ${frames.run.code}, ${frames.run.ms} ms`;
+}
