@@ -150,6 +150,11 @@ export async function servePlayerPage(files: Readonly<Record<string, PageFile>>,
   const server = createServer((request: IncomingMessage, response: ServerResponse) => {
     const path = new URL(request.url ?? '/', 'http://page.invalid').pathname;
     served.push(path);
+    if (path === '/favicon.ico') {
+      // Browsers ask for it unprompted: a 404 would show up as a console error of the page.
+      response.writeHead(204).end();
+      return;
+    }
     const file = files[path];
     if (!file || (request.method !== 'GET' && request.method !== 'HEAD')) {
       response.writeHead(404, { 'content-type': 'text/plain' }).end(`no page at ${path}\n`);
@@ -183,4 +188,27 @@ export async function servePlayerPage(files: Readonly<Record<string, PageFile>>,
       return new Promise((resolve) => server.close(() => resolve()));
     },
   };
+}
+
+/**
+ * Opens `url` (a player page) in `logged` and resolves with what the page's player reports in
+ * `window.strmPlayer.result` once playback ended or failed: the convention of every page under
+ * `pages/`. Rejects after `timeoutMs` with the page's console, so a stalled player fails its test.
+ */
+export async function runPlayerPage<T>(logged: LoggedPage, url: string, timeoutMs = 30_000): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => reject(new Error(`the player page did not finish within ${timeoutMs} ms; console:\n${logged.console.join('\n')}`)), timeoutMs);
+  });
+  try {
+    return await Promise.race([
+      (async () => {
+        await logged.page.goto(url, { timeout: timeoutMs });
+        return logged.page.evaluate(() => (globalThis as unknown as { strmPlayer: { result: Promise<T> } }).strmPlayer.result) as Promise<T>;
+      })(),
+      timeout,
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
 }

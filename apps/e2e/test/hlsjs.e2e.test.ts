@@ -1,0 +1,160 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { hlsPlayerFiles, openBrowser, runPlayerPage, servePlayerPage, type BrowserRequest, type OpenBrowser, type PageServer } from '../src/browser';
+import { fixtureMediaDir } from '../src/fixtures';
+import { cdnRequestsOf, episode, startStack, type Stack } from './support/stack';
+import { startTamperingFront } from './support/tamper';
+import { redact } from './support/tools';
+
+// hls.js 1.x in Debian's Chromium, as Jellyfin's web client plays HLS: a page on another origin
+// than the proxy (another port), so every playlist, key and segment is a cross-origin XHR that
+// needs the proxy's CORS headers. Debian's Chromium decodes H.264 and AAC through Media Source
+// Extensions (MediaSource.isTypeSupported('video/mp4; codecs="avc1.4d401e,mp4a.40.2"') is true),
+// the codecs of the fixtures; hls.js turns MPEG-TS into fMP4 for it.
+
+/** What pages/hls.html reports in `window.strmPlayer.result`. */
+interface HlsPlayerResult {
+  hlsVersion: string;
+  supported: boolean;
+  outcome: 'ended' | 'fatal' | 'media-error' | 'unsupported';
+  levels: Array<{ height: number; bitrate: number; url: string }>;
+  audioTracks: Array<{ name: string }>;
+  subtitleTracks: Array<{ name: string }>;
+  loaded: Array<{ type: 'main' | 'audio' | 'subtitle'; sn: number | 'initSegment'; level: number; url: string; byteRange?: [number, number]; bytes: number }>;
+  buffered: Array<{ type: string; sn: number | 'initSegment'; level: number }>;
+  keys: string[];
+  errors: Array<{ type: string; details: string; fatal: boolean; url?: string; status?: number }>;
+  maxCurrentTime: number;
+  ended: boolean;
+  fatal?: string;
+  mediaError?: string;
+  quality: { total: number; dropped: number };
+  cues: number;
+}
+
+/** Number of segments (`#EXTINF`) of a media playlist of the fixtures. */
+function segmentCount(path: string): number {
+  return readFileSync(join(fixtureMediaDir, path), 'utf8').split('\n').filter((line) => line.startsWith('#EXTINF')).length;
+}
+
+interface BrowserCase {
+  readonly label: string;
+  readonly path: string;
+  /** Query of pages/hls.html besides `src`. */
+  readonly query: Record<string, string>;
+  /** Segments hls.js must load and buffer, per fragment type. */
+  readonly expected: { main: number; audio?: number; subtitle?: number };
+  readonly keys: boolean;
+  readonly ranges: boolean;
+}
+
+// hls.js orders variants by bandwidth: level 0 is 160x90, level 1 is 320x180.
+const cases: readonly BrowserCase[] = [
+  {
+    label: 'hls-ts level 0 (160x90) + audio rendition + subtitles, AES-128',
+    path: 'hls-ts/master.m3u8',
+    query: { level: '0', subtitles: '0' },
+    expected: { main: segmentCount('hls-ts/video/90p/index.m3u8'), audio: segmentCount('hls-ts/audio/en/index.m3u8'), subtitle: segmentCount('hls-ts/subs/en/index.m3u8') },
+    keys: true,
+    ranges: false,
+  },
+  {
+    label: 'hls-ts level 1 (320x180) + audio rendition + subtitles, AES-128',
+    path: 'hls-ts/master.m3u8',
+    query: { level: '1', subtitles: '0' },
+    expected: { main: segmentCount('hls-ts/video/180p/index.m3u8'), audio: segmentCount('hls-ts/audio/en/index.m3u8'), subtitle: segmentCount('hls-ts/subs/en/index.m3u8') },
+    keys: true,
+    ranges: false,
+  },
+  { label: 'hls-fmp4 (EXT-X-MAP)', path: 'hls-fmp4/master.m3u8', query: {}, expected: { main: segmentCount('hls-fmp4/stream/index.m3u8') }, keys: false, ranges: false },
+  { label: 'hls-byterange (EXT-X-BYTERANGE)', path: 'hls-byterange/index.m3u8', query: {}, expected: { main: segmentCount('hls-byterange/index.m3u8') }, keys: false, ranges: true },
+];
+const catalog = cases.map((browserCase, index) => episode('hlsjs', index + 1, browserCase.path));
+
+let stack: Stack;
+let browser: OpenBrowser;
+let pages: PageServer;
+beforeAll(async () => {
+  stack = await startStack({ catalog });
+  pages = await servePlayerPage(hlsPlayerFiles);
+  browser = await openBrowser();
+});
+afterAll(async () => {
+  await browser?.close();
+  await pages?.close();
+  await stack?.close();
+});
+
+const originOf = (url: string) => new URL(url).origin;
+const describeRequest = (request: BrowserRequest) => `${request.method} ${redact(request.url).slice(0, 90)} → ${request.status ?? request.failure}`;
+
+/** Fragment sequence numbers of one type hls.js loaded (or buffered), sorted, init segments left out. */
+function sequenceNumbers(fragments: HlsPlayerResult['loaded'] | HlsPlayerResult['buffered'], type: string): number[] {
+  return [...new Set(fragments.filter((fragment) => fragment.type === type && typeof fragment.sn === 'number').map((fragment) => fragment.sn as number))].sort((a, b) => a - b);
+}
+const range = (count: number) => Array.from({ length: count }, (_value, index) => index);
+
+describe(`hls.js in Chromium plays every HLS fixture through the proxy from a page of another origin`, () => {
+  test.each(cases.map((browserCase, index) => [browserCase.label, browserCase, catalog[index]!] as const))('hls.js plays %s', async (label, browserCase, entry) => {
+    const entryUrl = stack.entryUrl(entry);
+    const cdnFrom = stack.cdn.requests.length;
+    const logged = await browser.newPage();
+    try {
+      const result = await runPlayerPage<HlsPlayerResult>(logged, pages.url('/hls.html', { src: entryUrl, ...browserCase.query }));
+      const proxyRequests = logged.requests.filter((request) => originOf(request.url) === stack.proxy.url);
+      const elsewhere = logged.requests.filter((request) => originOf(request.url) !== stack.proxy.url && originOf(request.url) !== pages.origin);
+      const upstream = cdnRequestsOf(stack, entry).filter((request) => stack.cdn.requests.indexOf(request) >= cdnFrom);
+      const loadedByType = Object.fromEntries(['main', 'audio', 'subtitle'].map((type) => [type, sequenceNumbers(result.loaded, type).length]));
+      console.log(
+        `hls.js ${result.hlsVersion} in Chromium ${browser.version}, ${label}: ${result.outcome} at ${result.maxCurrentTime.toFixed(2)} s, ` +
+          `fragments loaded ${JSON.stringify(loadedByType)}, ${result.buffered.length} buffered, ${result.keys.length} key loads, ${result.cues} cues, ` +
+          `${result.quality.total} video frames (${result.quality.dropped} dropped); ${proxyRequests.length} requests from ${pages.origin} to the proxy ` +
+          `(${proxyRequests.filter((request) => request.status === 206).length} answered 206), ${upstream.length} CDN requests by the proxy` +
+          (result.errors.length > 0 ? `; non-fatal errors: ${result.errors.map((error) => `${error.type}/${error.details}`).join(', ')}` : ''),
+      );
+
+      expect(pages.origin).not.toBe(stack.proxy.url);
+      expect(result.fatal, `fatal hls.js error; requests:\n${logged.requests.map(describeRequest).join('\n')}`).toBeUndefined();
+      expect(result.mediaError).toBeUndefined();
+      expect(result.outcome).toBe('ended');
+      expect(result.maxCurrentTime, 'played to the end of the 4-second fixture').toBeGreaterThan(3.5);
+      expect(result.quality.total, 'pictures Chromium decoded').toBeGreaterThanOrEqual(90);
+      for (const [type, count] of Object.entries(browserCase.expected)) {
+        expect(sequenceNumbers(result.loaded, type), `${type} fragments loaded`).toEqual(range(count));
+        if (type !== 'subtitle') expect(sequenceNumbers(result.buffered, type), `${type} fragments appended to the media buffer`).toEqual(range(count));
+      }
+      if (browserCase.query.level !== undefined) {
+        const level = Number(browserCase.query.level);
+        expect(result.levels[level]?.height, 'the locked variant').toBe(level === 0 ? 90 : 180);
+        expect(result.loaded.filter((fragment) => fragment.type === 'main').every((fragment) => fragment.level === level), 'only the locked variant').toBe(true);
+      }
+      if (browserCase.expected.subtitle) expect(result.cues, 'subtitle cues on the text track').toBeGreaterThan(0);
+      if (browserCase.keys) expect(result.keys.length).toBeGreaterThan(0);
+      if (browserCase.ranges) expect(result.loaded.every((fragment) => fragment.byteRange !== undefined)).toBe(true);
+      // Every request of the player went to the proxy and succeeded; none went anywhere else.
+      expect(elsewhere.map(describeRequest)).toEqual([]);
+      expect(proxyRequests.filter((request) => request.status !== 200 && request.status !== 206).map(describeRequest)).toEqual([]);
+      expect(proxyRequests.length).toBeGreaterThanOrEqual(1 + browserCase.expected.main);
+      expect(upstream.filter((request) => request.status >= 400).map((request) => `${request.status} ${request.resource}`)).toEqual([]);
+    } finally {
+      await logged.close();
+    }
+  });
+
+  test('hls.js fails visibly when a front drops the proxy\'s CORS headers (the suite can fail)', async () => {
+    const front = await startTamperingFront(stack.proxy.url, { dropCors: true });
+    const logged = await browser.newPage();
+    try {
+      const result = await runPlayerPage<HlsPlayerResult>(logged, pages.url('/hls.html', { src: front.via(stack.entryUrl(catalog[2]!)) }));
+      console.log(`hls.js behind a front without CORS headers: ${result.outcome} (${result.fatal}); requests: ${logged.requests.map(describeRequest).join(', ')}`);
+      expect(front.requests.length, 'the page reached the front').toBeGreaterThan(0);
+      expect(result.outcome).toBe('fatal');
+      expect(result.fatal).toMatch(/networkError/);
+      expect(result.maxCurrentTime).toBe(0);
+    } finally {
+      await logged.close();
+      await front.close();
+    }
+  });
+});
