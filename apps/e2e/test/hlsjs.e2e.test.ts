@@ -79,7 +79,8 @@ beforeAll(async () => {
   stack = await startStack({ catalog });
   pages = await servePlayerPage(hlsPlayerFiles);
   browser = await openBrowser();
-});
+  // Starting Chromium can outlast the default 10 s hook timeout on a loaded runner.
+}, 60_000);
 afterAll(async () => {
   await browser?.close();
   await pages?.close();

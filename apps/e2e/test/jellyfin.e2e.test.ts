@@ -41,7 +41,8 @@ const scratch: string[] = [];
 beforeAll(async () => {
   mediaDir = await mediaDirWithLargeMp4s();
   stack = await startStack({ catalog, mediaDir });
-});
+  // Encoding the 8-second MP4s can outlast the default 10 s hook timeout on a loaded runner.
+}, 60_000);
 afterAll(async () => {
   await stack?.close();
   for (const dir of [mediaDir, ...scratch]) if (dir !== undefined) await rm(dir, { recursive: true, force: true });

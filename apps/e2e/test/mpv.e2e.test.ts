@@ -17,7 +17,8 @@ let mediaDir: string | undefined;
 beforeAll(async () => {
   mediaDir = await mediaDirWithLargeMp4s();
   stack = await startStack({ catalog, mediaDir });
-});
+  // Encoding the 8-second MP4s can outlast the default 10 s hook timeout on a loaded runner.
+}, 60_000);
 afterAll(async () => {
   await stack?.close();
   if (mediaDir !== undefined) await rm(mediaDir, { recursive: true, force: true });
