@@ -4,14 +4,16 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { hlsPlayerFiles, openBrowser, runPlayerPage, servePlayerPage, type BrowserRequest, type OpenBrowser, type PageServer } from '../src/browser';
 import { fixtureMediaDir } from '../src/fixtures';
 import { cdnRequestsOf, episode, startStack, type Stack } from './support/stack';
-import { startTamperingFront } from './support/tamper';
+import { startTamperingFront, type TamperingFront } from './support/tamper';
 import { redact } from './support/tools';
 
 // hls.js 1.x in Debian's Chromium, as Jellyfin's web client plays HLS: a page on another origin
 // than the proxy (another port), so every playlist, key and segment is a cross-origin XHR that
 // needs the proxy's CORS headers. Debian's Chromium decodes H.264 and AAC through Media Source
 // Extensions (MediaSource.isTypeSupported('video/mp4; codecs="avc1.4d401e,mp4a.40.2"') is true),
-// the codecs of the fixtures; hls.js turns MPEG-TS into fMP4 for it.
+// the codecs of the fixtures; hls.js turns MPEG-TS into fMP4 for it. Each case also plays from the
+// fake CDN directly (through a hop that adds the CORS headers the CDN lacks): the player must load,
+// buffer and decode the same through the proxy.
 
 /** What pages/hls.html reports in `window.strmPlayer.result`. */
 interface HlsPlayerResult {
@@ -75,13 +77,16 @@ const catalog = cases.map((browserCase, index) => episode('hlsjs', index + 1, br
 let stack: Stack;
 let browser: OpenBrowser;
 let pages: PageServer;
+let corsCdn: TamperingFront;
 beforeAll(async () => {
   stack = await startStack({ catalog });
   pages = await servePlayerPage(hlsPlayerFiles);
   browser = await openBrowser();
+  corsCdn = await startTamperingFront(stack.cdn.origin, { addCors: true });
   // Starting Chromium can outlast the default 10 s hook timeout on a loaded runner.
 }, 60_000);
 afterAll(async () => {
+  await corsCdn?.close();
   await browser?.close();
   await pages?.close();
   await stack?.close();
@@ -96,63 +101,91 @@ function sequenceNumbers(fragments: HlsPlayerResult['loaded'] | HlsPlayerResult[
 }
 const range = (count: number) => Array.from({ length: count }, (_value, index) => index);
 
+/** Plays `src` on the hls.js page in a fresh context; resolves with the player's report and the page's requests. */
+async function playOnPage(src: string, query: Record<string, string>) {
+  const logged = await browser.newPage();
+  try {
+    const result = await runPlayerPage<HlsPlayerResult>(logged, pages.url('/hls.html', { src, ...query }));
+    return { result, requests: [...logged.requests], console: [...logged.console] };
+  } finally {
+    await logged.close();
+  }
+}
+
+/** What must be the same from the CDN and through the proxy: how it ended, which fragments, cues and pictures. */
+function playbackSummary(result: HlsPlayerResult) {
+  return {
+    outcome: result.outcome,
+    fatal: result.fatal,
+    loaded: Object.fromEntries(['main', 'audio', 'subtitle'].map((type) => [type, sequenceNumbers(result.loaded, type)])),
+    buffered: Object.fromEntries(['main', 'audio'].map((type) => [type, sequenceNumbers(result.buffered, type)])),
+    levels: result.levels.map((level) => level.height),
+    cues: result.cues,
+    pictures: result.quality.total,
+  };
+}
+
 describe(`hls.js in Chromium plays every HLS fixture through the proxy from a page of another origin`, () => {
   test.each(cases.map((browserCase, index) => [browserCase.label, browserCase, catalog[index]!] as const))('hls.js plays %s', async (label, browserCase, entry) => {
     const entryUrl = stack.entryUrl(entry);
     const cdnFrom = stack.cdn.requests.length;
-    const logged = await browser.newPage();
-    try {
-      const result = await runPlayerPage<HlsPlayerResult>(logged, pages.url('/hls.html', { src: entryUrl, ...browserCase.query }));
-      const proxyRequests = logged.requests.filter((request) => originOf(request.url) === stack.proxy.url);
-      const elsewhere = logged.requests.filter((request) => originOf(request.url) !== stack.proxy.url && originOf(request.url) !== pages.origin);
-      const upstream = cdnRequestsOf(stack, entry).filter((request) => stack.cdn.requests.indexOf(request) >= cdnFrom);
-      const loadedByType = Object.fromEntries(['main', 'audio', 'subtitle'].map((type) => [type, sequenceNumbers(result.loaded, type).length]));
-      console.log(
-        `hls.js ${result.hlsVersion} in Chromium ${browser.version}, ${label}: ${result.outcome} at ${result.maxCurrentTime.toFixed(2)} s, ` +
-          `fragments loaded ${JSON.stringify(loadedByType)}, ${result.buffered.length} buffered, ${result.keys.length} key loads, ${result.cues} cues, ` +
-          `${result.quality.total} video frames (${result.quality.dropped} dropped); ${proxyRequests.length} requests from ${pages.origin} to the proxy ` +
-          `(${proxyRequests.filter((request) => request.status === 206).length} answered 206), ${upstream.length} CDN requests by the proxy` +
-          (result.errors.length > 0 ? `; non-fatal errors: ${result.errors.map((error) => `${error.type}/${error.details}`).join(', ')}` : ''),
-      );
+    const direct = await playOnPage(corsCdn.via(stack.cdn.issue(browserCase.path)), browserCase.query);
+    const { result, requests } = await playOnPage(entryUrl, browserCase.query);
+    const proxyRequests = requests.filter((request) => originOf(request.url) === stack.proxy.url);
+    const elsewhere = requests.filter((request) => originOf(request.url) !== stack.proxy.url && originOf(request.url) !== pages.origin);
+    const upstream = cdnRequestsOf(stack, entry).filter((request) => stack.cdn.requests.indexOf(request) >= cdnFrom);
+    const loadedByType = Object.fromEntries(['main', 'audio', 'subtitle'].map((type) => [type, sequenceNumbers(result.loaded, type).length]));
+    const nonFatal = (report: HlsPlayerResult) => report.errors.map((error) => `${error.type}/${error.details}`).join(', ') || 'none';
+    console.log(
+      `hls.js ${result.hlsVersion} in Chromium ${browser.version}, ${label}: ${result.outcome} at ${result.maxCurrentTime.toFixed(2)} s, ` +
+        `fragments loaded ${JSON.stringify(loadedByType)}, ${result.buffered.length} buffered, ${result.keys.length} key loads, ${result.cues} cues, ` +
+        `${result.quality.total} video frames (${result.quality.dropped} dropped); ${proxyRequests.length} requests from ${pages.origin} to the proxy ` +
+        `(${proxyRequests.filter((request) => request.status === 206).length} answered 206), ${upstream.length} CDN requests by the proxy; ` +
+        `non-fatal errors: ${nonFatal(result)} (from the CDN directly: ${nonFatal(direct.result)})`,
+    );
 
-      expect(pages.origin).not.toBe(stack.proxy.url);
-      expect(result.fatal, `fatal hls.js error; requests:\n${logged.requests.map(describeRequest).join('\n')}`).toBeUndefined();
-      expect(result.mediaError).toBeUndefined();
-      expect(result.outcome).toBe('ended');
-      expect(result.maxCurrentTime, 'played to the end of the 4-second fixture').toBeGreaterThan(3.5);
-      expect(result.quality.total, 'pictures Chromium decoded').toBeGreaterThanOrEqual(90);
-      for (const [type, count] of Object.entries(browserCase.expected)) {
-        expect(sequenceNumbers(result.loaded, type), `${type} fragments loaded`).toEqual(range(count));
-        if (type !== 'subtitle') expect(sequenceNumbers(result.buffered, type), `${type} fragments appended to the media buffer`).toEqual(range(count));
-      }
-      if (browserCase.query.level !== undefined) {
-        const level = Number(browserCase.query.level);
-        expect(result.levels[level]?.height, 'the locked variant').toBe(level === 0 ? 90 : 180);
-        expect(result.loaded.filter((fragment) => fragment.type === 'main').every((fragment) => fragment.level === level), 'only the locked variant').toBe(true);
-      }
-      if (browserCase.expected.subtitle) expect(result.cues, 'subtitle cues on the text track').toBeGreaterThan(0);
-      if (browserCase.keys) expect(result.keys.length).toBeGreaterThan(0);
-      if (browserCase.ranges) expect(result.loaded.every((fragment) => fragment.byteRange !== undefined)).toBe(true);
-      // Every request of the player went to the proxy and succeeded; none went anywhere else.
-      expect(elsewhere.map(describeRequest)).toEqual([]);
-      expect(proxyRequests.filter((request) => request.status !== 200 && request.status !== 206).map(describeRequest)).toEqual([]);
-      expect(proxyRequests.length).toBeGreaterThanOrEqual(1 + browserCase.expected.main);
-      expect(upstream.filter((request) => request.status >= 400).map((request) => `${request.status} ${request.resource}`)).toEqual([]);
-    } finally {
-      await logged.close();
+    expect(pages.origin).not.toBe(stack.proxy.url);
+    expect(result.fatal, `fatal hls.js error; requests:\n${requests.map(describeRequest).join('\n')}`).toBeUndefined();
+    expect(result.mediaError).toBeUndefined();
+    expect(result.outcome).toBe('ended');
+    expect(result.maxCurrentTime, 'played to the end of the 4-second fixture').toBeGreaterThan(3.5);
+    expect(result.quality.total, 'pictures Chromium decoded').toBeGreaterThanOrEqual(90);
+    for (const [type, count] of Object.entries(browserCase.expected)) {
+      expect(sequenceNumbers(result.loaded, type), `${type} fragments loaded`).toEqual(range(count));
+      if (type !== 'subtitle') expect(sequenceNumbers(result.buffered, type), `${type} fragments appended to the media buffer`).toEqual(range(count));
     }
+    if (browserCase.query.level !== undefined) {
+      const level = Number(browserCase.query.level);
+      expect(result.levels[level]?.height, 'the locked variant').toBe(level === 0 ? 90 : 180);
+      expect(result.loaded.filter((fragment) => fragment.type === 'main').every((fragment) => fragment.level === level), 'only the locked variant').toBe(true);
+    }
+    if (browserCase.expected.subtitle) expect(result.cues, 'subtitle cues on the text track').toBeGreaterThan(0);
+    if (browserCase.keys) expect(result.keys.length).toBeGreaterThan(0);
+    if (browserCase.ranges) expect(result.loaded.every((fragment) => fragment.byteRange !== undefined)).toBe(true);
+    // The same playback as from the CDN directly.
+    expect(playbackSummary(result)).toEqual(playbackSummary(direct.result));
+    // Every request of the player went to the proxy and succeeded; none went anywhere else.
+    expect(elsewhere.map(describeRequest)).toEqual([]);
+    expect(proxyRequests.filter((request) => request.status !== 200 && request.status !== 206).map(describeRequest)).toEqual([]);
+    expect(proxyRequests.length).toBeGreaterThanOrEqual(1 + browserCase.expected.main);
+    expect(upstream.filter((request) => request.status >= 400).map((request) => `${request.status} ${request.resource}`)).toEqual([]);
   });
 
   test('hls.js fails visibly when a front drops the proxy\'s CORS headers (the suite can fail)', async () => {
     const front = await startTamperingFront(stack.proxy.url, { dropCors: true });
     const logged = await browser.newPage();
     try {
+      // Awaited after the page finished: the browser may report the failed request after hls.js saw it.
+      const refused = logged.context.waitForEvent('requestfailed', { timeout: 30_000 });
       const result = await runPlayerPage<HlsPlayerResult>(logged, pages.url('/hls.html', { src: front.via(stack.entryUrl(catalog[2]!)) }));
-      console.log(`hls.js behind a front without CORS headers: ${result.outcome} (${result.fatal}); requests: ${logged.requests.map(describeRequest).join(', ')}`);
+      const failed = await refused;
+      console.log(`hls.js behind a front without CORS headers: ${result.outcome} (${result.fatal}); the browser refused ${redact(failed.url()).slice(0, 80)}: ${failed.failure()?.errorText}`);
       expect(front.requests.length, 'the page reached the front').toBeGreaterThan(0);
       expect(result.outcome).toBe('fatal');
       expect(result.fatal).toMatch(/networkError/);
       expect(result.maxCurrentTime).toBe(0);
+      expect(failed.url()).toContain('/strm/stream');
+      expect(failed.failure()?.errorText).toBe('net::ERR_FAILED');
     } finally {
       await logged.close();
       await front.close();

@@ -63,9 +63,12 @@ describe('VLC decodes the same frames through the proxy as from the CDN', () => 
     else expect(direct.audio.length, 'audio decoded').toBeGreaterThan(0);
     if (adaptiveLogic) expect(proxied.video[0]?.split(' ')[0], 'the variant VLC was told to pick').toBe(pictureBytes[adaptiveLogic]);
     expect(upstream.length).toBeGreaterThan(0);
-    // VLC asks for a range starting at the end of an MP4 (416 from the CDN): the same refusals, no others.
+    // VLC sometimes asks an MP4 for a range that starts at its end (`bytes=<size>-`, 416 from the
+    // CDN, directly as well, depending on timing): no other refusal.
     const refusals = (requests: typeof upstream) => requests.filter((request) => request.status >= 400).map((request) => `${request.status} ${request.range}`);
-    expect(refusals(upstream)).toEqual(refusals(cdnRequestsUnder(stack, directUrl)));
+    const unexpected = (list: string[]) => list.filter((refusal) => !/^416 bytes=\d+-$/.test(refusal));
+    expect(unexpected(refusals(upstream))).toEqual([]);
+    expect(unexpected(refusals(cdnRequestsUnder(stack, directUrl)))).toEqual([]);
   });
 
   test.each(playerCases.map((playerCase, index) => [playerCase.name, playerCase, catalog[index]!] as const))('vlc --start-time seeks in %s', async (name, playerCase, entry) => {

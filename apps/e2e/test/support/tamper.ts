@@ -9,7 +9,11 @@ export interface TamperedRequest {
   corrupted: boolean;
 }
 
-/** A broken hop in front of the proxy, so that each player suite shows it notices a broken proxy. */
+/**
+ * A hop in front of a server that changes its answers: broken in front of the proxy, so that each
+ * player suite shows it notices a broken proxy; CORS-adding in front of the fake CDN, so that a
+ * browser can play from the CDN directly for comparison.
+ */
 export interface TamperingFront {
   readonly origin: string;
   /** `url` with its origin replaced by the front's. */
@@ -19,26 +23,33 @@ export interface TamperingFront {
 }
 
 /**
- * Starts a forwarding hop on 127.0.0.1 (port 0) in front of `target` that breaks what a player
- * needs: `dropCors` removes every `Access-Control-*` header (a browser must refuse the answers),
- * `corrupt(path, contentType)` picks responses whose body bytes get inverted from byte 400 to
- * byte 4400 (past the TS or MP4 headers, into the pictures). Requests keep their `Host`, so a
- * proxy that derives absolute playlist URIs from it sends the player back through the front.
+ * Starts a forwarding hop on 127.0.0.1 (port 0) in front of `target`: `dropCors` removes every
+ * `Access-Control-*` header (a browser must refuse the answers), `corrupt(path, contentType)`
+ * picks responses whose body bytes get inverted from byte 400 to byte 4400 (past the TS or MP4
+ * headers, into the pictures), `addCors` answers preflights itself and adds
+ * `Access-Control-Allow-Origin: *` (as the proxy does). Requests keep their `Host`, so a proxy
+ * that derives absolute playlist URIs from it sends the player back through the front.
  */
 export async function startTamperingFront(
   target: string,
-  options: { dropCors?: boolean; corrupt?: (path: string, contentType: string) => boolean },
+  options: { dropCors?: boolean; addCors?: boolean; corrupt?: (path: string, contentType: string) => boolean },
 ): Promise<TamperingFront> {
   const requests: TamperedRequest[] = [];
   const upstream = new URL(target);
   const server = createServer((clientRequest, clientResponse) => {
     const entry: TamperedRequest = { method: clientRequest.method ?? 'GET', path: clientRequest.url ?? '/', status: 0, corrupted: false };
     requests.push(entry);
+    if (options.addCors && entry.method === 'OPTIONS') {
+      entry.status = 204;
+      clientResponse.writeHead(204, { 'access-control-allow-origin': '*', 'access-control-allow-methods': 'GET, HEAD, OPTIONS', 'access-control-allow-headers': 'Range, If-Range' }).end();
+      return;
+    }
     const forwarded = httpRequest(
       { host: upstream.hostname, port: upstream.port, method: entry.method, path: entry.path, headers: clientRequest.headers },
       (response) => {
         const headers: IncomingHttpHeaders = { ...response.headers };
         if (options.dropCors) for (const name of Object.keys(headers)) if (name.startsWith('access-control-')) delete headers[name];
+        if (options.addCors) Object.assign(headers, { 'access-control-allow-origin': '*', 'access-control-expose-headers': 'Content-Length, Content-Range, Accept-Ranges' });
         entry.status = response.statusCode ?? 502;
         const corrupt = options.corrupt?.(entry.path, String(headers['content-type'] ?? '')) ?? false;
         entry.corrupted = corrupt;
