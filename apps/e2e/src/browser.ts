@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 
 /**
@@ -129,7 +130,7 @@ export const hlsJsFile: PageFile = { type: 'text/javascript', path: requireFromH
 
 /** The hls.js player page and its script: `/hls.html?src=<url>` (see `pages/hls.html`). */
 export const hlsPlayerFiles: Readonly<Record<string, PageFile>> = {
-  '/hls.html': { type: 'text/html; charset=utf-8', path: new URL('../pages/hls.html', import.meta.url).pathname },
+  '/hls.html': { type: 'text/html; charset=utf-8', path: fileURLToPath(new URL('../pages/hls.html', import.meta.url)) },
   '/vendor/hls.min.js': hlsJsFile,
 };
 

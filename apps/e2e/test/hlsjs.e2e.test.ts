@@ -126,6 +126,22 @@ function playbackSummary(result: HlsPlayerResult) {
 }
 
 describe(`hls.js in Chromium plays every HLS fixture through the proxy from a page of another origin`, () => {
+  test('Debian\'s Chromium decodes the fixtures\' codecs (H.264 Main, AAC-LC) through Media Source Extensions', async () => {
+    const logged = await browser.newPage();
+    try {
+      await logged.page.goto(pages.url('/hls.html'));
+      const types = ['video/mp4; codecs="avc1.4d401e,mp4a.40.2"', 'video/mp4; codecs="avc1.4d401e"', 'audio/mp4; codecs="mp4a.40.2"'];
+      const supported = await logged.page.evaluate(
+        (list) => list.map((type) => (globalThis as unknown as { MediaSource: { isTypeSupported(type: string): boolean } }).MediaSource.isTypeSupported(type)),
+        types,
+      );
+      console.log(`Chromium ${browser.version} MSE: ${types.map((type, index) => `${type} ${supported[index]}`).join('; ')}`);
+      expect(supported, 'a Chromium without H.264/AAC cannot play the fixtures').toEqual(types.map(() => true));
+    } finally {
+      await logged.close();
+    }
+  });
+
   test.each(cases.map((browserCase, index) => [browserCase.label, browserCase, catalog[index]!] as const))('hls.js plays %s', async (label, browserCase, entry) => {
     const entryUrl = stack.entryUrl(entry);
     const cdnFrom = stack.cdn.requests.length;
