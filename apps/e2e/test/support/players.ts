@@ -48,7 +48,7 @@ function splitFramemd5(text: string): { video: string[]; audio: string[]; size?:
  */
 export async function mpvDecode(url: string, options: { start?: number; hlsBitrate?: 'min' | 'max'; timeoutMs?: number } = {}): Promise<DecodedFrames> {
   const run = await runTool('mpv', [
-    '--no-config', '--msg-level=all=error', '--no-terminal',
+    '--no-config', '--msg-level=all=error',
     ...(options.start !== undefined ? [`--start=${options.start}`] : []),
     ...(options.hlsBitrate ? [`--hls-bitrate=${options.hlsBitrate}`] : []),
     '--o=-', '--of=framemd5', '--ovc=rawvideo', '--oac=pcm_s16le', url,
