@@ -33,6 +33,8 @@ interface HlsPlayerResult {
   mediaError?: string;
   quality: { total: number; dropped: number };
   cues: number;
+  /** Digests of the picture shown at the end and after the seek back (`<time> s <w>x<h> <fnv1a>`). */
+  pictures: { last?: string; seek?: string };
 }
 
 /** Number of segments (`#EXTINF`) of a media playlist of the fixtures. */
@@ -56,7 +58,7 @@ const cases: readonly BrowserCase[] = [
   {
     label: 'hls-ts level 0 (160x90) + audio rendition + subtitles, AES-128',
     path: 'hls-ts/master.m3u8',
-    query: { level: '0', subtitles: '0' },
+    query: { level: '0', subtitles: '0', seek: '2.5' },
     expected: { main: segmentCount('hls-ts/video/90p/index.m3u8'), audio: segmentCount('hls-ts/audio/en/index.m3u8'), subtitle: segmentCount('hls-ts/subs/en/index.m3u8') },
     keys: true,
     ranges: false,
@@ -64,13 +66,13 @@ const cases: readonly BrowserCase[] = [
   {
     label: 'hls-ts level 1 (320x180) + audio rendition + subtitles, AES-128',
     path: 'hls-ts/master.m3u8',
-    query: { level: '1', subtitles: '0' },
+    query: { level: '1', subtitles: '0', seek: '2.5' },
     expected: { main: segmentCount('hls-ts/video/180p/index.m3u8'), audio: segmentCount('hls-ts/audio/en/index.m3u8'), subtitle: segmentCount('hls-ts/subs/en/index.m3u8') },
     keys: true,
     ranges: false,
   },
-  { label: 'hls-fmp4 (EXT-X-MAP)', path: 'hls-fmp4/master.m3u8', query: {}, expected: { main: segmentCount('hls-fmp4/stream/index.m3u8') }, keys: false, ranges: false },
-  { label: 'hls-byterange (EXT-X-BYTERANGE)', path: 'hls-byterange/index.m3u8', query: {}, expected: { main: segmentCount('hls-byterange/index.m3u8') }, keys: false, ranges: true },
+  { label: 'hls-fmp4 (EXT-X-MAP)', path: 'hls-fmp4/master.m3u8', query: { seek: '2.5' }, expected: { main: segmentCount('hls-fmp4/stream/index.m3u8') }, keys: false, ranges: false },
+  { label: 'hls-byterange (EXT-X-BYTERANGE)', path: 'hls-byterange/index.m3u8', query: { seek: '2.5' }, expected: { main: segmentCount('hls-byterange/index.m3u8') }, keys: false, ranges: true },
 ];
 const catalog = cases.map((browserCase, index) => episode('hlsjs', index + 1, browserCase.path));
 
@@ -121,7 +123,8 @@ function playbackSummary(result: HlsPlayerResult) {
     buffered: Object.fromEntries(['main', 'audio'].map((type) => [type, sequenceNumbers(result.buffered, type)])),
     levels: result.levels.map((level) => level.height),
     cues: result.cues,
-    pictures: result.quality.total,
+    decoded: result.quality.total,
+    pictures: result.pictures,
   };
 }
 
@@ -157,7 +160,8 @@ describe(`hls.js in Chromium plays every HLS fixture through the proxy from a pa
         `fragments loaded ${JSON.stringify(loadedByType)}, ${result.buffered.length} buffered, ${result.keys.length} key loads, ${result.cues} cues, ` +
         `${result.quality.total} video frames (${result.quality.dropped} dropped); ${proxyRequests.length} requests from ${pages.origin} to the proxy ` +
         `(${proxyRequests.filter((request) => request.status === 206).length} answered 206), ${upstream.length} CDN requests by the proxy; ` +
-        `non-fatal errors: ${nonFatal(result)} (from the CDN directly: ${nonFatal(direct.result)})`,
+        `non-fatal errors: ${nonFatal(result)} (from the CDN directly: ${nonFatal(direct.result)}); ` +
+        `last picture ${result.pictures.last} (directly ${direct.result.pictures.last}), after the seek back ${result.pictures.seek} (directly ${direct.result.pictures.seek})`,
     );
 
     expect(pages.origin).not.toBe(stack.proxy.url);
@@ -178,6 +182,7 @@ describe(`hls.js in Chromium plays every HLS fixture through the proxy from a pa
     if (browserCase.expected.subtitle) expect(result.cues, 'subtitle cues on the text track').toBeGreaterThan(0);
     if (browserCase.keys) expect(result.keys.length).toBeGreaterThan(0);
     if (browserCase.ranges) expect(result.loaded.every((fragment) => fragment.byteRange !== undefined)).toBe(true);
+    expect(result.pictures.seek, 'the seek back landed and showed a picture').toMatch(/^2\.5\d* s \d+x\d+ [0-9a-f]{8}$/);
     // The same playback as from the CDN directly.
     expect(playbackSummary(result)).toEqual(playbackSummary(direct.result));
     // Every request of the player went to the proxy and succeeded; none went anywhere else.
@@ -185,6 +190,24 @@ describe(`hls.js in Chromium plays every HLS fixture through the proxy from a pa
     expect(proxyRequests.filter((request) => request.status !== 200 && request.status !== 206).map(describeRequest)).toEqual([]);
     expect(proxyRequests.length).toBeGreaterThanOrEqual(1 + browserCase.expected.main);
     expect(upstream.filter((request) => request.status >= 400).map((request) => `${request.status} ${request.resource}`)).toEqual([]);
+  });
+
+  test('hls.js shows other pictures when a front corrupts a segment (the picture comparison can fail)', async () => {
+    // hls-ts at 320x180: seg2.ts of the video and of the audio rendition get 4 000 bytes inverted.
+    const tsCase = cases.findIndex((browserCase) => browserCase.query.level === '1');
+    const front = await startTamperingFront(stack.proxy.url, { corrupt: (path) => path.endsWith('/seg2.ts') });
+    try {
+      const direct = await playOnPage(corsCdn.via(stack.cdn.issue(cases[tsCase]!.path)), cases[tsCase]!.query);
+      const tampered = await playOnPage(front.via(stack.entryUrl(catalog[tsCase]!)), cases[tsCase]!.query);
+      console.log(
+        `hls.js through a front corrupting seg2.ts: ${tampered.result.outcome}, after the seek back ${tampered.result.pictures.seek} (directly ${direct.result.pictures.seek}), ` +
+          `errors: ${tampered.result.errors.map((error) => error.details).join(', ') || 'none'}`,
+      );
+      expect(front.requests.filter((request) => request.corrupted).length, 'the front corrupted seg2.ts').toBeGreaterThan(0);
+      expect(playbackSummary(tampered.result)).not.toEqual(playbackSummary(direct.result));
+    } finally {
+      await front.close();
+    }
   });
 
   test('hls.js fails visibly when a front drops the proxy\'s CORS headers (the suite can fail)', async () => {
