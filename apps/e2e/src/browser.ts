@@ -11,6 +11,34 @@ import { chromium, type Browser, type BrowserContext, type Page } from 'playwrig
  */
 export const systemChromium = '/usr/bin/chromium';
 
+/**
+ * Headless system Chromium for the browser suites. Its own background traffic is switched off
+ * (playwright's defaults plus the features below) and every host name resolves to nothing, so the
+ * browser reaches only the IP literals of the loopback servers a test opens it on. Chromium
+ * refuses its sandbox to root (CI containers), so the sandbox is on only for other users.
+ *
+ * @example
+ * ```ts
+ * const browser = await launchChromium();
+ * const page = await browser.newPage();
+ * await page.goto(`${proxy.url}/status?…`);
+ * await browser.close();
+ * ```
+ */
+export async function launchChromium(options: { executablePath?: string; args?: readonly string[] } = {}): Promise<Browser> {
+  return chromium.launch({
+    executablePath: options.executablePath ?? systemChromium,
+    headless: true,
+    chromiumSandbox: process.getuid?.() !== 0,
+    args: [
+      '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1, EXCLUDE localhost',
+      '--no-proxy-server',
+      '--disable-features=Translate,OptimizationHints,MediaRouter',
+      ...(options.args ?? []),
+    ],
+  });
+}
+
 /** One request a page made, as the browser saw it (page, scripts, XHR, fetch). */
 export interface BrowserRequest {
   readonly method: string;
@@ -45,10 +73,8 @@ export interface OpenBrowser {
 }
 
 /**
- * Launches the system Chromium headless through playwright-core.
- *
- * `--no-sandbox` because CI runs as root, where Chromium refuses its sandbox;
- * `--autoplay-policy=no-user-gesture-required` so that `video.play()` needs no click.
+ * {@link launchChromium} for player pages: `video.play()` needs no click
+ * (`--autoplay-policy=no-user-gesture-required`), and each page's requests are logged.
  *
  * @example
  * ```ts
@@ -59,11 +85,7 @@ export interface OpenBrowser {
  * ```
  */
 export async function openBrowser(options: { executablePath?: string; args?: readonly string[] } = {}): Promise<OpenBrowser> {
-  const browser = await chromium.launch({
-    executablePath: options.executablePath ?? systemChromium,
-    headless: true,
-    args: ['--no-sandbox', '--autoplay-policy=no-user-gesture-required', '--disable-dev-shm-usage', ...(options.args ?? [])],
-  });
+  const browser = await launchChromium({ ...options, args: ['--autoplay-policy=no-user-gesture-required', ...(options.args ?? [])] });
   const contexts = new Set<BrowserContext>();
   return {
     browser,

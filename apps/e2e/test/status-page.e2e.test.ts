@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { launchChromium } from './support/chromium';
+import { launchChromium } from '../src/browser';
 import { episode, SECRET, startStack, type Stack } from './support/stack';
 
 // The status page as an operator uses it: `strm-proxy status-url` prints a link, Chromium opens
