@@ -142,18 +142,19 @@ export function y4mFrames(bytes: Buffer): { video: string[]; size?: string } {
 
 /**
  * Undefined when `proxied` holds the same frames as `direct`, in the same order; otherwise what
- * differs first, for a failure message. `slack` frames may be missing or extra at each end of
- * the video, for outputs driven by a clock (VLC's `yuv` output shows the first picture after a
- * seek and the last one zero to two times, depending on timing): the frames between must match
- * one for one.
+ * differs first, for a failure message. For outputs driven by a clock (VLC's `yuv` output shows
+ * the first picture after a seek and the last one zero to two times, depending on timing), up to
+ * `slack` frames may be missing or extra at the end of each list and up to `leadingSlack`
+ * (default `slack`) at the start: the frames between must match one for one.
  */
-export function decodedDifference(direct: DecodedFrames, proxied: DecodedFrames, options: { slack?: number } = {}): string | undefined {
+export function decodedDifference(direct: DecodedFrames, proxied: DecodedFrames, options: { slack?: number; leadingSlack?: number } = {}): string | undefined {
   const slack = options.slack ?? 0;
+  const leadingSlack = options.leadingSlack ?? slack;
   for (const type of ['video', 'audio'] as const) {
     const a = direct[type];
     const b = proxied[type];
-    if (Math.abs(a.length - b.length) > 2 * slack) return `${type}: ${a.length} frames directly, ${b.length} through the proxy (${redact(proxied.url)})`;
-    if (!sameWithin(a, b, slack)) {
+    if (Math.abs(a.length - b.length) > leadingSlack + slack) return `${type}: ${a.length} frames directly, ${b.length} through the proxy (${redact(proxied.url)})`;
+    if (!sameWithin(a, b, leadingSlack, slack)) {
       const i = a.findIndex((frame, index) => frame !== b[index]);
       return `${type} frame ${i} differs: direct ${a[i]}, proxied ${b[i]} (${a.length} frames directly, ${b.length} proxied, ${redact(proxied.url)})`;
     }
@@ -162,18 +163,21 @@ export function decodedDifference(direct: DecodedFrames, proxied: DecodedFrames,
   return undefined;
 }
 
-/** Whether `a` and `b` match frame for frame once up to `slack` frames are dropped from each end of each. */
-function sameWithin(a: readonly string[], b: readonly string[], slack: number): boolean {
-  for (let skipA = 0; skipA <= slack; skipA += 1) {
-    for (let skipB = 0; skipB <= slack; skipB += 1) {
+/**
+ * Whether `a` and `b` match frame for frame once up to `leading` frames are dropped from the start
+ * of either and up to `trailing` from the end of either.
+ */
+function sameWithin(a: readonly string[], b: readonly string[], leading: number, trailing: number): boolean {
+  for (let skipA = 0; skipA <= leading; skipA += 1) {
+    for (let skipB = 0; skipB <= leading; skipB += 1) {
       const compared = Math.min(a.length - skipA, b.length - skipB);
-      if (compared < Math.min(a.length, b.length) - 2 * slack) continue;
+      if (compared < Math.min(a.length, b.length) - leading - trailing || compared <= 0) continue;
       let same = true;
       for (let i = 0; i < compared && same; i += 1) same = a[skipA + i] === b[skipB + i];
       if (same) return true;
     }
   }
-  return false;
+  return a.length === 0 && b.length === 0;
 }
 
 /** One line for the test output: frame counts, picture size, time. */
