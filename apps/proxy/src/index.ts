@@ -1,5 +1,3 @@
-export { createProxyApp } from './app';
-export type { ProxyAppOptions, ReadinessCheck } from './app';
 export { classifyAddress, checkUpstreamHost, UpstreamAllowlist, UpstreamRefusedError } from './address-guard';
 export type { AddressClass, LookupFunction } from './address-guard';
 export { CONFIG_VARIABLES, ConfigError, loadConfig } from './config';
@@ -7,5 +5,6 @@ export type { AuthMode, ConfigVariable, ProxyConfig } from './config';
 export { ProxyError, PROXY_ERRORS } from './errors';
 export type { ProxyErrorCode } from './errors';
 export { createLogger } from './logger';
+export type { ReadinessCheck } from './ops-endpoints';
 export { startProxy } from './server';
 export type { RunningProxy, StartProxyOptions } from './server';

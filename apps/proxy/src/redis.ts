@@ -1,7 +1,7 @@
 import { createRedisStore, type RedisResolutionStore, type RedisStoreOptions } from '@strm/resolver-store-redis';
 import type { Logger } from 'pino';
 import { Counter, Gauge, type Registry } from 'prom-client';
-import type { ReadinessCheck } from './app';
+import type { ReadinessCheck } from './ops-endpoints';
 
 /** Tuning of the shared store (tests use short locks); the URL and the callbacks come from the proxy. */
 export type ProxyRedisOptions = Omit<RedisStoreOptions, 'url' | 'onStateChange' | 'onFallback'>;

@@ -5,14 +5,15 @@ import { createResolverClient, type ResolutionSource, type ResolutionStore } fro
 import type { Logger } from 'pino';
 import { request } from 'undici';
 import type { LookupFunction } from './address-guard';
-import { createProxyRequestListener, type ReadinessCheck } from './app';
 import type { ProxyConfig } from './config';
 import { createLogger } from './logger';
 import { createMetrics } from './metrics';
+import type { ReadinessCheck } from './ops-endpoints';
+import { Relocator } from './playlist-links';
 import type { ProxyRedisOptions } from './redis';
-import { Relocator } from './relocate';
 import { createConfiguredSource } from './resolver-source';
-import { resolveEpisode, type ProxyRuntime } from './routes';
+import { createProxyRequestListener } from './router';
+import type { ProxyRuntime } from './runtime';
 import { StatusBoard } from './status-board';
 import { createStatusPage } from './status-page';
 import { createProxyTokens } from './tokens';
@@ -100,7 +101,7 @@ export async function startProxy(config: ProxyConfig, options: StartProxyOptions
     tokens: createProxyTokens({ secret, previousSecrets: config.previousSecrets, ttlSeconds: config.tokenTtlSeconds }),
     resolver,
     upstream,
-    relocator: new Relocator({ upstream, resolve: (identity, resolveOptions) => resolveEpisode({ resolver }, identity, resolveOptions) }),
+    relocator: new Relocator({ upstream, metrics, resolver }),
     metrics,
     now,
   };

@@ -1,0 +1,139 @@
+import { detectPlaylist, sniffPlaylist, type UriKind } from '@strm/hls-rewrite';
+import { rangeToForward } from '@strm/range';
+import { authorizeEntry } from './auth';
+import { discardBody, readHead } from './body-pump';
+import { ProxyError } from './errors';
+import { sendMedia } from './media-response';
+import { parseEpisodeParams } from './params';
+import { entryFingerprint, linkMinter, openLink, type LinkLineage } from './playlist-links';
+import { sendPlaylist } from './playlist-response';
+import { isWholeResource, refusedUpstreamStatus } from './range-answer';
+import type { FreshTargetSource } from './refresh';
+import type { RequestContext } from './request-context';
+import { resolveEpisode } from './resolve-episode';
+import type { ProxyRuntime } from './runtime';
+import type { UpstreamResponse } from './upstream';
+import type { ClientConditionals, UpstreamTarget } from './upstream-retry';
+import { UpstreamSession } from './upstream-session';
+
+/** Bytes sniffed at most to tell a playlist from media when headers do not say. */
+const SNIFF_BYTES = 1024;
+
+/** What the client asked for, once its URL is understood. */
+interface Requested {
+  /** The kind a link carries; undefined on the entry endpoint, where it is detected. */
+  kind: UriKind | undefined;
+  conditionals: ClientConditionals;
+  source: FreshTargetSource;
+  /** The playlist of a subtitle rendition (`EXT-X-MEDIA TYPE=SUBTITLES`). */
+  subtitles: boolean;
+}
+
+/** The client's Range (only a single valid range is forwarded) and conditionals. */
+function clientConditionals(ctx: RequestContext): ClientConditionals {
+  const range = rangeToForward(ctx.header('range'));
+  return {
+    range,
+    'if-range': range !== undefined ? ctx.header('if-range') : undefined,
+    'if-none-match': ctx.header('if-none-match'),
+    'if-modified-since': ctx.header('if-modified-since'),
+  };
+}
+
+const nowSeconds = (runtime: ProxyRuntime) => Math.floor(runtime.now() / 1000);
+
+/** `GET|HEAD /strm/stream`: parse → authorize → resolve → fetch (refresh once) → respond. */
+export async function serveStream(runtime: ProxyRuntime, ctx: RequestContext): Promise<void> {
+  const url = ctx.req.url ?? '';
+  const query = url.indexOf('?');
+  const params = new URLSearchParams(query === -1 ? '' : url.slice(query + 1));
+  authorizeEntry(runtime.config.auth, runtime.secrets, params, ctx.header('x-api-key'), nowSeconds(runtime));
+  const episode = parseEpisodeParams(params);
+  const stored = await resolveEpisode(runtime.resolver, episode, {});
+  const target = { url: stored.resolution.url, headers: stored.resolution.headers };
+  await fetchAndRespond(runtime, ctx, target, {
+    kind: undefined,
+    conditionals: clientConditionals(ctx),
+    source: { kind: 'entry', episode },
+    subtitles: false,
+  });
+}
+
+/** `GET|HEAD /strm/proxy/<token>/<name>`: open the link → fetch (relocate once) → respond. */
+export async function serveProxied(runtime: ProxyRuntime, ctx: RequestContext, token: string): Promise<void> {
+  const link = openLink(runtime.tokens, token, nowSeconds(runtime));
+  await fetchAndRespond(runtime, ctx, { url: link.url, headers: link.headers }, {
+    kind: link.kind,
+    // A playlist is rewritten whole and its links differ on every fetch: no ranges, no 304s.
+    conditionals: link.kind === 'playlist' ? {} : clientConditionals(ctx),
+    source: { kind: 'link', lineage: link.lineage },
+    subtitles: link.subtitles,
+  });
+}
+
+async function fetchAndRespond(runtime: ProxyRuntime, ctx: RequestContext, target: UpstreamTarget, requested: Requested): Promise<void> {
+  const session = new UpstreamSession(runtime, { target, source: requested.source, route: ctx.route, signal: ctx.signal });
+  ctx.session = session;
+  const upstream = await session.fetch(ctx.method, requested.conditionals);
+  const refused = refusedUpstreamStatus(upstream.status);
+  if (refused !== undefined) {
+    discardBody(upstream.body);
+    throw refused;
+  }
+  const { isPlaylist, head } = await detectKind(upstream, requested.kind, ctx.method);
+  if (isPlaylist) {
+    await respondPlaylist(runtime, ctx, session, { upstream, head, requested });
+    return;
+  }
+  const { conditionals } = requested;
+  await sendMedia(ctx, session, { upstream, head, ask: { method: ctx.method, range: conditionals.range, ifRange: conditionals['if-range'] } });
+}
+
+/**
+ * Whether an answer is a playlist: a link says so; otherwise its headers, or its first bytes
+ * (read here and returned, to be written first).
+ */
+async function detectKind(upstream: UpstreamResponse, kind: UriKind | undefined, method: 'GET' | 'HEAD'): Promise<{ isPlaylist: boolean; head: Buffer[] }> {
+  if (kind !== undefined) return { isPlaylist: kind === 'playlist', head: [] };
+  const byHeaders = detectPlaylist({ contentType: String(upstream.headers['content-type'] ?? ''), url: upstream.url });
+  if (byHeaders === 'playlist') return { isPlaylist: true, head: [] };
+  if (method === 'HEAD' || (upstream.status !== 200 && !(upstream.status === 206 && isWholeResource(upstream)))) return { isPlaylist: false, head: [] };
+  const sniffed = await readHead(upstream.body, (bytes) => {
+    const verdict = sniffPlaylist(bytes);
+    return verdict === 'undecided' ? undefined : verdict;
+  }, SNIFF_BYTES);
+  return { isPlaylist: sniffed.verdict === 'playlist', head: sniffed.chunks };
+}
+
+/** The lineage the links of a playlist inherit: an entry playlist starts one. */
+function playlistLineage(source: FreshTargetSource, target: UpstreamTarget): LinkLineage | undefined {
+  if (source.kind === 'link') return source.lineage;
+  return { episode: source.episode, fingerprint: entryFingerprint(target.url), route: [] };
+}
+
+async function respondPlaylist(
+  runtime: ProxyRuntime,
+  ctx: RequestContext,
+  session: UpstreamSession,
+  fetched: { upstream: UpstreamResponse; head: Buffer[]; requested: Requested },
+): Promise<void> {
+  let { upstream, head } = fetched;
+  if (!isWholeResource(upstream)) {
+    // A playlist is rewritten whole: ask again without the client's Range.
+    discardBody(upstream.body);
+    head = [];
+    upstream = await session.fetch('GET', {});
+    if (upstream.status !== 200) {
+      discardBody(upstream.body);
+      throw new ProxyError('STRM_UPSTREAM_FAILED', `the upstream answered ${upstream.status}`, { status: upstream.status >= 400 ? upstream.status : 502 });
+    }
+  }
+  const { requested } = fetched;
+  const rewriteUri = linkMinter(runtime.tokens, runtime.config.publicBaseUrl, {
+    target: session.target,
+    lineage: playlistLineage(requested.source, session.target),
+    subtitles: requested.subtitles,
+    servedFrom: ctx.route,
+  });
+  await sendPlaylist(ctx, { upstream, head, rewriteUri });
+}

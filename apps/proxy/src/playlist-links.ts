@@ -1,0 +1,211 @@
+import { createHash } from 'node:crypto';
+import type { Readable } from 'node:stream';
+import { mediaFileName, PlaylistRewriter, type UriContext, type UriKind } from '@strm/hls-rewrite';
+import type { EpisodeIdentity, ResolverClient } from '@strm/resolver-client';
+import type { TokenSealer } from '@strm/signing';
+import { discardBody } from './body-pump';
+import { resolveEpisode } from './resolve-episode';
+import { identityFromTuple, identityTuple, openProxyToken, proxyReference, type ProxyTokenPayload } from './tokens';
+import { attemptWithRetry, type UpstreamDeps, type UpstreamTarget } from './upstream-retry';
+
+/** The largest playlist the proxy reads (docs/contract.md, "Limits"). */
+export const MAX_PLAYLIST_BYTES = 16 * 1024 * 1024;
+
+/**
+ * Where a link descends from, so that its URL can be found again once it went stale: the
+ * episode, the fingerprint of the entry URL it was minted under, and its route (the index of the
+ * URI in each playlist from the entry playlist down).
+ */
+export interface LinkLineage {
+  episode: EpisodeIdentity;
+  fingerprint: string;
+  route: readonly number[];
+}
+
+/** What a proxy link carries, by name (on the wire the keys are short: see `ProxyTokenPayload`). */
+export interface LinkPayload {
+  /** The absolute upstream URL. */
+  url: string;
+  /** The upstream headers the resolver asked for. */
+  headers: Record<string, string>;
+  kind: UriKind;
+  lineage: LinkLineage | undefined;
+  /** The playlist of a subtitle rendition: its segments are named `.vtt`. */
+  subtitles: boolean;
+}
+
+/** A playlist that is larger than the proxy reads. */
+export class PlaylistTooLargeError extends Error {
+  constructor() {
+    super(`the upstream playlist is larger than ${MAX_PLAYLIST_BYTES / 1024 / 1024} MiB`);
+    this.name = 'PlaylistTooLargeError';
+  }
+}
+
+/** The wire form of a link's payload: one token per playlist URI, so the keys are short. */
+export function linkToWire(link: LinkPayload): ProxyTokenPayload {
+  const wire: ProxyTokenPayload = { u: link.url, k: link.kind };
+  if (Object.keys(link.headers).length > 0) wire.h = link.headers;
+  if (link.subtitles) wire.s = 1;
+  if (link.lineage !== undefined) {
+    wire.i = identityTuple(link.lineage.episode);
+    wire.e = link.lineage.fingerprint;
+    wire.r = [...link.lineage.route];
+  }
+  return wire;
+}
+
+/** The named form of a link's wire payload. */
+export function linkFromWire(wire: ProxyTokenPayload): LinkPayload {
+  const lineage = wire.i !== undefined && wire.e !== undefined
+    ? { episode: identityFromTuple(wire.i), fingerprint: wire.e, route: wire.r ?? [] }
+    : undefined;
+  return { url: wire.u, headers: wire.h ?? {}, kind: wire.k, lineage, subtitles: wire.s === 1 };
+}
+
+/** Opens the token of a `/strm/proxy/<token>/<name>` request, or throws a 401. */
+export function openLink(tokens: TokenSealer<ProxyTokenPayload>, token: string, nowSeconds: number): LinkPayload {
+  return linkFromWire(openProxyToken(tokens, token, nowSeconds));
+}
+
+/**
+ * A short fingerprint of an entry URL, kept in links to tell whether the episode has been
+ * re-resolved since they were minted.
+ *
+ * @example
+ * entryFingerprint('https://cdn.example/master.m3u8') // 11 base64url characters
+ */
+export function entryFingerprint(url: string): string {
+  return createHash('sha256').update(url).digest('base64url').slice(0, 11);
+}
+
+/**
+ * Numbers the URIs of one playlist in the order the rewriter meets them. Minting and relocation
+ * both go through it, so a link's route index always names the same URI in both.
+ */
+function numberedUris(each: (context: UriContext, index: number) => string): (context: UriContext) => string {
+  let index = 0;
+  return (context) => each(context, index++);
+}
+
+/** The playlist whose URIs are being minted into links. */
+export interface MintingPlaylist {
+  /** The URL and headers it was fetched with. */
+  target: UpstreamTarget;
+  lineage: LinkLineage | undefined;
+  subtitles: boolean;
+  /** The endpoint that serves it: links are relative to it. */
+  servedFrom: 'stream' | 'proxy';
+}
+
+/**
+ * The `rewriteUri` of a playlist: seals each URI into a link that carries what is needed to fetch
+ * it again, and names it for players that check extensions.
+ */
+export function linkMinter(
+  tokens: TokenSealer<ProxyTokenPayload>,
+  publicBaseUrl: string | undefined,
+  playlist: MintingPlaylist,
+): (context: UriContext) => string {
+  const { lineage } = playlist;
+  return numberedUris((context, index) => {
+    const link: LinkPayload = {
+      url: context.href,
+      headers: playlist.target.headers,
+      kind: context.kind,
+      lineage: lineage === undefined ? undefined : { ...lineage, route: [...lineage.route, index] },
+      subtitles: context.type === 'SUBTITLES' && context.tag === 'EXT-X-MEDIA',
+    };
+    const name = mediaFileName(context, { subtitles: playlist.subtitles });
+    return proxyReference(tokens.seal(linkToWire(link)), name, playlist.servedFrom, publicBaseUrl);
+  });
+}
+
+/**
+ * The chunks of a playlist body (after the `head` already read from it), up to
+ * {@link MAX_PLAYLIST_BYTES}; a larger playlist throws {@link PlaylistTooLargeError}.
+ */
+export async function* cappedPlaylistChunks(head: readonly Buffer[], body: Readable): AsyncGenerator<Buffer> {
+  let size = 0;
+  const counted = (chunk: Buffer) => {
+    size += chunk.length;
+    if (size > MAX_PLAYLIST_BYTES) throw new PlaylistTooLargeError();
+    return chunk;
+  };
+  for (const chunk of head) yield counted(chunk);
+  if (body.readableEnded) return;
+  for await (const chunk of body) yield counted(chunk as Buffer);
+}
+
+/** How many playlists' URI lists are kept to relocate the URIs of a stale playlist. */
+const CACHED_PLAYLISTS = 32;
+
+/**
+ * Finds where a link of a stale playlist lives now. When its upstream URL goes stale, the
+ * episode is re-resolved (once: concurrent and later failures of the same generation share the
+ * fresh resolution) and the link's route is walked again through the fresh playlists, which
+ * works whatever the CDN signs: paths, queries or each segment on its own. Playlists are fetched
+ * like any upstream request (5xx retry, counted in the upstream metric).
+ */
+export class Relocator {
+  readonly #deps: UpstreamDeps;
+  readonly #resolver: ResolverClient;
+  readonly #playlists = new Map<string, Promise<string[]>>();
+
+  constructor(deps: UpstreamDeps & { resolver: ResolverClient }) {
+    this.#deps = deps;
+    this.#resolver = deps.resolver;
+  }
+
+  /** The fresh target of the link with this lineage; undefined if it cannot be found. */
+  async relocate(lineage: LinkLineage): Promise<UpstreamTarget | undefined> {
+    const { episode, fingerprint, route } = lineage;
+    let stored = await resolveEpisode(this.#resolver, episode, {});
+    if (entryFingerprint(stored.resolution.url) === fingerprint) {
+      stored = await resolveEpisode(this.#resolver, episode, { refresh: true, staleUrl: stored.resolution.url });
+    }
+    const headers = stored.resolution.headers;
+    let url = stored.resolution.url;
+    for (const index of route) {
+      const uris = await this.#uris({ url, headers });
+      const next = uris[index];
+      if (next === undefined) return undefined;
+      url = next;
+    }
+    return { url, headers };
+  }
+
+  // Shared by concurrent relocations, so not tied to one client's abort signal: the upstream
+  // timeouts bound it.
+  #uris(target: UpstreamTarget): Promise<string[]> {
+    const cached = this.#playlists.get(target.url);
+    if (cached !== undefined) return cached;
+    const loading = this.#load(target);
+    this.#playlists.set(target.url, loading);
+    if (this.#playlists.size > CACHED_PLAYLISTS) this.#playlists.delete(this.#playlists.keys().next().value!);
+    loading.catch(() => this.#playlists.delete(target.url));
+    return loading;
+  }
+
+  /** The absolute URIs of a playlist, numbered as its links are. */
+  async #load(target: UpstreamTarget): Promise<string[]> {
+    const attempt = await attemptWithRetry(this.#deps, target, { method: 'GET', conditionals: {} });
+    if ('error' in attempt) throw attempt.error;
+    const response = attempt.upstream;
+    if (response.status !== 200) {
+      discardBody(response.body);
+      throw new Error(`the playlist answered ${response.status}`);
+    }
+    const uris: string[] = [];
+    const rewriter = new PlaylistRewriter({
+      baseUrl: response.url,
+      rewriteUri: numberedUris((context, index) => {
+        uris[index] = context.href;
+        return context.uri;
+      }),
+    });
+    for await (const chunk of cappedPlaylistChunks([], response.body)) rewriter.push(chunk);
+    rewriter.end();
+    return uris;
+  }
+}

@@ -1,0 +1,106 @@
+import { once } from 'node:events';
+import { HlsRewriteError, PlaylistRewriter, type RewriteOptions } from '@strm/hls-rewrite';
+import { discardBody } from './body-pump';
+import { ProxyError } from './errors';
+import { cappedPlaylistChunks, PlaylistTooLargeError } from './playlist-links';
+import type { RequestContext } from './request-context';
+import type { UpstreamResponse } from './upstream';
+
+/** Longest playlist line accepted (a URI with a long query, a big DATERANGE). */
+const MAX_LINE_BYTES = 1024 * 1024;
+/** Up to this much rewritten output is held to answer with an exact Content-Length. */
+const BUFFERED_OUTPUT_BYTES = 1024 * 1024;
+
+const PLAYLIST_HEADERS = {
+  'content-type': 'application/vnd.apple.mpegurl',
+  'cache-control': 'no-store',
+} as const;
+
+function badPlaylist(error: unknown): ProxyError {
+  if (error instanceof ProxyError) return error;
+  if (error instanceof PlaylistTooLargeError) return new ProxyError('STRM_BAD_PLAYLIST', error.message);
+  if (error instanceof HlsRewriteError) {
+    return new ProxyError('STRM_BAD_PLAYLIST', `the upstream playlist could not be rewritten: ${error.message}`, { cause: error });
+  }
+  return new ProxyError('STRM_UPSTREAM_FAILED', 'the upstream playlist could not be read to its end', { cause: error });
+}
+
+/**
+ * The rewritten output of one playlist: held while it fits in {@link BUFFERED_OUTPUT_BYTES},
+ * streamed (headers sent, chunked, with backpressure) once it does not.
+ */
+class PlaylistOutput {
+  streaming = false;
+  #held: Buffer[] = [];
+  #heldBytes = 0;
+  readonly #ctx: RequestContext;
+
+  constructor(ctx: RequestContext) {
+    this.#ctx = ctx;
+  }
+
+  async write(text: string): Promise<void> {
+    if (text === '') return;
+    const bytes = Buffer.from(text, 'utf8');
+    const { res } = this.#ctx;
+    if (this.streaming) {
+      this.#ctx.bytes += bytes.length;
+      if (!res.write(bytes)) await once(res, 'drain');
+      return;
+    }
+    this.#held.push(bytes);
+    this.#heldBytes += bytes.length;
+    if (this.#heldBytes <= BUFFERED_OUTPUT_BYTES) return;
+    this.streaming = true;
+    this.#ctx.writeHead(200, { ...PLAYLIST_HEADERS });
+    for (const chunk of this.#held) res.write(chunk);
+    this.#ctx.bytes += this.#heldBytes;
+    this.#held = [];
+  }
+
+  /** Ends the answer: a held playlist goes out whole, with its exact Content-Length. */
+  end(): void {
+    const { res } = this.#ctx;
+    if (this.streaming) {
+      res.end();
+      return;
+    }
+    const body = this.#held.length === 1 ? this.#held[0]! : Buffer.concat(this.#held);
+    this.#ctx.writeHead(200, { ...PLAYLIST_HEADERS, 'content-length': String(body.length) });
+    this.#ctx.bytes += body.length;
+    res.end(body);
+  }
+}
+
+/**
+ * Answers with the rewritten playlist while it is read. A playlist whose rewritten form fits in
+ * 1 MiB (almost all) is answered with an exact Content-Length, and any fault is a clean 502;
+ * a larger one is streamed chunked with backpressure, memory bounded by the longest line, and a
+ * fault after the first bytes aborts the connection (never a cut playlist that looks whole).
+ */
+export async function sendPlaylist(
+  ctx: RequestContext,
+  fetched: { upstream: UpstreamResponse; head: readonly Buffer[]; rewriteUri: RewriteOptions['rewriteUri'] },
+): Promise<void> {
+  const { upstream } = fetched;
+  if (ctx.method === 'HEAD') {
+    discardBody(upstream.body);
+    ctx.writeHead(200, { ...PLAYLIST_HEADERS });
+    ctx.res.end();
+    return;
+  }
+  const rewriter = new PlaylistRewriter({ baseUrl: upstream.url, rewriteUri: fetched.rewriteUri, maxLineLength: MAX_LINE_BYTES });
+  const output = new PlaylistOutput(ctx);
+  try {
+    for await (const chunk of cappedPlaylistChunks(fetched.head, upstream.body)) await output.write(rewriter.push(chunk));
+    await output.write(rewriter.end());
+  } catch (error) {
+    discardBody(upstream.body);
+    if (!output.streaming) throw badPlaylist(error);
+    ctx.res.destroy();
+    return;
+  } finally {
+    ctx.countRewrites(rewriter.stats);
+  }
+  output.end();
+}

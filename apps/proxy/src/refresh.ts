@@ -1,0 +1,54 @@
+import type { EpisodeIdentity, ResolverClient } from '@strm/resolver-client';
+import { ProxyError } from './errors';
+import type { LinkLineage, Relocator } from './playlist-links';
+import { resolveEpisode } from './resolve-episode';
+import type { UpstreamAttempt, UpstreamTarget } from './upstream-retry';
+
+/**
+ * Statuses that mean "this upstream URL went stale": find a fresh one and try once more
+ * (docs/contract.md, "Refresh").
+ */
+export const STALE_STATUSES: ReadonlySet<number> = new Set([401, 403, 404, 410, 429, 451]);
+
+/**
+ * Where a fresh URL comes from when the current one went stale:
+ * - `entry`: the episode of an entry URL is re-resolved;
+ * - `link`: a playlist link is relocated through its lineage (none: it cannot be refreshed).
+ */
+export type FreshTargetSource =
+  | { kind: 'entry'; episode: EpisodeIdentity }
+  | { kind: 'link'; lineage: LinkLineage | undefined };
+
+/** What finding a fresh target needs. */
+export interface RefreshDeps {
+  resolver: ResolverClient;
+  relocator: Relocator;
+}
+
+/**
+ * Whether an attempt says its URL went stale: a stale status, a connection error or a time-out.
+ * A refused address is not stale: the next URL would be refused alike.
+ */
+export function isStaleAttempt(attempt: UpstreamAttempt): boolean {
+  if ('error' in attempt) return attempt.error.kind !== 'refused';
+  return STALE_STATUSES.has(attempt.upstream.status);
+}
+
+/**
+ * A fresh target for a stale one, or undefined when there is none to try. The resolver's own
+ * failures are answers (404, 502); a link that cannot be relocated keeps the stale answer.
+ */
+export async function findFreshTarget(source: FreshTargetSource, stale: UpstreamTarget, deps: RefreshDeps): Promise<UpstreamTarget | undefined> {
+  if (source.kind === 'entry') {
+    const stored = await resolveEpisode(deps.resolver, source.episode, { refresh: true, staleUrl: stale.url });
+    return { url: stored.resolution.url, headers: stored.resolution.headers };
+  }
+  const { lineage } = source;
+  if (lineage === undefined || lineage.route.length === 0) return undefined;
+  try {
+    return await deps.relocator.relocate(lineage);
+  } catch (error) {
+    if (error instanceof ProxyError) throw error;
+    return undefined;
+  }
+}

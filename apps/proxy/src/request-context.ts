@@ -1,0 +1,129 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { RewriteStats } from '@strm/hls-rewrite';
+import type { Logger } from 'pino';
+import { errorBody, ProxyError } from './errors';
+import { loggablePath } from './logger';
+import type { ProxyMetrics } from './metrics';
+import type { UpstreamSession } from './upstream-session';
+
+/** What a request's telemetry needs from the proxy. */
+export interface RequestTelemetry {
+  metrics: ProxyMetrics;
+  logger: Logger;
+  now: () => number;
+}
+
+/**
+ * Answers with a JSON error (`{"error": {"code", "message"}}`), or cuts the connection when the
+ * headers are already sent: a body cut short must never look complete.
+ */
+export function sendError(res: ServerResponse, error: ProxyError): void {
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  const body = errorBody(error);
+  res.statusCode = error.status;
+  for (const [name, value] of Object.entries(error.headers)) res.setHeader(name, value);
+  res.setHeader('content-type', 'application/json; charset=utf-8');
+  res.setHeader('cache-control', 'no-store');
+  res.setHeader('content-length', Buffer.byteLength(body));
+  res.end(res.req?.method === 'HEAD' ? undefined : body);
+}
+
+/**
+ * One media request and what it did (like `send`'s `SendStream`): the client's request and
+ * response, when its headers went out, the bytes sent, and its upstream session (refreshes,
+ * resumes, upstream status). Its log line and metrics are written once the response closed.
+ */
+export class RequestContext {
+  readonly req: IncomingMessage;
+  readonly res: ServerResponse;
+  readonly route: 'stream' | 'proxy';
+  readonly method: 'GET' | 'HEAD';
+  readonly startedAt: number;
+  firstByteAt: number | undefined;
+  /** Body bytes written to the client so far. */
+  bytes = 0;
+  session: UpstreamSession | undefined;
+
+  /** Aborted when the client goes away: every upstream request of this one stops with it. */
+  readonly signal: AbortSignal;
+
+  readonly #telemetry: RequestTelemetry;
+  #streaming = false;
+
+  constructor(telemetry: RequestTelemetry, req: IncomingMessage, res: ServerResponse, route: 'stream' | 'proxy') {
+    this.#telemetry = telemetry;
+    this.req = req;
+    this.res = res;
+    this.route = route;
+    this.method = req.method === 'HEAD' ? 'HEAD' : 'GET';
+    this.startedAt = telemetry.now();
+    const controller = new AbortController();
+    this.signal = controller.signal;
+    res.once('close', () => controller.abort());
+    // A client that leaves closes the response while the stream is still settling its byte
+    // count (promise callbacks); the line is written once they have run.
+    res.once('close', () => setImmediate(() => this.#finish()));
+  }
+
+  /** A request header, when it was sent once. */
+  header(name: string): string | undefined {
+    const value = this.req.headers[name];
+    return typeof value === 'string' ? value : undefined;
+  }
+
+  /** Sends the status line and headers: the time to first byte, and a stream begins. */
+  writeHead(status: number, headers: Record<string, string>): void {
+    this.firstByteAt = this.#telemetry.now();
+    this.#streaming = true;
+    this.#telemetry.metrics.activeStreams.inc();
+    this.res.writeHead(status, headers);
+  }
+
+  /** Counts the URIs a playlist rewrite replaced, by tag. */
+  countRewrites(stats: RewriteStats): void {
+    for (const [tag, count] of Object.entries(stats.byTag)) this.#telemetry.metrics.rewrittenUris.inc({ tag }, count);
+  }
+
+  /** Answers a failed request: its JSON error, or a logged 500 for what nobody expected. */
+  fail(error: unknown): void {
+    if (error instanceof ProxyError) {
+      sendError(this.res, error);
+      return;
+    }
+    if (this.res.destroyed) return; // the client left; whatever failed after that is moot
+    this.#telemetry.logger.error({ err: error, route: this.route, path: loggablePath(this.req.url ?? '') }, 'unexpected failure');
+    sendError(this.res, new ProxyError('STRM_INTERNAL', 'the proxy failed unexpectedly; see its log'));
+  }
+
+  #finish(): void {
+    const { metrics, logger } = this.#telemetry;
+    if (this.#streaming) metrics.activeStreams.dec();
+    const status = this.res.statusCode;
+    metrics.requests.inc({ route: this.route, status: String(status) });
+    if (this.bytes > 0) metrics.bytesOut.inc({ route: this.route }, this.bytes);
+    if (this.firstByteAt !== undefined) metrics.timeToFirstByte.observe({ route: this.route }, (this.firstByteAt - this.startedAt) / 1000);
+    const line = this.#logLine(status);
+    if (status >= 500) logger.warn(line, 'request');
+    else logger.info(line, 'request');
+  }
+
+  #logLine(status: number): Record<string, unknown> {
+    const session = this.session;
+    return {
+      route: this.route,
+      method: this.req.method,
+      path: loggablePath(this.req.url ?? ''),
+      status,
+      bytes: this.bytes,
+      durationMs: this.#telemetry.now() - this.startedAt,
+      ...(this.firstByteAt !== undefined ? { ttfbMs: this.firstByteAt - this.startedAt } : {}),
+      ...(session?.status !== undefined ? { upstreamStatus: session.status, upstreamHost: session.host } : {}),
+      ...(session !== undefined && session.refreshes > 0 ? { refreshes: session.refreshes } : {}),
+      ...(session !== undefined && session.resumes > 0 ? { resumes: session.resumes } : {}),
+      ...(this.res.writableFinished ? {} : { aborted: true }),
+    };
+  }
+}

@@ -1,0 +1,21 @@
+import type { ResolverClient } from '@strm/resolver-client';
+import type { TokenSealer } from '@strm/signing';
+import type { ProxyConfig } from './config';
+import type { ProxyMetrics } from './metrics';
+import type { Relocator } from './playlist-links';
+import type { ProxyTokenPayload } from './tokens';
+import type { UpstreamFetcher } from './upstream';
+
+/** Everything a request handler needs, built once per proxy instance. */
+export interface ProxyRuntime {
+  config: ProxyConfig;
+  /** The current secret first, then the previous ones: entry URLs signed by any of them verify. */
+  secrets: readonly string[];
+  tokens: TokenSealer<ProxyTokenPayload>;
+  resolver: ResolverClient;
+  upstream: UpstreamFetcher;
+  relocator: Relocator;
+  metrics: ProxyMetrics;
+  /** The clock, in milliseconds since the epoch. */
+  now: () => number;
+}

@@ -1,0 +1,133 @@
+import { ProxyError } from './errors';
+import type { ProxyMetrics } from './metrics';
+import { planResumedBody } from './range-answer';
+import { findFreshTarget, isStaleAttempt, type FreshTargetSource, type RefreshDeps } from './refresh';
+import type { ResumeAsk } from './resume';
+import { UpstreamFetchError, type UpstreamFetcher, type UpstreamResponse } from './upstream';
+import { attemptWithRetry, discardAttempt, type ClientConditionals, type UpstreamTarget } from './upstream-retry';
+import { discardBody } from './body-pump';
+
+/** What a session needs from the proxy: the way out, the metrics, and where fresh URLs come from. */
+export interface UpstreamSessionDeps extends RefreshDeps {
+  upstream: UpstreamFetcher;
+  metrics: ProxyMetrics;
+}
+
+/** A resumed body: its stream, and how many of its bytes come before the ones wanted. */
+export interface ResumedBody {
+  body: UpstreamResponse['body'];
+  skip: number;
+}
+
+/** Maps an upstream failure that outlived the refresh to the proxy's answer. */
+export function upstreamFailure(error: UpstreamFetchError): ProxyError {
+  if (error.kind === 'timeout') return new ProxyError('STRM_UPSTREAM_TIMEOUT', error.message, { cause: error });
+  if (error.kind === 'refused') return new ProxyError('STRM_UPSTREAM_REFUSED', error.message, { cause: error });
+  return new ProxyError('STRM_UPSTREAM_FAILED', error.message, { cause: error });
+}
+
+/**
+ * Everything one client request does upstream, in one object (like undici's `RetryHandler`): it
+ * owns the current upstream URL, asks again through a burst of 5xx, turns HEAD into a probe for
+ * origins that refuse it, refreshes a stale URL once (an entry is re-resolved, a link relocated)
+ * and keeps the URL it found for every later request, and fetches the rest of a broken body.
+ * The caller asks and reads what happened (`refreshes`, `resumes`, `status`); it hands over no
+ * callbacks.
+ */
+export class UpstreamSession {
+  /** Re-resolutions or relocations after a stale answer. */
+  refreshes = 0;
+  /** Bodies that broke off, resumed or not. */
+  resumes = 0;
+  /** The status of the last answer fetched for the client (resumes aside). */
+  status: number | undefined;
+  /** The host of the URL that answered it. */
+  host: string | undefined;
+
+  readonly #deps: UpstreamSessionDeps;
+  readonly #source: FreshTargetSource;
+  readonly #route: 'stream' | 'proxy';
+  readonly #signal: AbortSignal;
+  #target: UpstreamTarget;
+
+  constructor(deps: UpstreamSessionDeps, request: { target: UpstreamTarget; source: FreshTargetSource; route: 'stream' | 'proxy'; signal: AbortSignal }) {
+    this.#deps = deps;
+    this.#target = request.target;
+    this.#source = request.source;
+    this.#route = request.route;
+    this.#signal = request.signal;
+  }
+
+  /** The URL (and headers) the session fetches now: the refreshed one after a refresh. */
+  get target(): UpstreamTarget {
+    return this.#target;
+  }
+
+  /**
+   * Fetches the resource for the client. When the answer says the URL went stale
+   * (docs/contract.md, "Refresh"), a fresh URL is found and asked once more; that second answer
+   * is final, whatever it is. A failure to get any answer throws its `ProxyError`.
+   */
+  async fetch(method: 'GET' | 'HEAD', conditionals: ClientConditionals): Promise<UpstreamResponse> {
+    const upstream = await this.#fetchRefreshing(method, conditionals);
+    this.status = upstream.status;
+    this.host = new URL(this.#target.url).host;
+    return upstream;
+  }
+
+  /**
+   * Fetches the rest of a broken body (`ask`: `Range: bytes=N-[M]` and the validator for
+   * `If-Range`). Undefined when it cannot be had: the budget is spent, the request failed, or the
+   * answer is not the rest of the same representation.
+   */
+  async resume(ask: ResumeAsk | undefined): Promise<ResumedBody | undefined> {
+    this.resumes += 1;
+    const resumed = ask === undefined ? undefined : await this.#resumeAt(ask);
+    this.#deps.metrics.resumes.inc({ outcome: resumed === undefined ? 'gave-up' : 'resumed' });
+    return resumed;
+  }
+
+  async #resumeAt(ask: ResumeAsk): Promise<ResumedBody | undefined> {
+    let next: UpstreamResponse;
+    try {
+      next = await this.#fetchRefreshing('GET', { range: ask.range, ...(ask.ifRange !== undefined ? { 'if-range': ask.ifRange } : {}) });
+    } catch {
+      return undefined;
+    }
+    const planned = planResumedBody(ask, next);
+    if (planned === undefined) {
+      discardBody(next.body);
+      return undefined;
+    }
+    return { body: next.body, skip: planned.skip };
+  }
+
+  async #fetchRefreshing(method: 'GET' | 'HEAD', conditionals: ClientConditionals): Promise<UpstreamResponse> {
+    const request = { method, conditionals, signal: this.#signal };
+    let result = await attemptWithRetry(this.#deps, this.#target, request);
+    if (isStaleAttempt(result) && !this.#signal.aborted) {
+      const fresh = await this.#refresh(result);
+      if (fresh !== undefined) {
+        this.#target = fresh;
+        result = await attemptWithRetry(this.#deps, this.#target, request);
+      }
+    }
+    if ('error' in result) throw upstreamFailure(result.error);
+    return result.upstream;
+  }
+
+  async #refresh(stale: Parameters<typeof discardAttempt>[0]) {
+    let fresh: UpstreamTarget | undefined;
+    try {
+      fresh = await findFreshTarget(this.#source, this.#target, this.#deps);
+    } catch (error) {
+      discardAttempt(stale);
+      throw error;
+    }
+    if (fresh === undefined) return undefined;
+    discardAttempt(stale);
+    this.refreshes += 1;
+    this.#deps.metrics.refreshes.inc({ route: this.#route });
+    return fresh;
+  }
+}
