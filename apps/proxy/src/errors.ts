@@ -17,7 +17,6 @@ export const PROXY_ERRORS = {
   STRM_BAD_PLAYLIST: 502,
   STRM_UPSTREAM_TIMEOUT: 504,
   STRM_INTERNAL: 500,
-  STRM_SHUTTING_DOWN: 503,
 } as const;
 
 export type ProxyErrorCode = keyof typeof PROXY_ERRORS;

@@ -58,6 +58,37 @@ describe('operations endpoints', () => {
   });
 });
 
+describe('strm_active_streams', () => {
+  test('counts the responses being streamed now', async () => {
+    let release: () => void = () => {};
+    const released = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const heldOrigin = await startServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'video/mp4', 'content-length': '6' });
+      res.write('abc');
+      void released.then(() => res.end('def'));
+    });
+    const heldResolver = await startResolver([{ slug: 'held', url: () => `${heldOrigin.origin}/h.mp4` }]);
+    const held = await startTestProxy(heldResolver);
+    const gauge = async () => /strm_active_streams (\d+)/.exec((await fetchAll(`${held.url}/metrics`)).body.toString())?.[1];
+    try {
+      expect(await gauge()).toBe('0');
+      const response = await request(held.entryUrl('held'));
+      expect(await gauge()).toBe('1');
+      release();
+      expect(Buffer.from(await response.body.arrayBuffer()).toString()).toBe('abcdef');
+      await held.waitForLog((line) => line.msg === 'request' && line.route === 'stream');
+      expect(await gauge()).toBe('0');
+    } finally {
+      release();
+      await held.close(0);
+      await heldResolver.close();
+      await heldOrigin.close();
+    }
+  });
+});
+
 describe('CORS (SPEC 2, browsers)', () => {
   test('every response allows the origin and exposes the range headers', async () => {
     const response = await fetchAll(proxy.entryUrl('video'), { headers: { origin: 'https://jellyfin.example' } });

@@ -1,0 +1,146 @@
+import { createServer, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Readable } from 'node:stream';
+import { request } from 'undici';
+import { afterEach, describe, expect, test } from 'vitest';
+import { pumpBody, type PumpOptions, type PumpOutcome } from '../src/body-pump';
+import { BodyPosition, deliverResumingBody, type ResumeAsk } from '../src/resume';
+import type { UpstreamResponse } from '../src/upstream';
+import { mediaBytes } from './support/servers';
+
+// The byte path on a real socket (a node:http server on port 0 and an undici client), with the
+// upstream bodies made in memory.
+
+const BYTES = mediaBytes(50_000);
+const servers: Array<{ close(): void }> = [];
+afterEach(() => {
+  for (const server of servers.splice(0)) server.close();
+});
+
+/** Serves one request with `serve`, and resolves what it came to once it settled. */
+async function serveOnce<T>(serve: (res: ServerResponse) => Promise<T>): Promise<{ url: string; settled: Promise<T> }> {
+  let settle: (value: T) => void = () => {};
+  const settled = new Promise<T>((resolve) => {
+    settle = resolve;
+  });
+  const server = createServer((_req, res) => {
+    res.writeHead(200);
+    void serve(res).then(settle);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  servers.push({ close: () => server.close() });
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/`, settled };
+}
+
+const chunksOf = (bytes: Buffer, size: number) => Array.from({ length: Math.ceil(bytes.length / size) }, (_, i) => bytes.subarray(i * size, (i + 1) * size));
+const bodyOf = (chunks: Buffer[]) => Readable.from(chunks) as unknown as UpstreamResponse['body'];
+
+/** A body that sends `chunks`, then fails as a cut connection does. */
+function breakingBody(chunks: Buffer[]): UpstreamResponse['body'] {
+  const body = new Readable({ read() {} });
+  for (const chunk of chunks) body.push(chunk);
+  setImmediate(() => body.destroy(new Error('socket hang up')));
+  return body as unknown as UpstreamResponse['body'];
+}
+
+describe('pumpBody', () => {
+  test.each<[string, PumpOptions, Buffer]>([
+    ['everything', {}, BYTES],
+    ['skip 1000 (a sliced 200)', { skip: 1000 }, BYTES.subarray(1000)],
+    ['limit 4500 (ends inside a chunk)', { limit: 4500 }, BYTES.subarray(0, 4500)],
+    ['skip 999 limit 7001 across chunk boundaries', { skip: 999, limit: 7001 }, BYTES.subarray(999, 8000)],
+    ['initial chunks first, then the body', { initial: [Buffer.from('head')] }, Buffer.concat([Buffer.from('head'), BYTES])],
+  ])('pumpBody(body, res, %s) writes exactly those bytes', async (_name, options, expected) => {
+    const { url, settled } = await serveOnce(async (res) => {
+      const outcome = await pumpBody(bodyOf(chunksOf(BYTES, 4096)), res, options);
+      res.end();
+      return outcome;
+    });
+    const received = Buffer.from(await (await request(url)).body.arrayBuffer());
+    expect(received.equals(expected)).toBe(true);
+    expect(await settled).toEqual({ kind: 'done', written: expected.length });
+  });
+
+  test('an upstream body that breaks off settles as upstream-error with the bytes written', async () => {
+    const { url, settled } = await serveOnce(async (res) => {
+      const outcome = await pumpBody(breakingBody([BYTES.subarray(0, 3000)]), res);
+      res.end();
+      return outcome;
+    });
+    await (await request(url)).body.arrayBuffer();
+    expect(await settled).toMatchObject({ kind: 'upstream-error', written: 3000 });
+  });
+
+  test('a client that leaves settles as client-gone and destroys the upstream body', async () => {
+    const endless = new Readable({
+      read() {
+        this.push(BYTES);
+      },
+    });
+    const { url, settled } = await serveOnce((res) => pumpBody(endless as unknown as UpstreamResponse['body'], res));
+    const controller = new AbortController();
+    const response = await request(url, { signal: controller.signal });
+    for await (const _chunk of response.body) break;
+    controller.abort();
+    const outcome: PumpOutcome = await settled;
+    expect(outcome.kind).toBe('client-gone');
+    expect(endless.destroyed).toBe(true);
+  });
+});
+
+describe('deliverResumingBody', () => {
+  test('a body cut twice is resumed from where it broke, with If-Range, and arrives whole', async () => {
+    const asks: ResumeAsk[] = [];
+    const resumer = {
+      async resume(ask: ResumeAsk | undefined) {
+        asks.push(ask!);
+        const from = Number(/^bytes=(\d+)-/.exec(ask!.range)![1]);
+        const rest = asks.length === 1 ? breakingBody([BYTES.subarray(from, from + 10_000)]) : bodyOf([BYTES.subarray(from)]);
+        return { body: rest, skip: 0 };
+      },
+    };
+    const tally = { bytes: 0 };
+    const { url, settled } = await serveOnce(async (res) => {
+      const position = new BodyPosition({ first: 0, last: BYTES.length - 1, headers: { etag: '"v1"' } });
+      await deliverResumingBody(res, resumer, { body: breakingBody([BYTES.subarray(0, 20_000)]), head: [], skip: 0, position }, tally);
+    });
+    const received = Buffer.from(await (await request(url)).body.arrayBuffer());
+    await settled;
+    expect(received.equals(BYTES)).toBe(true);
+    expect(asks).toEqual([{ range: 'bytes=20000-49999', ifRange: '"v1"' }, { range: 'bytes=30000-49999', ifRange: '"v1"' }]);
+    expect(tally.bytes).toBe(BYTES.length);
+  });
+
+  test('when the rest cannot be had, the client connection is aborted: a short body never looks complete', async () => {
+    const resumer = { resume: async () => undefined };
+    const tally = { bytes: 0 };
+    const { url } = await serveOnce(async (res) => {
+      const position = new BodyPosition({ first: 0, last: BYTES.length - 1, headers: {} });
+      await deliverResumingBody(res, resumer, { body: breakingBody([BYTES.subarray(0, 20_000)]), head: [], skip: 0, position }, tally);
+    });
+    await expect((await request(url)).body.arrayBuffer()).rejects.toThrow();
+  });
+});
+
+describe('BodyPosition: the resume budget', () => {
+  test('three resumes in a row without progress spend it', () => {
+    const position = new BodyPosition({ first: 100, last: 199, headers: { 'last-modified': 'Tue, 01 Sep 2026 10:00:00 GMT' } });
+    position.advance(10);
+    expect(position.nextAsk()).toEqual({ range: 'bytes=110-199', ifRange: 'Tue, 01 Sep 2026 10:00:00 GMT' });
+    position.advance(0);
+    position.advance(0);
+    expect(position.nextAsk()).toBeDefined();
+    position.advance(0);
+    expect(position.nextAsk()).toBeUndefined();
+  });
+
+  test('a weak ETag is no validator; fifty resumes in all spend the budget', () => {
+    const position = new BodyPosition({ first: 0, last: undefined, headers: { etag: 'W/"v1"' } });
+    for (let i = 0; i < 50; i += 1) {
+      position.advance(1);
+      expect(position.nextAsk()).toEqual({ range: `bytes=${i + 1}-` });
+    }
+    position.advance(1);
+    expect(position.nextAsk()).toBeUndefined();
+  });
+});

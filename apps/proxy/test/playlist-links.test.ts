@@ -1,0 +1,106 @@
+import { Readable } from 'node:stream';
+import { PlaylistRewriter } from '@strm/hls-rewrite';
+import { describe, expect, test } from 'vitest';
+import { createMetrics } from '../src/metrics';
+import {
+  cappedPlaylistChunks, entryFingerprint, linkFromWire, linkMinter, linkToWire, MAX_PLAYLIST_BYTES, openLink, PlaylistTooLargeError, Relocator,
+  type LinkLineage, type LinkPayload, type MintingPlaylist,
+} from '../src/playlist-links';
+import { createProxyTokens } from '../src/tokens';
+import { counterValue, EPISODE, fakeUpstream, scriptedResolver } from './support/fake-upstream';
+
+// Playlist links without an HTTP server: mint the links of a playlist, open one, let its URL go
+// stale, and find it again through a fresh resolution.
+
+const MASTER = '#EXTM3U\n#EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID="a",NAME="de",URI="audio/de.m3u8"\n#EXT-X-STREAM-INF:BANDWIDTH=1,AUDIO="a"\nvideo/720.m3u8\n';
+const VIDEO = '#EXTM3U\n#EXT-X-TARGETDURATION:4\n#EXTINF:4,\nseg0.jpg\n#EXTINF:4,\nseg1.jpg?sig=x\n#EXT-X-ENDLIST\n';
+const tokens = createProxyTokens({ secret: 'links-test-secret', previousSecrets: [], ttlSeconds: 3600 });
+const now = () => Math.floor(Date.now() / 1000);
+
+/** Rewrites a playlist with the proxy's minter and opens every link it wrote. */
+function mintAll(text: string, baseUrl: string, playlist: Omit<MintingPlaylist, 'target'>): { references: string[]; links: LinkPayload[] } {
+  const rewriter = new PlaylistRewriter({ baseUrl, rewriteUri: linkMinter(tokens, undefined, { ...playlist, target: { url: baseUrl, headers: { referer: 'https://provider.example/' } } }) });
+  const output = rewriter.push(Buffer.from(text)) + rewriter.end();
+  const references = output.split('\n').flatMap((line) => (line.startsWith('#') ? [...line.matchAll(/URI="([^"]+)"/g)].map((m) => m[1]!) : line === '' ? [] : [line]));
+  const links = references.map((reference) => openLink(tokens, reference.split('/').at(-2)!, now()));
+  return { references, links };
+}
+
+function cdn() {
+  const upstream = fakeUpstream((request) => {
+    const path = new URL(request.url).pathname;
+    if (/^\/gen\d+\/master\.m3u8$/.test(path)) return { status: 200, body: MASTER };
+    if (/^\/gen\d+\/video\/720\.m3u8$/.test(path)) return { status: 200, body: VIDEO };
+    return { status: 404 };
+  });
+  const resolver = scriptedResolver(({ count }) => `https://cdn.example/gen${count}/master.m3u8`);
+  const metrics = createMetrics({ defaults: false });
+  return { upstream, resolver, metrics, relocator: new Relocator({ upstream, metrics, resolver }) };
+}
+
+describe('minting', () => {
+  test('each URI becomes a relative link named for players, carrying its URL, kind, headers and route', () => {
+    const entry = 'https://cdn.example/gen1/master.m3u8';
+    const lineage: LinkLineage = { episode: EPISODE, fingerprint: entryFingerprint(entry), route: [] };
+    const { references, links } = mintAll(MASTER, entry, { lineage, subtitles: false, servedFrom: 'stream' });
+    expect(references.map((reference) => reference.replace(/^proxy\/[^/]+\//, 'proxy/<token>/'))).toEqual(['proxy/<token>/de.m3u8', 'proxy/<token>/720.m3u8']);
+    expect(links).toEqual([
+      { url: 'https://cdn.example/gen1/audio/de.m3u8', headers: { referer: 'https://provider.example/' }, kind: 'playlist', lineage: { ...lineage, route: [0] }, subtitles: false },
+      { url: 'https://cdn.example/gen1/video/720.m3u8', headers: { referer: 'https://provider.example/' }, kind: 'playlist', lineage: { ...lineage, route: [1] }, subtitles: false },
+    ]);
+  });
+
+  test('the wire form uses the short keys, and reads back to the same link', () => {
+    const link: LinkPayload = { url: 'https://cdn.example/a.ts', headers: { referer: 'r' }, kind: 'segment', lineage: { episode: EPISODE, fingerprint: 'abcdefghijk', route: [1, 2] }, subtitles: true };
+    const wire = linkToWire(link);
+    expect(wire).toEqual({ u: 'https://cdn.example/a.ts', k: 'segment', h: { referer: 'r' }, s: 1, i: ['aniworld.to', 'show', 1, 2, 'German Dub'], e: 'abcdefghijk', r: [1, 2] });
+    expect(linkFromWire(wire)).toEqual(link);
+    expect(linkToWire({ ...link, headers: {}, lineage: undefined, subtitles: false })).toEqual({ u: 'https://cdn.example/a.ts', k: 'segment' });
+  });
+});
+
+describe('mint → stale → relocate', () => {
+  test('a segment link of a stale generation is found again in the fresh one after one re-resolution', async () => {
+    const { resolver, relocator, metrics } = cdn();
+    const entry = (await resolver.resolve(EPISODE)).resolution.url;
+    const master = mintAll(MASTER, entry, { lineage: { episode: EPISODE, fingerprint: entryFingerprint(entry), route: [] }, subtitles: false, servedFrom: 'stream' });
+    const video = master.links[1]!;
+    const segments = mintAll(VIDEO, video.url, { lineage: video.lineage, subtitles: false, servedFrom: 'proxy' });
+    expect(segments.references[1]).toMatch(/^\.\.\/\.\.\/proxy\/[^/]+\/seg1\.ts$/);
+    const stale = segments.links[1]!;
+    expect(stale.url).toBe('https://cdn.example/gen1/video/seg1.jpg?sig=x');
+    expect(stale.lineage?.route).toEqual([1, 1]);
+
+    const fresh = await relocator.relocate(stale.lineage!);
+    expect(fresh).toEqual({ url: 'https://cdn.example/gen2/video/seg1.jpg?sig=x', headers: { referer: 'https://provider.example/' } });
+    // A sibling of the same stale generation shares the fresh resolution: no second refresh.
+    expect(await relocator.relocate(segments.links[0]!.lineage!)).toMatchObject({ url: 'https://cdn.example/gen2/video/seg0.jpg' });
+    expect(resolver.refreshes()).toBe(1);
+    // The fresh playlists were fetched like any upstream request: counted.
+    expect(await counterValue(metrics.upstreamResponses, { class: '2xx' })).toBe(2);
+  });
+
+  test('a route that leads nowhere in the fresh playlists relocates to nothing', async () => {
+    const { resolver, relocator } = cdn();
+    const entry = (await resolver.resolve(EPISODE)).resolution.url;
+    expect(await relocator.relocate({ episode: EPISODE, fingerprint: entryFingerprint(entry), route: [1, 7] })).toBeUndefined();
+  });
+});
+
+describe('cappedPlaylistChunks', () => {
+  test('passes the head, then the body, chunk by chunk', async () => {
+    const chunks: string[] = [];
+    for await (const chunk of cappedPlaylistChunks([Buffer.from('#EXT')], Readable.from([Buffer.from('M3U\n'), Buffer.from('a.ts\n')]))) chunks.push(chunk.toString());
+    expect(chunks).toEqual(['#EXT', 'M3U\n', 'a.ts\n']);
+  });
+
+  test(`stops with PlaylistTooLargeError past ${MAX_PLAYLIST_BYTES} bytes`, async () => {
+    const mebibyte = Buffer.alloc(1024 * 1024, 0x61);
+    const body = Readable.from(Array.from({ length: 17 }, () => mebibyte));
+    let read = 0;
+    await expect((async () => {
+      for await (const chunk of cappedPlaylistChunks([], body)) read += chunk.length;
+    })()).rejects.toThrow(PlaylistTooLargeError);
+    expect(read).toBe(MAX_PLAYLIST_BYTES);
+  });
+});
