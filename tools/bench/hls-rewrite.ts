@@ -38,7 +38,7 @@ const CHUNK = 64 * 1024;
 const MB = 1024 * 1024;
 
 /** A VOD media playlist of the shape anime CDNs serve: relative segment URIs with a signed query. */
-export function generateMediaPlaylist(segments: number): string {
+function generateMediaPlaylist(segments: number): string {
   const lines = ['#EXTM3U', '#EXT-X-VERSION:3', '#EXT-X-TARGETDURATION:7', '#EXT-X-MEDIA-SEQUENCE:0', '#EXT-X-PLAYLIST-TYPE:VOD'];
   for (let i = 0; i < segments; i++) {
     lines.push('#EXTINF:6.006,', `seg-${String(i).padStart(6, '0')}.ts?token=Zm9vYmFyYmF6cXV4&expires=1893456000&i=${i}`);

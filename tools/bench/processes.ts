@@ -33,7 +33,7 @@ function ticksPerSecond(): number {
  * CPU seconds of a process, all its threads: from /proc/<pid>/task/<tid>/schedstat (nanoseconds)
  * where the kernel has it, else user + system time from /proc/<pid>/stat (clock ticks, 10 ms).
  */
-export function cpuSecondsOf(pid: number): number {
+function cpuSecondsOf(pid: number): number {
   try {
     let nanoseconds = 0;
     for (const task of readdirSync(`/proc/${pid}/task`)) {
@@ -52,7 +52,7 @@ export function cpuSecondsOf(pid: number): number {
 }
 
 /** Resident set size of a process in bytes, from /proc/<pid>/status. */
-export function rssBytesOf(pid: number): number {
+function rssBytesOf(pid: number): number {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   const match = /^VmRSS:\s+(\d+) kB/m.exec(status);
   return match ? Number(match[1]) * 1024 : Number.NaN;

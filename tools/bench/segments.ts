@@ -9,7 +9,7 @@ import { fetchAndDiscard } from './client';
 import { clientAgent, type Stack } from './stack';
 import { interleave, median, quantile } from './stats';
 
-export type SegmentVariant = 'direct' | 'bare pipe' | 'nginx' | 'proxy /strm/proxy';
+type SegmentVariant = 'direct' | 'bare pipe' | 'nginx' | 'proxy /strm/proxy';
 
 export interface SegmentRow {
   variant: SegmentVariant;

@@ -8,7 +8,7 @@ import { interleave, median } from './stats';
 const MiB = 1024 * 1024;
 const GiB = 1024 * MiB;
 
-export type StreamVariant = 'direct' | 'bare pipe' | 'nginx' | 'proxy /strm/stream' | 'proxy /strm/proxy';
+type StreamVariant = 'direct' | 'bare pipe' | 'nginx' | 'proxy /strm/stream' | 'proxy /strm/proxy';
 
 export interface StreamRow {
   variant: StreamVariant;

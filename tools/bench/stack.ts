@@ -28,7 +28,7 @@ export interface StackOptions {
 }
 
 /** One way of reaching the bytes: directly, or through a proxy. */
-export interface Route {
+interface Route {
   /** The 256 MiB file. */
   movie: string;
   /** A 1 MiB segment. */

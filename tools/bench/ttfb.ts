@@ -7,7 +7,7 @@ import { fetchAndDiscard } from './client';
 import { clientAgent, type Stack } from './stack';
 import { median, quantile } from './stats';
 
-export type TtfbKind = 'direct' | 'bare pipe' | 'proxy cached' | 'proxy cold' | 'proxy token' | 'resolver';
+type TtfbKind = 'direct' | 'bare pipe' | 'proxy cached' | 'proxy cold' | 'proxy token' | 'resolver';
 
 export interface TtfbSummary {
   /** Per kind, medians over rounds of each round's p50 and p99, in ms. */

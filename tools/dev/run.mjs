@@ -59,8 +59,17 @@ const projectDirs = () =>
       .map((entry) => join(base, entry.name));
   });
 
-/** Runs every target of every project, then prints one closing line over all vitest runs. */
+/** ESLint over the whole workspace, then knip (unused files, exports and dependencies). */
+function runLint(extraArgs) {
+  const eslint = run(bin('eslint'), ['--max-warnings=0', '.', ...extraArgs]);
+  const knip = run(bin('knip'), ['--no-progress']);
+  if (eslint === 0 && knip === 0) console.log('lint: eslint and knip clean');
+  return eslint !== 0 ? eslint : knip;
+}
+
+/** Lints, runs every target of every project, then prints one closing line over all vitest runs. */
 function runTests(extraArgs) {
+  const lint = runLint([]);
   const reports = projectDirs().map((dir) => join(dir, 'test-results', 'vitest.json'));
   for (const report of reports) rmSync(report, { force: true });
   const nxArgs = ['run-many', '-t', 'typecheck', 'test', 'publish-check', '--output-style=static'];
@@ -77,29 +86,35 @@ function runTests(extraArgs) {
     skipped += json.numPendingTests + json.numTodoTests;
   }
   if (status !== 0 && failed === 0) failed = 1; // a failed typecheck, build or publish check
-  console.log(`\ntests: ${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`);
-  return status;
+  console.log(`\ntests: ${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}${lint !== 0 ? '; lint failed' : ''}`);
+  return status !== 0 ? status : lint;
 }
 
 const [command, ...args] = process.argv.slice(2);
 ensureInstalled();
-switch (command) {
-  case 'test':
-    process.exit(runTests(args));
-  case 'start': {
-    const configured = process.env.STRM_RESOLVER_URL || process.env.STRM_RESOLVER_FILE || process.env.STRM_RESOLVER_COMMAND;
-    if (args.length > 0 || configured) process.exit(runSource('apps/proxy/src/cli.ts', args.length ? args : ['serve']));
-    process.exit(runSource('apps/e2e/src/demo.ts', []));
+/** The exit status of one root script. */
+function runCommand() {
+  switch (command) {
+    case 'test':
+      return runTests(args);
+    case 'lint':
+      return runLint(args);
+    case 'start': {
+      const configured = process.env.STRM_RESOLVER_URL || process.env.STRM_RESOLVER_FILE || process.env.STRM_RESOLVER_COMMAND;
+      if (args.length > 0 || configured) return runSource('apps/proxy/src/cli.ts', args.length ? args : ['serve']);
+      return runSource('apps/e2e/src/demo.ts', []);
+    }
+    case 'strm-proxy':
+      return runSource('apps/proxy/src/cli.ts', args);
+    case 'bench':
+      return runSource('tools/bench/main.ts', args);
+    case 'install': // the install alone (above), e.g. before CI runs the tests and the container smoke side by side
+      return 0;
+    case 'release-check':
+      return run(bin('nx'), ['run-many', '-t', 'publish-check', '--output-style=static', ...args]);
+    default:
+      console.error(`usage: node tools/dev/run.mjs <test|lint|start|strm-proxy|bench|release-check|install> [args]`);
+      return 2;
   }
-  case 'strm-proxy':
-    process.exit(runSource('apps/proxy/src/cli.ts', args));
-  case 'bench':
-    process.exit(runSource('tools/bench/main.ts', args));
-  case 'install': // the install alone (above), e.g. before CI runs the tests and the container smoke side by side
-    process.exit(0);
-  case 'release-check':
-    process.exit(run(bin('nx'), ['run-many', '-t', 'publish-check', '--output-style=static', ...args]));
-  default:
-    console.error(`usage: node tools/dev/run.mjs <test|start|strm-proxy|bench|release-check|install> [args]`);
-    process.exit(2);
 }
+process.exit(runCommand());

@@ -1,4 +1,4 @@
-import { apiKeyMatches, verifyParams } from '@strm/signing';
+import { apiKeyMatches, verifyParams, type UnixSeconds } from '@strm/signing';
 import type { AuthMode } from './config';
 import { ProxyError } from './errors';
 
@@ -14,7 +14,7 @@ export function authorizeEntry(
   secrets: readonly string[],
   params: URLSearchParams,
   apiKeyHeader: string | undefined,
-  nowSeconds: number,
+  nowSeconds: UnixSeconds,
 ): void {
   if (mode === 'none') return;
   if (mode === 'apikey') {

@@ -36,8 +36,119 @@ export interface PumpOptions {
   skip?: number;
   /** Most bytes to write; the body is destroyed once they are written. */
   limit?: number | undefined;
-  /** Told the size of each chunk handed to the client, as it goes (live byte counts). */
-  onWrite?: (count: number) => void;
+  /**
+   * Counts the bytes handed to the client as they go, chunk by chunk (a long stream's count grows
+   * while it plays: the status page reads it live). A counter, not a callback: the chunk path
+   * stays an addition.
+   */
+  tally?: { bytes: number };
+}
+
+/**
+ * One copy of an upstream body to the client. Its listeners are made once per copy, never per
+ * chunk: the chunk path is a subarray or two and a socket write.
+ */
+class BodyCopy {
+  written = 0;
+  readonly #body: Readable;
+  readonly #res: ServerResponse;
+  readonly #resolve: (outcome: PumpOutcome) => void;
+  readonly #tally: { bytes: number };
+  #skip: number;
+  #remaining: number;
+  #settled = false;
+  /** Bytes past the limit were read: the upstream sends more than was asked for. */
+  #surplus = false;
+
+  constructor(body: Readable, res: ServerResponse, options: PumpOptions, resolve: (outcome: PumpOutcome) => void) {
+    this.#body = body;
+    this.#res = res;
+    this.#resolve = resolve;
+    this.#tally = options.tally ?? { bytes: 0 };
+    this.#skip = options.skip ?? 0;
+    this.#remaining = options.limit ?? Number.POSITIVE_INFINITY;
+  }
+
+  start(initial: readonly Buffer[]): void {
+    const body = this.#body;
+    if (this.#res.destroyed) {
+      discardBody(body);
+      this.#settle({ kind: 'client-gone', written: this.written });
+      return;
+    }
+    this.#res.on('close', this.#onClose);
+    body.on('error', this.#onError);
+    body.on('end', this.#onEnd);
+    let full = false;
+    for (const chunk of initial) full = !this.#write(chunk) || full;
+    if (this.#remaining === 0 || body.readableEnded) {
+      this.#finishAtLimit();
+      return;
+    }
+    body.on('data', this.#onData);
+    // A body paused while its head was sniffed does not flow again by itself.
+    if (full) this.#waitForDrain();
+    else body.resume();
+  }
+
+  readonly #onData = (chunk: Buffer): void => {
+    const ok = this.#write(chunk);
+    if (this.#remaining === 0) this.#finishAtLimit();
+    else if (!ok) this.#waitForDrain();
+  };
+  readonly #onDrain = (): void => {
+    this.#body.resume();
+  };
+  readonly #onEnd = (): void => this.#settle({ kind: 'done', written: this.written });
+  readonly #onError = (error: Error): void => this.#settle({ kind: 'upstream-error', written: this.written, error });
+  readonly #onClose = (): void => {
+    discardBody(this.#body);
+    this.#settle({ kind: 'client-gone', written: this.written });
+  };
+
+  #waitForDrain(): void {
+    this.#body.pause();
+    this.#res.once('drain', this.#onDrain);
+  }
+
+  /** Writes what is left of a chunk after skip/limit; false when the client buffer is full. */
+  #write(input: Buffer): boolean {
+    let chunk = input;
+    if (this.#skip > 0) {
+      if (chunk.length <= this.#skip) {
+        this.#skip -= chunk.length;
+        return true;
+      }
+      chunk = chunk.subarray(this.#skip);
+      this.#skip = 0;
+    }
+    if (chunk.length > this.#remaining) {
+      chunk = chunk.subarray(0, this.#remaining);
+      this.#surplus = true;
+    }
+    this.#remaining -= chunk.length;
+    this.written += chunk.length;
+    this.#tally.bytes += chunk.length;
+    return this.#res.write(chunk);
+  }
+
+  #finishAtLimit(): void {
+    this.#settle({ kind: 'done', written: this.written });
+    if (this.#surplus) discardBody(this.#body);
+    else releaseAtLimit(this.#body);
+  }
+
+  #settle(outcome: PumpOutcome): void {
+    if (this.#settled) return;
+    this.#settled = true;
+    const body = this.#body;
+    body.off('data', this.#onData);
+    body.off('end', this.#onEnd);
+    body.off('error', this.#onError);
+    this.#res.off('close', this.#onClose);
+    this.#res.off('drain', this.#onDrain);
+    this.#resolve(outcome);
+  }
 }
 
 /**
@@ -47,89 +158,7 @@ export interface PumpOptions {
  * far are the whole answer, resumes from another upstream response, or aborts.
  */
 export function pumpBody(body: Readable, res: ServerResponse, options: PumpOptions = {}): Promise<PumpOutcome> {
-  return new Promise((resolve) => {
-    let written = 0;
-    let skip = options.skip ?? 0;
-    let remaining = options.limit ?? Number.POSITIVE_INFINITY;
-    let settled = false;
-    /** Bytes past the limit were read: the upstream sends more than was asked for. */
-    let surplus = false;
-
-    const settle = (outcome: PumpOutcome) => {
-      if (settled) return;
-      settled = true;
-      body.off('data', onData);
-      body.off('end', onEnd);
-      body.off('error', onError);
-      res.off('close', onClose);
-      res.off('drain', onDrain);
-      resolve(outcome);
-    };
-    const onDrain = () => body.resume();
-    const onEnd = () => settle({ kind: 'done', written });
-    const onError = (error: Error) => settle({ kind: 'upstream-error', written, error });
-    const onClose = () => {
-      discardBody(body);
-      settle({ kind: 'client-gone', written });
-    };
-
-    /** Writes what is left of a chunk after skip/limit; false when the client buffer is full. */
-    const write = (input: Buffer): boolean => {
-      let chunk = input;
-      if (skip > 0) {
-        if (chunk.length <= skip) {
-          skip -= chunk.length;
-          return true;
-        }
-        chunk = chunk.subarray(skip);
-        skip = 0;
-      }
-      if (chunk.length > remaining) {
-        chunk = chunk.subarray(0, remaining);
-        surplus = true;
-      }
-      remaining -= chunk.length;
-      written += chunk.length;
-      options.onWrite?.(chunk.length);
-      return res.write(chunk);
-    };
-    const onData = (chunk: Buffer) => {
-      const ok = write(chunk);
-      if (remaining === 0) {
-        settle({ kind: 'done', written });
-        if (surplus) discardBody(body);
-        else releaseAtLimit(body);
-      } else if (!ok) {
-        body.pause();
-        res.once('drain', onDrain);
-      }
-    };
-
-    if (res.destroyed) {
-      discardBody(body);
-      settle({ kind: 'client-gone', written });
-      return;
-    }
-    res.on('close', onClose);
-    body.on('error', onError);
-    body.on('end', onEnd);
-    let full = false;
-    for (const chunk of options.initial ?? []) full = !write(chunk) || full;
-    if (remaining === 0 || body.readableEnded) {
-      settle({ kind: 'done', written });
-      if (surplus) discardBody(body);
-      else releaseAtLimit(body);
-      return;
-    }
-    body.on('data', onData);
-    // A body paused while its head was sniffed does not flow again by itself.
-    if (full) {
-      body.pause();
-      res.once('drain', onDrain);
-    } else {
-      body.resume();
-    }
-  });
+  return new Promise((resolve) => new BodyCopy(body, res, options, resolve).start(options.initial ?? []));
 }
 
 /**

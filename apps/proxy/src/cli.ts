@@ -2,7 +2,7 @@
 import { writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { parseArgs } from 'node:util';
-import { ResolverError } from '@strm/resolver-client';
+import { ResolverError, type Resolution } from '@strm/resolver-client';
 import { signedEntryUrl } from '@strm/signing';
 import { ConfigError, loadConfig, type ProxyConfig } from './config';
 import { createConfiguredSource } from './resolver-source';
@@ -117,6 +117,22 @@ function humanDuration(ms: number): string {
   return `${seconds}s`;
 }
 
+/** What `resolve` prints of a resolution: never a query or a header value. */
+function printResolution(out: (label: string, value: string) => void, resolution: Resolution, config: ProxyConfig): void {
+  const url = new URL(resolution.url);
+  out('url', `${url.protocol}//${url.host}${url.pathname}${url.search === '' ? '' : ' (query hidden)'}`);
+  out('headers', Object.keys(resolution.headers).length === 0 ? '(none)' : `${Object.keys(resolution.headers).join(', ')} (values hidden)`);
+  out('provider', resolution.provider ?? '(not given)');
+  if (resolution.expiresAt !== undefined) {
+    const left = resolution.expiresAt - Date.now();
+    out('expires', `${new Date(resolution.expiresAt).toISOString()} (${left >= 0 ? `in ${humanDuration(left)}` : `${humanDuration(left)} ago: already expired`})`);
+  } else {
+    out('expires', config.cacheTtlSeconds > 0
+      ? `not given: cached for STRM_PROXY_CACHE_TTL_SECONDS=${config.cacheTtlSeconds}`
+      : 'not given: cached until the upstream fails (STRM_PROXY_CACHE_TTL_SECONDS=0)');
+  }
+}
+
 /**
  * `strm-proxy resolve`: one call to the configured source, no cache, printed for an operator who
  * wires a resolver up. It shows host and path of the URL and the header names only: queries and
@@ -160,18 +176,7 @@ async function resolveOnce(args: string[]): Promise<void> {
   try {
     const resolution = await source.resolve(identity, { refresh: values.refresh });
     const took = Math.round(performance.now() - started);
-    const url = new URL(resolution.url);
-    out('url', `${url.protocol}//${url.host}${url.pathname}${url.search === '' ? '' : ' (query hidden)'}`);
-    out('headers', Object.keys(resolution.headers).length === 0 ? '(none)' : `${Object.keys(resolution.headers).join(', ')} (values hidden)`);
-    out('provider', resolution.provider ?? '(not given)');
-    if (resolution.expiresAt !== undefined) {
-      const left = resolution.expiresAt - Date.now();
-      out('expires', `${new Date(resolution.expiresAt).toISOString()} (${left >= 0 ? `in ${humanDuration(left)}` : `${humanDuration(left)} ago: already expired`})`);
-    } else {
-      out('expires', config.cacheTtlSeconds > 0
-        ? `not given: cached for STRM_PROXY_CACHE_TTL_SECONDS=${config.cacheTtlSeconds}`
-        : 'not given: cached until the upstream fails (STRM_PROXY_CACHE_TTL_SECONDS=0)');
-    }
+    printResolution(out, resolution, config);
     out('took', `${took} ms`);
   } catch (error) {
     const took = Math.round(performance.now() - started);

@@ -7,7 +7,7 @@ import { parseCidr } from './address-guard';
 /** How clients prove they may use the proxy. */
 export type AuthMode = 'token' | 'apikey' | 'none';
 
-/** The validated configuration of one proxy process (SPEC section 6). */
+/** The validated configuration of one proxy process (docs/contract.md, "Configuration"). */
 export interface ProxyConfig {
   port: number;
   host: string;
@@ -100,15 +100,8 @@ export type ConfigVariable = (typeof CONFIG_VARIABLES)[number];
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 const show = (value: string) => JSON.stringify(value.length > 60 ? `${value.slice(0, 60)}…` : value);
 
-/**
- * Reads and validates the proxy's environment. Every problem is collected, so an operator fixes
- * them all in one round; secrets are never echoed back.
- *
- * @example
- * loadConfig({ STRM_PROXY_SECRET: 'x', STRM_RESOLVER_URL: 'http://resolver:9000' }).port // 8080
- */
-export function loadConfig(env: Readonly<Record<string, string | undefined>>): ProxyConfig {
-  const problems: string[] = [];
+/** Reads variables of an environment, collecting a problem for each one that is malformed. */
+function environmentReader(env: Readonly<Record<string, string | undefined>>, problems: string[]) {
   const text = (name: ConfigVariable): string | undefined => {
     const value = env[name]?.trim();
     return value === undefined || value === '' ? undefined : value;
@@ -140,6 +133,72 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): P
     }
     return raw.replace(/\/+$/, '');
   };
+  return { text, integer, list, httpUrl };
+}
+
+/** `STRM_PROXY_UPSTREAM_ALLOWLIST`: each entry a host name, an IP address or a CIDR. */
+function checkAllowlist(entries: readonly string[], problems: string[]): void {
+  for (const entry of entries) {
+    if (entry.includes('/')) {
+      if (parseCidr(entry) === undefined) problems.push(`STRM_PROXY_UPSTREAM_ALLOWLIST: ${show(entry)} is not a valid CIDR (e.g. 10.0.0.0/8, fd00::/8)`);
+    } else if (isIP(entry.replace(/^\[|\]$/g, '')) === 0 && !/^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/i.test(entry)) {
+      problems.push(`STRM_PROXY_UPSTREAM_ALLOWLIST: ${show(entry)} is neither a host name, an IP address nor a CIDR`);
+    }
+  }
+}
+
+/** `STRM_RESOLVER_COMMAND`: a command line whose program can be found, or a problem. */
+function readResolverCommand(commandLine: string | undefined, env: Readonly<Record<string, string | undefined>>, problems: string[]): ResolverCommandConfig | undefined {
+  if (commandLine === undefined) return undefined;
+  try {
+    const argv = parseCommandLine(commandLine);
+    const problem = programProblem(argv[0]!, env);
+    if (problem === undefined) return { argv, env: commandInheritance(env) };
+    problems.push(`STRM_RESOLVER_COMMAND: ${problem}`);
+  } catch (error) {
+    problems.push(`STRM_RESOLVER_COMMAND: ${(error as Error).message}`);
+  }
+  return undefined;
+}
+
+/** Exactly one resolver source is configured. */
+function checkOneResolverSource(text: (name: ConfigVariable) => string | undefined, problems: string[]): void {
+  const sources = (['STRM_RESOLVER_URL', 'STRM_RESOLVER_FILE', 'STRM_RESOLVER_COMMAND'] as const).filter((name) => text(name) !== undefined);
+  if (sources.length > 1) {
+    problems.push(`set only one of STRM_RESOLVER_URL, STRM_RESOLVER_FILE and STRM_RESOLVER_COMMAND; found ${sources.join(' and ')}`);
+  } else if (sources.length === 0) {
+    problems.push('set STRM_RESOLVER_URL (an HTTP resolver), STRM_RESOLVER_FILE (a static JSON file) or STRM_RESOLVER_COMMAND (a program run per episode)');
+  }
+}
+
+/** `STRM_PROXY_CORS_ORIGINS`: `*`, or a list of exact origins. */
+function corsOriginsOf(origins: readonly string[], problems: string[]): '*' | string[] {
+  if (origins.length === 0 || (origins.length === 1 && origins[0] === '*')) return '*';
+  const allowed: string[] = [];
+  for (const origin of origins) {
+    let parsed: URL | undefined;
+    try {
+      parsed = new URL(origin);
+    } catch {
+      parsed = undefined;
+    }
+    if (parsed === undefined || parsed.origin !== origin.replace(/\/$/, '')) {
+      problems.push(`STRM_PROXY_CORS_ORIGINS: ${show(origin)} is not an origin (scheme://host[:port]) or *`);
+    } else allowed.push(parsed.origin);
+  }
+  return allowed;
+}
+
+/**
+ * Reads and validates the proxy's environment. Every problem is collected, so an operator fixes
+ * them all in one round; secrets are never echoed back.
+ *
+ * @example
+ * loadConfig({ STRM_PROXY_SECRET: 'x', STRM_RESOLVER_URL: 'http://resolver:9000' }).port // 8080
+ */
+export function loadConfig(env: Readonly<Record<string, string | undefined>>): ProxyConfig {
+  const problems: string[] = [];
+  const { text, integer, list, httpUrl } = environmentReader(env, problems);
 
   const port = integer('PORT', 8080, 0, 65535);
   const host = text('HOST') ?? '0.0.0.0';
@@ -160,34 +219,12 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): P
   const cacheTtlSeconds = integer('STRM_PROXY_CACHE_TTL_SECONDS', 0, 0, 31_536_000);
 
   const upstreamAllowlist = list('STRM_PROXY_UPSTREAM_ALLOWLIST');
-  for (const entry of upstreamAllowlist) {
-    if (entry.includes('/')) {
-      if (parseCidr(entry) === undefined) problems.push(`STRM_PROXY_UPSTREAM_ALLOWLIST: ${show(entry)} is not a valid CIDR (e.g. 10.0.0.0/8, fd00::/8)`);
-    } else if (isIP(entry.replace(/^\[|\]$/g, '')) === 0 && !/^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/i.test(entry)) {
-      problems.push(`STRM_PROXY_UPSTREAM_ALLOWLIST: ${show(entry)} is neither a host name, an IP address nor a CIDR`);
-    }
-  }
+  checkAllowlist(upstreamAllowlist, problems);
 
   const resolverUrl = httpUrl('STRM_RESOLVER_URL');
   const resolverFile = text('STRM_RESOLVER_FILE');
-  const commandLine = text('STRM_RESOLVER_COMMAND');
-  let resolverCommand: ResolverCommandConfig | undefined;
-  if (commandLine !== undefined) {
-    try {
-      const argv = parseCommandLine(commandLine);
-      const problem = programProblem(argv[0]!, env);
-      if (problem !== undefined) problems.push(`STRM_RESOLVER_COMMAND: ${problem}`);
-      else resolverCommand = { argv, env: commandInheritance(env) };
-    } catch (error) {
-      problems.push(`STRM_RESOLVER_COMMAND: ${(error as Error).message}`);
-    }
-  }
-  const sources = (['STRM_RESOLVER_URL', 'STRM_RESOLVER_FILE', 'STRM_RESOLVER_COMMAND'] as const).filter((name) => text(name) !== undefined);
-  if (sources.length > 1) {
-    problems.push(`set only one of STRM_RESOLVER_URL, STRM_RESOLVER_FILE and STRM_RESOLVER_COMMAND; found ${sources.join(' and ')}`);
-  } else if (sources.length === 0) {
-    problems.push('set STRM_RESOLVER_URL (an HTTP resolver), STRM_RESOLVER_FILE (a static JSON file) or STRM_RESOLVER_COMMAND (a program run per episode)');
-  }
+  const resolverCommand = readResolverCommand(text('STRM_RESOLVER_COMMAND'), env, problems);
+  checkOneResolverSource(text, problems);
   const resolverTimeoutMs = text('STRM_RESOLVER_TIMEOUT_MS') === undefined ? undefined : integer('STRM_RESOLVER_TIMEOUT_MS', 30_000, 100, 600_000);
   const resolverConcurrency = integer('STRM_RESOLVER_CONCURRENCY', 4, 1, 64);
 
@@ -198,22 +235,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): P
     problems.push('STRM_PROXY_REDIS_URL must start with redis:// or rediss://');
   }
 
-  const origins = list('STRM_PROXY_CORS_ORIGINS');
-  let corsOrigins: '*' | string[] = '*';
-  if (origins.length > 0 && !(origins.length === 1 && origins[0] === '*')) {
-    corsOrigins = [];
-    for (const origin of origins) {
-      let parsed: URL | undefined;
-      try {
-        parsed = new URL(origin);
-      } catch {
-        parsed = undefined;
-      }
-      if (parsed === undefined || parsed.origin !== origin.replace(/\/$/, '')) {
-        problems.push(`STRM_PROXY_CORS_ORIGINS: ${show(origin)} is not an origin (scheme://host[:port]) or *`);
-      } else corsOrigins.push(parsed.origin);
-    }
-  }
+  const corsOrigins = corsOriginsOf(list('STRM_PROXY_CORS_ORIGINS'), problems);
 
   const statusRaw = (text('STRM_PROXY_STATUS') ?? 'off').toLowerCase();
   const status = statusRaw === 'on';

@@ -1,5 +1,6 @@
 import { detectPlaylist, sniffPlaylist, type UriKind } from '@strm/hls-rewrite';
 import { rangeToForward } from '@strm/range';
+import type { UnixSeconds } from '@strm/signing';
 import { authorizeEntry } from './auth';
 import { discardBody, readHead } from './body-pump';
 import { ProxyError } from './errors';
@@ -40,7 +41,8 @@ function clientConditionals(ctx: RequestContext): ClientConditionals {
   };
 }
 
-const nowSeconds = (runtime: ProxyRuntime) => Math.floor(runtime.now() / 1000);
+/** The proxy's clock in the unit of signed URLs and tokens. */
+const nowSeconds = (runtime: ProxyRuntime): UnixSeconds => Math.floor(runtime.now() / 1000);
 
 /** `GET|HEAD /strm/stream`: parse → authorize → resolve → fetch (refresh once) → respond. */
 export async function serveStream(runtime: ProxyRuntime, ctx: RequestContext): Promise<void> {

@@ -2,6 +2,8 @@ import type { EpisodeIdentity } from '@strm/resolver-client';
 import { ProxyError } from './errors';
 
 const DEFAULT_SITE = 'aniworld.to';
+// Control characters (C0 and DEL) are what a parameter may not hold.
+// eslint-disable-next-line no-control-regex
 const CONTROL = /[\u0000-\u001f\u007f]/;
 
 function single(params: URLSearchParams, names: readonly string[]): string | undefined {

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { mediaFileName, PlaylistRewriter, type UriContext, type UriKind } from '@strm/hls-rewrite';
 import type { EpisodeIdentity, ResolverClient } from '@strm/resolver-client';
-import type { TokenSealer } from '@strm/signing';
+import type { TokenSealer, UnixSeconds } from '@strm/signing';
 import { discardBody } from './body-pump';
 import { resolveEpisode } from './resolve-episode';
 import { identityFromTuple, identityTuple, openProxyToken, proxyReference, type ProxyTokenPayload } from './tokens';
@@ -64,7 +64,7 @@ export function linkFromWire(wire: ProxyTokenPayload): LinkPayload {
 }
 
 /** Opens the token of a `/strm/proxy/<token>/<name>` request, or throws a 401. */
-export function openLink(tokens: TokenSealer<ProxyTokenPayload>, token: string, nowSeconds: number): LinkPayload {
+export function openLink(tokens: TokenSealer<ProxyTokenPayload>, token: string, nowSeconds: UnixSeconds): LinkPayload {
   return linkFromWire(openProxyToken(tokens, token, nowSeconds));
 }
 

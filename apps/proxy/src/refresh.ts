@@ -8,7 +8,7 @@ import type { UpstreamAttempt, UpstreamTarget } from './upstream-retry';
  * Statuses that mean "this upstream URL went stale": find a fresh one and try once more
  * (docs/contract.md, "Refresh").
  */
-export const STALE_STATUSES: ReadonlySet<number> = new Set([401, 403, 404, 410, 429, 451]);
+const STALE_STATUSES: ReadonlySet<number> = new Set([401, 403, 404, 410, 429, 451]);
 
 /**
  * Where a fresh URL comes from when the current one went stale:

@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { RewriteStats } from '@strm/hls-rewrite';
+import type { EpochMilliseconds } from '@strm/resolver-client';
 import type { Logger } from 'pino';
 import { errorBody, ProxyError } from './errors';
 import { loggablePath } from './logger';
@@ -10,7 +11,7 @@ import type { UpstreamSession } from './upstream-session';
 export interface RequestTelemetry {
   metrics: ProxyMetrics;
   logger: Logger;
-  now: () => number;
+  now: () => EpochMilliseconds;
 }
 
 /**
@@ -41,8 +42,8 @@ export class RequestContext {
   readonly res: ServerResponse;
   readonly route: 'stream' | 'proxy';
   readonly method: 'GET' | 'HEAD';
-  readonly startedAt: number;
-  firstByteAt: number | undefined;
+  readonly startedAt: EpochMilliseconds;
+  firstByteAt: EpochMilliseconds | undefined;
   /** Body bytes written to the client so far. */
   bytes = 0;
   session: UpstreamSession | undefined;

@@ -18,7 +18,7 @@ export interface BodyResumer {
 }
 
 /** A strong ETag, or a Last-Modified date: what may go into an If-Range. */
-export function ifRangeValidator(headers: Readonly<Record<string, string>>): string | undefined {
+function ifRangeValidator(headers: Readonly<Record<string, string>>): string | undefined {
   const etag = headers.etag;
   if (etag !== undefined && etag.startsWith('"')) return etag;
   return headers['last-modified'];

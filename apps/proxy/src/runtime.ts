@@ -1,4 +1,4 @@
-import type { ResolverClient } from '@strm/resolver-client';
+import type { EpochMilliseconds, ResolverClient } from '@strm/resolver-client';
 import type { TokenSealer } from '@strm/signing';
 import type { ProxyConfig } from './config';
 import type { ProxyMetrics } from './metrics';
@@ -16,6 +16,5 @@ export interface ProxyRuntime {
   upstream: UpstreamFetcher;
   relocator: Relocator;
   metrics: ProxyMetrics;
-  /** The clock, in milliseconds since the epoch. */
-  now: () => number;
+  now: () => EpochMilliseconds;
 }

@@ -1,23 +1,23 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createResolverClient, type ResolutionSource, type ResolutionStore } from '@strm/resolver-client';
+import { createResolverClient, type EpochMilliseconds, type ResolutionSource, type ResolutionStore, type ResolverClient } from '@strm/resolver-client';
 import type { Logger } from 'pino';
 import { request } from 'undici';
 import type { LookupFunction } from './address-guard';
 import type { ProxyConfig } from './config';
 import { createLogger } from './logger';
-import { createMetrics } from './metrics';
+import { createMetrics, type ProxyMetrics } from './metrics';
 import type { ReadinessCheck } from './ops-endpoints';
 import { Relocator } from './playlist-links';
-import type { ProxyRedisOptions } from './redis';
+import type { ProxyRedis, ProxyRedisOptions } from './redis';
 import { createConfiguredSource } from './resolver-source';
 import { createProxyRequestListener } from './router';
 import type { ProxyRuntime } from './runtime';
 import { StatusBoard } from './status-board';
 import { createStatusPage } from './status-page';
 import { createProxyTokens } from './tokens';
-import { createUpstreamFetcher } from './upstream';
+import { createUpstreamFetcher, type UpstreamFetcher } from './upstream';
 
 export interface StartProxyOptions {
   logger?: Logger;
@@ -31,7 +31,7 @@ export interface StartProxyOptions {
   redis?: ProxyRedisOptions;
   /** Extra `/readyz` checks. */
   readiness?: readonly ReadinessCheck[];
-  now?: () => number;
+  now?: () => EpochMilliseconds;
 }
 
 export interface RunningProxy {
@@ -56,6 +56,90 @@ function resolverReachable(baseUrl: string): ReadinessCheck {
   };
 }
 
+/** The resolver client of one proxy, counting its outcomes in the proxy's metrics and logging its failures. */
+function createResolver(
+  config: ProxyConfig,
+  deps: { source: ResolutionSource; store: ResolutionStore | undefined; metrics: ProxyMetrics; logger: Logger; now: () => EpochMilliseconds },
+): ResolverClient {
+  const { metrics, logger } = deps;
+  return createResolverClient({
+    source: deps.source,
+    ...(deps.store ? { store: deps.store } : {}),
+    cacheTtlSeconds: config.cacheTtlSeconds,
+    now: deps.now,
+    onEvent: (event) => {
+      if (event.type === 'cache-hit') metrics.resolverCacheHits.inc();
+      else if (event.type === 'resolve' || event.type === 'refresh') metrics.resolverCalls.inc({ outcome: 'ok' });
+      else if (event.type === 'error') {
+        metrics.resolverCalls.inc({ outcome: 'error' });
+        // The message names the episode and, for a command, its last error line (redacted by the source).
+        logger.warn({ code: event.error.code, refresh: event.refresh, durationMs: event.durationMs }, event.error.message);
+      }
+    },
+  });
+}
+
+/** What every request handler shares: secrets, token sealer, resolver, the way out, metrics. */
+function createRuntime(config: ProxyConfig, deps: { resolver: ResolverClient; metrics: ProxyMetrics; now: () => EpochMilliseconds; lookup: LookupFunction | undefined }): ProxyRuntime {
+  const { resolver, metrics } = deps;
+  // With auth "none" and no secret, tokens are sealed with a key of this process only.
+  const secret = config.secret ?? randomBytes(32).toString('base64url');
+  const upstream = createUpstreamFetcher({
+    allowlist: config.upstreamAllowlist,
+    timeoutMs: config.upstreamTimeoutMs,
+    ...(deps.lookup ? { lookup: deps.lookup } : {}),
+  });
+  return {
+    config,
+    secrets: config.secret !== undefined ? [config.secret, ...config.previousSecrets] : [],
+    tokens: createProxyTokens({ secret, previousSecrets: config.previousSecrets, ttlSeconds: config.tokenTtlSeconds }),
+    resolver,
+    upstream,
+    relocator: new Relocator({ upstream, metrics, resolver }),
+    metrics,
+    now: deps.now,
+  };
+}
+
+/** Listens on the configured address; resolves with the URL actually bound. */
+async function listen(server: Server, config: ProxyConfig): Promise<{ url: string; port: number }> {
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.port, config.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const address = server.address() as AddressInfo;
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  return { url: `http://${host}:${address.port}`, port: address.port };
+}
+
+/**
+ * Graceful shutdown: stop accepting, close each connection once its response is done, cut what
+ * still runs after `graceMs`, then release the upstream pool and Redis.
+ */
+function gracefulCloser(server: Server, resources: { upstream: UpstreamFetcher; redis: ProxyRedis | undefined }): (graceMs?: number) => Promise<void> {
+  let closing: Promise<void> | undefined;
+  server.on('request', (_req, res) => {
+    res.once('close', () => {
+      if (closing !== undefined) setImmediate(() => server.closeIdleConnections());
+    });
+  });
+  return (graceMs = 10_000) => {
+    closing ??= (async () => {
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      const timer = setTimeout(() => server.closeAllConnections(), graceMs);
+      await closed;
+      clearTimeout(timer);
+      await resources.upstream.close();
+      await resources.redis?.close();
+    })();
+    return closing;
+  };
+}
+
 /**
  * Builds and starts one proxy from a validated configuration.
  *
@@ -72,39 +156,8 @@ export async function startProxy(config: ProxyConfig, options: StartProxyOptions
     // Loaded only when configured: the Redis client costs a replica without Redis ~10 MB of memory.
     ? (await import('./redis')).createProxyRedis(config.redisUrl, { logger, registry: metrics.registry, ...(options.redis ? { options: options.redis } : {}) })
     : undefined;
-  const store = options.store ?? redis?.store;
-  const resolver = createResolverClient({
-    source,
-    ...(store ? { store } : {}),
-    cacheTtlSeconds: config.cacheTtlSeconds,
-    now,
-    onEvent: (event) => {
-      if (event.type === 'cache-hit') metrics.resolverCacheHits.inc();
-      else if (event.type === 'resolve' || event.type === 'refresh') metrics.resolverCalls.inc({ outcome: 'ok' });
-      else if (event.type === 'error') {
-        metrics.resolverCalls.inc({ outcome: 'error' });
-        // The message names the episode and, for a command, its last error line (redacted by the source).
-        logger.warn({ code: event.error.code, refresh: event.refresh, durationMs: event.durationMs }, event.error.message);
-      }
-    },
-  });
-  // With auth "none" and no secret, tokens are sealed with a key of this process only.
-  const secret = config.secret ?? randomBytes(32).toString('base64url');
-  const upstream = createUpstreamFetcher({
-    allowlist: config.upstreamAllowlist,
-    timeoutMs: config.upstreamTimeoutMs,
-    ...(options.lookup ? { lookup: options.lookup } : {}),
-  });
-  const runtime: ProxyRuntime = {
-    config,
-    secrets: config.secret !== undefined ? [config.secret, ...config.previousSecrets] : [],
-    tokens: createProxyTokens({ secret, previousSecrets: config.previousSecrets, ttlSeconds: config.tokenTtlSeconds }),
-    resolver,
-    upstream,
-    relocator: new Relocator({ upstream, metrics, resolver }),
-    metrics,
-    now,
-  };
+  const resolver = createResolver(config, { source, store: options.store ?? redis?.store, metrics, logger, now });
+  const runtime = createRuntime(config, { resolver, metrics, now, lookup: options.lookup });
   const readiness: ReadinessCheck[] = [...(options.readiness ?? [])];
   if (options.source === undefined && config.resolverUrl !== undefined) readiness.unshift(resolverReachable(config.resolverUrl));
   if (redis !== undefined) readiness.push(redis.readiness);
@@ -122,41 +175,8 @@ export async function startProxy(config: ProxyConfig, options: StartProxyOptions
   });
   const listener = createProxyRequestListener({ runtime, logger, readiness, board, statusPage });
   const server = createServer({ keepAliveTimeout: 65_000, headersTimeout: 30_000, requestTimeout: 60_000 }, listener);
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(config.port, config.host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const address = server.address() as AddressInfo;
-  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  const { url, port } = await listen(server, config);
   if (config.auth === 'none') logger.warn('STRM_PROXY_AUTH=none: anyone who can reach this proxy can use it');
-  logger.info({ url: `http://${host}:${address.port}`, auth: config.auth, resolver: config.resolverFile ? 'file' : config.resolverCommand ? 'command' : 'http' }, 'strm-proxy listening');
-
-  let closing: Promise<void> | undefined;
-  // While shutting down, a connection is closed as soon as its response is done.
-  server.on('request', (_req, res) => {
-    res.once('close', () => {
-      if (closing !== undefined) setImmediate(() => server.closeIdleConnections());
-    });
-  });
-  return {
-    url: `http://${host}:${address.port}`,
-    port: address.port,
-    server,
-    runtime,
-    close(graceMs = 10_000) {
-      closing ??= (async () => {
-        const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-        server.closeIdleConnections();
-        const timer = setTimeout(() => server.closeAllConnections(), graceMs);
-        await closed;
-        clearTimeout(timer);
-        await upstream.close();
-        await redis?.close();
-      })();
-      return closing;
-    },
-  };
+  logger.info({ url, auth: config.auth, resolver: config.resolverFile ? 'file' : config.resolverCommand ? 'command' : 'http' }, 'strm-proxy listening');
+  return { url, port, server, runtime, close: gracefulCloser(server, { upstream: runtime.upstream, redis }) };
 }

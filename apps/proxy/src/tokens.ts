@@ -1,6 +1,6 @@
 import type { UriKind } from '@strm/hls-rewrite';
 import type { EpisodeIdentity } from '@strm/resolver-client';
-import { createTokenSealer, type TokenSealer } from '@strm/signing';
+import { createTokenSealer, type TokenSealer, type UnixSeconds } from '@strm/signing';
 import { ProxyError } from './errors';
 
 /**
@@ -37,7 +37,7 @@ export function createProxyTokens(options: { secret: string; previousSecrets: re
 }
 
 /** Opens the token of a `/strm/proxy/<token>/<name>` request, or throws a 401. */
-export function openProxyToken(tokens: TokenSealer<ProxyTokenPayload>, token: string, nowSeconds: number): ProxyTokenPayload {
+export function openProxyToken(tokens: TokenSealer<ProxyTokenPayload>, token: string, nowSeconds: UnixSeconds): ProxyTokenPayload {
   const opened = tokens.open(token, { now: nowSeconds });
   if (opened.ok) return opened.payload;
   if (opened.reason === 'expired') {

@@ -20,7 +20,7 @@ export interface ResumedBody {
 }
 
 /** Maps an upstream failure that outlived the refresh to the proxy's answer. */
-export function upstreamFailure(error: UpstreamFetchError): ProxyError {
+function upstreamFailure(error: UpstreamFetchError): ProxyError {
   if (error.kind === 'timeout') return new ProxyError('STRM_UPSTREAM_TIMEOUT', error.message, { cause: error });
   if (error.kind === 'refused') return new ProxyError('STRM_UPSTREAM_REFUSED', error.message, { cause: error });
   return new ProxyError('STRM_UPSTREAM_FAILED', error.message, { cause: error });

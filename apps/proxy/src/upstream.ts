@@ -5,7 +5,7 @@ import { createGuardedConnector, UpstreamAllowlist, UpstreamRefusedError, type L
 const FORWARDED_CLIENT_HEADERS = ['range', 'if-range', 'if-none-match', 'if-modified-since'] as const;
 
 /** Upstream response headers passed to the client (SPEC 2); nothing else of the upstream's. */
-export const PASSED_RESPONSE_HEADERS = [
+const PASSED_RESPONSE_HEADERS = [
   'content-type',
   'content-length',
   'content-range',

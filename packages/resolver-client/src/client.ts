@@ -4,6 +4,7 @@ import { checkResolution, copyResolution, type ResolutionSource } from './resolu
 import { createMemoryStore, type ResolutionStore, type StoredResolution } from './store';
 import { checkFunction, checkNonNegativeNumber } from './options';
 import { describeIdentity } from './http-source';
+import type { EpochMilliseconds } from './time';
 
 /**
  * Options of {@link createResolverClient}.
@@ -29,8 +30,8 @@ export interface ResolverClientOptions {
   expiryMarginSeconds?: number;
   /** A refresh within this many ms of the last refresh of the same identity reuses its result. Default 5000. */
   minRefreshIntervalMs?: number;
-  /** The clock, in ms since the epoch. Default `Date.now`. */
-  now?: () => number;
+  /** The clock. Default `Date.now`. */
+  now?: () => EpochMilliseconds;
   /** Receives one {@link ResolverEvent} per outcome, for metrics and logs. Errors it throws are ignored. */
   onEvent?: (event: ResolverEvent) => void;
 }

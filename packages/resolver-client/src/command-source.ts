@@ -93,6 +93,8 @@ interface CommandRun {
  */
 export function redactLogLine(line: string): string {
   const cleaned = line
+    // Control characters (but tab and line feed) would forge or garble log lines.
+    // eslint-disable-next-line no-control-regex
     .replace(/[\u0000-\u0008\u000b-\u001f\u007f]/g, '')
     .replace(/\b([a-z][a-z0-9+.-]*):\/\/([^/\s"'<>?#]+)[^\s"'<>]*/gi, (_url, scheme: string, authority: string) => `${scheme}://${authority.replace(/^[^@]*@/, '')}/…`)
     .replace(/\b(token|sig|signature|key|apikey|api_key|password|passwd|pass|secret|auth|authorization|cookie|set-cookie|session|sid|bearer)(\s*[=:]\s*|\s+)("[^"]*"|'[^']*'|[^\s,;&)]+)/gi, '$1$2[redacted]')

@@ -75,7 +75,7 @@ export function describeIdentity(identity: EpisodeIdentity): string {
 }
 
 /** @internal The query of a resolve call, in the order of the contract. */
-export function resolveQuery(identity: EpisodeIdentity, refresh: boolean): URLSearchParams {
+function resolveQuery(identity: EpisodeIdentity, refresh: boolean): URLSearchParams {
   const query = new URLSearchParams({
     site: identity.site,
     slug: identity.slug,

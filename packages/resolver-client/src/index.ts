@@ -12,6 +12,7 @@ export { assertEpisodeIdentity, identityKey } from './identity';
 export type { EpisodeIdentity } from './identity';
 export { parseIsoDateTime } from './resolution';
 export type { Resolution, ResolutionSource } from './resolution';
+export type { EpochMilliseconds } from './time';
 export { createStaticResolverSource, loadStaticResolverFile } from './static-source';
 export type { StaticEntry } from './static-source';
 export { createMemoryStore } from './store';

@@ -1,5 +1,6 @@
 import type { EpisodeIdentity } from './identity';
 import { describeValue, type FieldProblem } from './identity';
+import type { EpochMilliseconds } from './time';
 
 /**
  * Where an episode can be fetched right now: an absolute http(s) `url`, the request headers the
@@ -20,8 +21,7 @@ export interface Resolution {
   url: string;
   headers: Record<string, string>;
   provider?: string;
-  /** Milliseconds since the epoch. */
-  expiresAt?: number;
+  expiresAt?: EpochMilliseconds;
 }
 
 /**

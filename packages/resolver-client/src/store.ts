@@ -1,6 +1,7 @@
 import { LRUCache } from 'lru-cache';
 import type { Resolution } from './resolution';
 import { checkFunction, checkPositiveInteger } from './options';
+import type { EpochMilliseconds } from './time';
 
 /**
  * One cached resolution: what the source answered, when (`resolvedAt`, ms on the client's clock)
@@ -17,7 +18,7 @@ import { checkFunction, checkPositiveInteger } from './options';
  */
 export interface StoredResolution {
   resolution: Resolution;
-  resolvedAt: number;
+  resolvedAt: EpochMilliseconds;
   refreshed: boolean;
 }
 

@@ -273,7 +273,6 @@ export function createRedisStore(options: RedisStoreOptions): RedisResolutionSto
       wakers.set(channel, set);
     }
     const own = set;
-    let timer: NodeJS.Timeout | undefined;
     let wake!: () => void;
     const woken = new Promise<void>((resolve) => {
       wake = () => {
@@ -283,7 +282,7 @@ export function createRedisStore(options: RedisStoreOptions): RedisResolutionSto
         resolve();
       };
     });
-    timer = setTimeout(wake, ms);
+    const timer = setTimeout(wake, ms);
     own.add(wake);
     return { woken, disarm: wake };
   }

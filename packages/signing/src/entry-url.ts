@@ -1,6 +1,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { IllFormedTextError, canonicalOf, toParamPairs, type ParamInput, type ParamPair } from './canonical';
 import { secretList } from './secrets';
+import type { UnixSeconds } from './time';
 
 /**
  * The outcome of {@link verifyParams}.
@@ -80,7 +81,7 @@ export function signParams(params: ParamInput, secret: string): string {
 export function verifyParams(
   params: ParamInput,
   secrets: string | readonly string[],
-  options: { now?: number } = {},
+  options: { now?: UnixSeconds } = {},
 ): VerifyResult {
   const keys = secretList(secrets, 'secrets');
   const now = options.now === undefined ? Date.now() / 1000 : checkUnixSeconds(options.now, 'options.now');
@@ -131,7 +132,7 @@ export function signedEntryUrl(
   baseUrl: string | URL,
   params: Record<string, string | number | undefined>,
   secret: string,
-  options: { expiresAt?: number } = {},
+  options: { expiresAt?: UnixSeconds } = {},
 ): string {
   const [key] = secretList(secret, 'secret');
   let url: URL;

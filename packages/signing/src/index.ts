@@ -5,5 +5,6 @@ export type { VerifyFailureReason, VerifyResult } from './entry-url';
 export { apiKeyMatches } from './api-key';
 export { MAX_TOKEN_LENGTH, TOKEN_VERSION, createTokenSealer } from './token';
 export type { OpenFailureReason, OpenResult, TokenSealer, TokenSealerOptions } from './token';
+export type { UnixSeconds } from './time';
 export { SigningError } from './errors';
 export type { SigningErrorCode } from './errors';

@@ -1,6 +1,7 @@
 import { createCipheriv, createDecipheriv, createSecretKey, hkdfSync, randomFillSync, type KeyObject } from 'node:crypto';
 import { SigningError } from './errors';
 import { secretList } from './secrets';
+import type { UnixSeconds } from './time';
 
 /**
  * Options of {@link createTokenSealer}.
@@ -35,7 +36,7 @@ export interface TokenSealerOptions {
  * ```
  */
 export type OpenResult<T> =
-  | { ok: true; payload: T; expiresAt: number }
+  | { ok: true; payload: T; expiresAt: UnixSeconds }
   | { ok: false; reason: 'malformed' | 'unknown-key' | 'invalid' | 'expired' };
 
 /**
@@ -59,9 +60,9 @@ export type OpenFailureReason = Extract<OpenResult<unknown>, { ok: false }>['rea
  */
 export interface TokenSealer<T = unknown> {
   /** Seals a JSON-serialisable payload; `now` (Unix seconds) is injectable for tests. */
-  seal(payload: T, options?: { ttlSeconds?: number; now?: number }): string;
+  seal(payload: T, options?: { ttlSeconds?: number; now?: UnixSeconds }): string;
   /** Opens a token; never throws for a bad token, only for a token that is not a string. */
-  open(token: string, options?: { now?: number }): OpenResult<T>;
+  open(token: string, options?: { now?: UnixSeconds }): OpenResult<T>;
 }
 
 /**

@@ -5,7 +5,7 @@ import { createInterface } from 'node:readline';
 import type { LogLine, RequestLine } from './stack';
 import { createProxyLog } from './proxy-log';
 
-export interface ProxyMemory {
+interface ProxyMemory {
   rss: number;
   heapUsed: number;
   external: number;

@@ -3,7 +3,7 @@ import { request } from 'undici';
 import { redact } from './tools';
 
 /** A URI found in a playlist: a URI line or a `URI="…"` attribute, in playlist order. */
-export interface PlaylistUri {
+interface PlaylistUri {
   readonly uri: string;
   readonly where: 'line' | 'attribute';
   /** The tag (for attributes) or `#EXTINF`-style line before a URI line, for messages. */
@@ -11,7 +11,7 @@ export interface PlaylistUri {
 }
 
 /** Every URI of a playlist in order: URI lines, and `URI="…"` attributes of tags. */
-export function playlistUris(text: string): PlaylistUri[] {
+function playlistUris(text: string): PlaylistUri[] {
   const uris: PlaylistUri[] = [];
   for (const raw of text.replace(/^\uFEFF/, '').split(/\r?\n/)) {
     const line = raw.trim();

@@ -7,7 +7,7 @@ import { loadConfig } from '../../src/config';
 import { createLogger } from '../../src/logger';
 import { startProxy, type RunningProxy } from '../../src/server';
 
-export interface LoggedRequest {
+interface LoggedRequest {
   method: string;
   path: string;
   headers: IncomingMessage['headers'];
