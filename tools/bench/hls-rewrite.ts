@@ -49,7 +49,7 @@ function generateMediaPlaylist(segments: number): string {
 
 /**
  * The callback: a relative proxy path per URI, like the proxy's minus sealing the token. With
- * `--with-file-names` it also builds the SPEC 3.4 file name (what the proxy adds per URI).
+ * `--with-file-names` it also builds the link's file name (docs/contract.md, "Playlists") (what the proxy adds per URI).
  */
 const withFileNames = process.argv.includes('--with-file-names');
 const rewriteUri = (context: UriContext) =>

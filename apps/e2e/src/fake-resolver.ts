@@ -6,7 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { CdnFaults, FakeCdn } from './fake-cdn';
 
 /**
- * What names an episode (SPEC 5), the same shape as `@strm/resolver-client`'s identity.
+ * What names an episode (docs/contract.md, "Resolver"), the same shape as `@strm/resolver-client`'s identity.
  *
  * @example
  * ```ts
@@ -180,7 +180,7 @@ export function staticResolverFile(cdn: FakeCdn, catalog: readonly CatalogEntry[
 }
 
 /**
- * Starts the fake resolver (SPEC 5): `GET /resolve?site=&slug=&s=&e=&lang=[&provider=][&refresh=1]`
+ * Starts the fake resolver (docs/contract.md, "Resolver"): `GET /resolve?site=&slug=&s=&e=&lang=[&provider=][&refresh=1]`
  * answers `{url, headers?, provider?, expiresAt?}` with a fresh CDN token on every call (URL
  * rotation), 404 for an unknown episode, 400 for a missing parameter. Calls are counted per
  * identity, with and without `refresh`.

@@ -58,7 +58,7 @@ afterAll(async () => {
   await cdn.close();
 });
 
-describe('GET /resolve (SPEC 5)', () => {
+describe('GET /resolve (docs/contract.md, Resolver)', () => {
   it('every call issues a fresh CDN URL (rotation), and every one of them plays', async () => {
     const first = await getJson(resolveUrl(episode(1)));
     const second = await getJson(resolveUrl(episode(1)));

@@ -156,7 +156,7 @@ export class UpstreamRefusedError extends Error {
 
 export type LookupFunction = (hostname: string) => Promise<Array<{ address: string; family: number }>>;
 
-/** The allowlist of SPEC 7: exact hosts (names or IP literals) and CIDRs of resolved addresses. */
+/** The allowlist of docs/contract.md, "Limits": exact hosts (names or IP literals) and CIDRs of resolved addresses. */
 export class UpstreamAllowlist {
   readonly #hosts: Set<string>;
   readonly #cidrs: Cidr[];

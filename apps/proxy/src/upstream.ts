@@ -1,10 +1,10 @@
 import { Agent, errors as undiciErrors, type Dispatcher } from 'undici';
 import { createGuardedConnector, UpstreamAllowlist, UpstreamRefusedError, type LookupFunction } from './address-guard';
 
-/** Client request headers that are forwarded to the upstream (SPEC 2). */
+/** Client request headers that are forwarded to the upstream (docs/contract.md, "Forwarded headers"). */
 const FORWARDED_CLIENT_HEADERS = ['range', 'if-range', 'if-none-match', 'if-modified-since'] as const;
 
-/** Upstream response headers passed to the client (SPEC 2); nothing else of the upstream's. */
+/** Upstream response headers passed to the client; nothing else of the upstream's (docs/contract.md, "Forwarded headers"). */
 const PASSED_RESPONSE_HEADERS = [
   'content-type',
   'content-length',
@@ -122,7 +122,7 @@ export function createUpstreamFetcher(options: UpstreamOptions): UpstreamFetcher
   const allowlist = new UpstreamAllowlist(options.allowlist);
   const agent = new Agent({
     connect: createGuardedConnector({ allowlist, timeoutMs: options.timeoutMs, ...(options.lookup ? { lookup: options.lookup } : {}) }),
-    // Bounded (SPEC 7), but far above what one proxy streams at once: with 64 the 65th viewer of
+    // Bounded (docs/contract.md, "Limits"), but far above what one proxy streams at once: with 64 the 65th viewer of
     // a CDN host waited, headers and all, until another stream ended.
     connections: options.connectionsPerOrigin ?? 512,
     headersTimeout: options.timeoutMs,

@@ -14,7 +14,7 @@ function problems(env: Record<string, string>): string[] {
 }
 
 describe('loadConfig', () => {
-  test('defaults of SPEC 6', () => {
+  test('defaults of the configuration table (README, Configuration)', () => {
     expect(loadConfig(base)).toEqual({
       port: 8080,
       host: '0.0.0.0',

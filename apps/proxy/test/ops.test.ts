@@ -89,7 +89,7 @@ describe('strm_active_streams', () => {
   });
 });
 
-describe('CORS (SPEC 2, browsers)', () => {
+describe('CORS (docs/contract.md, Endpoints: browsers)', () => {
   test('every response allows the origin and exposes the range headers', async () => {
     const response = await fetchAll(proxy.entryUrl('video'), { headers: { origin: 'https://jellyfin.example' } });
     expect(response.headers['access-control-allow-origin']).toBe('*');

@@ -57,7 +57,7 @@ async function segmentThrough(proxy: TestProxy, slug: string) {
   return fetchAll(new URL(ref, entry).href);
 }
 
-describe('the private-address guard (SPEC 7)', () => {
+describe('the private-address guard (docs/contract.md, Limits)', () => {
   let strict: TestProxy;
   let open: TestProxy;
   beforeAll(async () => {

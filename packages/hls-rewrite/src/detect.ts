@@ -12,7 +12,7 @@ const BOM = [0xef, 0xbb, 0xbf];
 const MAX_LEADING_WHITESPACE = 1024;
 
 /**
- * Whether a Content-Type names an HLS playlist (SPEC 3.1): `application/vnd.apple.mpegurl`,
+ * Whether a Content-Type names an HLS playlist (docs/contract.md, "Playlists": detection): `application/vnd.apple.mpegurl`,
  * `application/x-mpegurl`, `audio/mpegurl` or `audio/x-mpegurl`, any case, parameters ignored.
  *
  * @example
@@ -85,7 +85,7 @@ export function sniffPlaylist(head: Uint8Array): 'playlist' | 'not-playlist' | '
 }
 
 /**
- * Decides whether a response is an HLS playlist from what is known so far (SPEC 3.1): a playlist
+ * Decides whether a response is an HLS playlist from what is known so far (docs/contract.md, "Playlists": detection): a playlist
  * Content-Type or a `.m3u8`/`.m3u` path say `playlist` at once; otherwise the first bytes decide
  * ({@link sniffPlaylist}), and without them the answer is `undecided`.
  *

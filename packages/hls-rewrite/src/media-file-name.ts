@@ -80,7 +80,7 @@ function trimDots(text: string, start: number, end: number): string {
 }
 
 /**
- * The `<name>` of SPEC 3.4: a safe file name that ends in a media extension. It is the upstream
+ * The `<name>` of a proxy link (docs/contract.md, "Playlists": link names): a safe file name that ends in a media extension. It is the upstream
  * file name when its extension (any case) is one of `ts m4s mp4 m4a m4v aac ac3 ec3 mp3 vtt webvtt
  * m3u8 key json`; otherwise the name's stem with an extension chosen by kind (`.ts` segments,
  * `.m4s` segments of a playlist with `EXT-X-MAP`, `.mp4` maps, `.m3u8` playlists, `.key` keys,

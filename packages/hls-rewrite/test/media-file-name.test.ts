@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { mediaFileName, type UriKind } from '../src/index';
 
-describe('mediaFileName (SPEC 3.4)', () => {
+describe('mediaFileName (docs/contract.md, Playlists: link names)', () => {
   it.each<[string | undefined, UriKind, boolean, string]>([
     ['https://cdn.test/v/seg-001.ts?token=1', 'segment', false, 'seg-001.ts'],
     ['https://cdn.test/v/SEG-001.TS', 'segment', false, 'SEG-001.TS'],

@@ -1,15 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { canonicalQuery, quotePlus, signParams, sortParamPairs, toParamPairs, type ParamInput } from '@strm/signing';
-import { SPEC_VECTORS } from './vectors';
+import { SIGNING_VECTORS } from './vectors';
 
-describe('SPEC.md 4: the three test vectors', () => {
-  it.each(SPEC_VECTORS)('canonicalQuery($params) is $canonical', ({ params, canonical }) => {
+describe('the three test vectors of AniBridge-compatible entry URLs (docs/contract.md, Signing)', () => {
+  it.each(SIGNING_VECTORS)('canonicalQuery($params) is $canonical', ({ params, canonical }) => {
     expect(canonicalQuery(params)).toBe(canonical);
   });
-  it.each(SPEC_VECTORS)('signParams($params, $secret) is $sig', ({ params, secret, sig }) => {
+  it.each(SIGNING_VECTORS)('signParams($params, $secret) is $sig', ({ params, secret, sig }) => {
     expect(signParams(params, secret)).toBe(sig);
   });
-  it.each(SPEC_VECTORS)('signParams of the vector as URLSearchParams, Map and pair array is $sig', ({ params, secret, sig }) => {
+  it.each(SIGNING_VECTORS)('signParams of the vector as URLSearchParams, Map and pair array is $sig', ({ params, secret, sig }) => {
     const pairs = Object.entries(params).map(([name, value]) => [name, String(value)] as const);
     expect(signParams(new URLSearchParams(pairs as [string, string][]), secret)).toBe(sig);
     expect(signParams(new Map(pairs), secret)).toBe(sig);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { signParams, signedEntryUrl, verifyParams, type VerifyResult } from '@strm/signing';
-import { SPEC_VECTORS } from './vectors';
+import { SIGNING_VECTORS } from './vectors';
 
 const BASE = 'http://nas:8080/strm/stream';
 const IDENTITY = { site: 'aniworld.to', slug: 'rascal-does-not-dream-of-bunny-girl-senpai', s: 1, e: 3, lang: 'German Dub' };
@@ -8,13 +8,13 @@ const query = (url: string) => new URL(url).searchParams;
 const HEX = '0123456789abcdef';
 
 describe('verifyParams: the spec vectors', () => {
-  it.each(SPEC_VECTORS)('verifyParams({...$params, sig: $sig}, $secret) is ok', ({ params, secret, sig }) => {
+  it.each(SIGNING_VECTORS)('verifyParams({...$params, sig: $sig}, $secret) is ok', ({ params, secret, sig }) => {
     expect(verifyParams({ ...params, sig }, secret, { now: 1_700_000_000 })).toEqual({ ok: true });
   });
-  it.each(SPEC_VECTORS)('verifyParams of "?$canonical&sig=$sig" parsed by URL is ok', ({ canonical, secret, sig }) => {
+  it.each(SIGNING_VECTORS)('verifyParams of "?$canonical&sig=$sig" parsed by URL is ok', ({ canonical, secret, sig }) => {
     expect(verifyParams(query(`${BASE}?${canonical}&sig=${sig}`), secret, { now: 1_700_000_000 })).toEqual({ ok: true });
   });
-  it.each(SPEC_VECTORS)('verifyParams of vector $sig under the wrong secret is a mismatch', ({ params, sig }) => {
+  it.each(SIGNING_VECTORS)('verifyParams of vector $sig under the wrong secret is a mismatch', ({ params, sig }) => {
     expect(verifyParams({ ...params, sig }, 'wrong')).toEqual({ ok: false, reason: 'mismatch' });
   });
 });
@@ -116,7 +116,7 @@ describe('verifyParams: rotation', () => {
 });
 
 describe('signedEntryUrl', () => {
-  it.each(SPEC_VECTORS)('signedEntryUrl(BASE, $params, $secret) ends in ?$canonical&sig=$sig', ({ params, secret, canonical, sig }) => {
+  it.each(SIGNING_VECTORS)('signedEntryUrl(BASE, $params, $secret) ends in ?$canonical&sig=$sig', ({ params, secret, canonical, sig }) => {
     const { exp, ...rest } = params as typeof params & { exp?: number };
     expect(signedEntryUrl(BASE, rest, secret, { expiresAt: exp })).toBe(`${BASE}?${canonical}&sig=${sig}`);
   });

@@ -1,6 +1,6 @@
-// The three test vectors of SPEC.md section 4 (computed with AniBridge's own algorithm), with the
-// parameters they were computed from.
-export const SPEC_VECTORS = [
+// The three test vectors of AniBridge-compatible entry URLs (docs/contract.md, "Signing"),
+// computed with AniBridge's own algorithm, with the parameters they were computed from.
+export const SIGNING_VECTORS = [
   {
     secret: 's3cr3t',
     params: { site: 'aniworld.to', slug: 'rascal-does-not-dream-of-bunny-girl-senpai', s: 1, e: 3, lang: 'German Dub' },

@@ -14,7 +14,7 @@ export interface ControlledResolver extends TestServer {
 }
 
 /**
- * A resolver speaking SPEC 5 over real HTTP, counting its calls per slug, whose answers for a
+ * A resolver speaking the resolver contract (docs/contract.md, "Resolver") over real HTTP, counting its calls per slug, whose answers for a
  * slug can be held open (a slow resolver, or one whose caller dies mid-call).
  */
 export async function startControlledResolver(url: (slug: string, call: { count: number; refresh: boolean }) => string): Promise<ControlledResolver> {

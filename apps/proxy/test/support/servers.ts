@@ -123,7 +123,7 @@ export interface TestResolver extends TestServer {
   calls: Map<string, { total: number; refreshes: number }>;
 }
 
-/** A resolver speaking SPEC 5 over real HTTP, counting its calls. */
+/** A resolver speaking the resolver contract (docs/contract.md, "Resolver") over real HTTP, counting its calls. */
 export async function startResolver(episodes: Episode[]): Promise<TestResolver> {
   const calls = new Map<string, { total: number; refreshes: number }>();
   const server = await startServer((req, res) => {
