@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { rewritePlaylist } from '../src/index';
 import { cut, identity, proxyCallback, throughTransform } from './helpers';
@@ -35,4 +35,7 @@ describe.each(cases)('RFC 8216bis $section: $file', ({ file, baseUrl }) => {
 it('every fixture file is listed in cases.json', () => {
   expect(cases.length).toBeGreaterThanOrEqual(18);
   for (const { file } of cases) expect(read(`${file}.m3u8`).startsWith('#EXTM3U\n')).toBe(true);
+  // The folder holds exactly the pairs cases.json lists: an unlisted fixture would never be run.
+  const listed = cases.flatMap(({ file }) => [`${file}.m3u8`, `${file}.expected.m3u8`]).sort();
+  expect(readdirSync(new URL('rfc8216bis/', fixtures)).sort()).toEqual(listed);
 });
