@@ -4,6 +4,9 @@ import { checkResolution, copyResolution, type ResolutionSource } from './resolu
 import { createMemoryStore, type ResolutionStore, type StoredResolution } from './store';
 import { checkFunction, checkNonNegativeNumber } from './options';
 import { describeIdentity } from './http-source';
+import { FreshnessPolicy } from './freshness';
+import { SafeStore } from './safe-store';
+import { Flights, waitFor } from './single-flight';
 import type { EpochMilliseconds } from './time';
 
 /**
@@ -122,19 +125,13 @@ export interface ResolverClient {
 export interface CachedResolution {
   identity: EpisodeIdentity;
   stored: StoredResolution;
-  freshUntil: number | undefined;
+  freshUntil: EpochMilliseconds | undefined;
 }
 
 type Outcome =
   | { kind: 'cache-hit'; stored: StoredResolution }
   | { kind: 'reused'; reason: 'stale-url' | 'min-interval'; stored: StoredResolution }
   | { kind: 'called'; stored: StoredResolution };
-
-/** One operation in progress for one identity: a lookup (and call) or a refresh. */
-interface Flight {
-  refresh: boolean;
-  promise: Promise<Outcome>;
-}
 
 /** Where the result of the last refresh of an identity is kept, for `minRefreshIntervalMs`. */
 function refreshRecordKey(key: string): string {
@@ -143,25 +140,6 @@ function refreshRecordKey(key: string): string {
 
 function copyStored(stored: StoredResolution): StoredResolution {
   return { resolution: copyResolution(stored.resolution), resolvedAt: stored.resolvedAt, refreshed: stored.refreshed };
-}
-
-/** Settles with `promise`, or rejects with the signal's reason as soon as it aborts. */
-function waitFor<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
-  if (signal === undefined) return promise;
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(signal.reason);
-    signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(
-      (value) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(value);
-      },
-      (error: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(error);
-      },
-    );
-  });
 }
 
 /**
@@ -191,6 +169,23 @@ function waitFor<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promi
  * ```
  */
 export function createResolverClient(options: ResolverClientOptions): ResolverClient {
+  const resolver = new CachingResolver(checkClientOptions(options));
+  return {
+    resolve: (identity, resolveOptions) => resolver.resolve(identity, resolveOptions),
+    invalidate: (identity) => resolver.invalidate(identity),
+    listCached: () => resolver.listCached(),
+  };
+}
+
+/** The client's options, validated once, with their defaults. */
+interface ClientSettings {
+  source: ResolutionSource;
+  store: ResolutionStore;
+  freshness: FreshnessPolicy;
+  onEvent: ((event: ResolverEvent) => void) | undefined;
+}
+
+function checkClientOptions(options: ResolverClientOptions): ClientSettings {
   if (typeof options !== 'object' || options === null) {
     throw new TypeError(`options must be an object; received ${options === null ? 'null' : typeof options}`);
   }
@@ -205,70 +200,161 @@ export function createResolverClient(options: ResolverClientOptions): ResolverCl
   if (store.coordinate !== undefined && typeof store.coordinate !== 'function') {
     throw new TypeError(`options.store.coordinate must be a function when present; received a value of type ${typeof store.coordinate}`);
   }
-  const ttlMs = checkNonNegativeNumber(options.cacheTtlSeconds, 'options.cacheTtlSeconds', 0) * 1000;
-  const marginMs = checkNonNegativeNumber(options.expiryMarginSeconds, 'options.expiryMarginSeconds', 30) * 1000;
-  const minRefreshIntervalMs = checkNonNegativeNumber(options.minRefreshIntervalMs, 'options.minRefreshIntervalMs', 5000);
-  const now = checkFunction(options.now, 'options.now') ?? Date.now;
-  const onEvent = checkFunction(options.onEvent, 'options.onEvent');
+  const freshness = new FreshnessPolicy({
+    ttlMs: checkNonNegativeNumber(options.cacheTtlSeconds, 'options.cacheTtlSeconds', 0) * 1000,
+    marginMs: checkNonNegativeNumber(options.expiryMarginSeconds, 'options.expiryMarginSeconds', 30) * 1000,
+    minRefreshIntervalMs: checkNonNegativeNumber(options.minRefreshIntervalMs, 'options.minRefreshIntervalMs', 5000),
+    now: checkFunction(options.now, 'options.now') ?? Date.now,
+  });
+  return { source, store, freshness, onEvent: checkFunction(options.onEvent, 'options.onEvent') };
+}
 
-  const flights = new Map<string, Flight>();
+function checkResolveOptions(resolveOptions: ResolveOptions): void {
+  if (typeof resolveOptions !== 'object' || resolveOptions === null) {
+    throw new TypeError(`options must be an object; received ${resolveOptions === null ? 'null' : typeof resolveOptions}`);
+  }
+  const { refresh, staleUrl, signal } = resolveOptions;
+  if (refresh !== undefined && typeof refresh !== 'boolean') throw new TypeError(`options.refresh must be a boolean; received ${typeof refresh}`);
+  if (staleUrl !== undefined && typeof staleUrl !== 'string') throw new TypeError(`options.staleUrl must be a string; received ${typeof staleUrl}`);
+  if (signal !== undefined && !(signal instanceof AbortSignal)) throw new TypeError('options.signal must be an AbortSignal');
+}
 
-  function emit(event: ResolverEvent): void {
+/**
+ * The client's work: single-flight per identity ({@link Flights}), the cache and its freshness
+ * ({@link FreshnessPolicy}) in a store whose failures never stop resolving ({@link SafeStore}),
+ * and the source calls.
+ */
+class CachingResolver {
+  readonly #source: ResolutionSource;
+  readonly #rawStore: ResolutionStore;
+  readonly #store: SafeStore;
+  readonly #freshness: FreshnessPolicy;
+  readonly #onEvent: ((event: ResolverEvent) => void) | undefined;
+  readonly #flights = new Flights<Outcome>();
+
+  constructor(settings: ClientSettings) {
+    this.#source = settings.source;
+    this.#rawStore = settings.store;
+    this.#freshness = settings.freshness;
+    this.#onEvent = settings.onEvent;
+    this.#store = new SafeStore(settings.store, (failure) => this.#emit({ type: 'store-error', ...failure }));
+  }
+
+  async resolve(identity: EpisodeIdentity, resolveOptions: ResolveOptions = {}): Promise<StoredResolution> {
+    const key = identityKey(identity);
+    checkResolveOptions(resolveOptions);
+    const { refresh: wantsRefresh = false, staleUrl, signal } = resolveOptions;
+    signal?.throwIfAborted();
+    for (;;) {
+      const current = this.#flights.get(key);
+      if (current !== undefined && wantsRefresh && !current.refresh) {
+        // A lookup is running: its result may make this refresh unnecessary (rule 1); decide after it.
+        await waitFor(current.promise.catch(() => undefined), signal);
+        continue;
+      }
+      const flight = current ?? this.#flights.start(key, wantsRefresh, () => this.#runFlight(key, identity, wantsRefresh, staleUrl));
+      const outcome = await waitFor(flight.promise, signal);
+      if (wantsRefresh && outcome.kind === 'reused' && outcome.reason === 'stale-url' && outcome.stored.resolution.url === staleUrl) {
+        // Joined a refresh that was answered for another stale URL, with the one this caller saw fail.
+        continue;
+      }
+      if (outcome.kind === 'cache-hit') this.#emit({ type: 'cache-hit', key });
+      else if (outcome.kind === 'reused') this.#emit({ type: 'refresh-reused', key, reason: outcome.reason });
+      else if (current !== undefined) this.#emit({ type: 'shared', key, refresh: current.refresh });
+      return copyStored(outcome.stored);
+    }
+  }
+
+  async invalidate(identity: EpisodeIdentity): Promise<void> {
+    assertEpisodeIdentity(identity);
+    await this.#rawStore.delete(identityKey(identity));
+  }
+
+  /** Entries the client would serve now; refresh records and foreign keys are left out. */
+  async listCached(): Promise<CachedResolution[] | undefined> {
+    const store = this.#rawStore;
+    if (typeof store.entries !== 'function') return undefined;
+    const listed: CachedResolution[] = [];
+    const at = this.#freshness.now();
+    for (const [key, stored] of await store.entries()) {
+      const identity = identityFromKey(key);
+      if (identity === undefined) continue;
+      const until = this.#freshness.freshUntil(stored);
+      if (at >= until) continue;
+      listed.push({ identity, stored: copyStored(stored), freshUntil: until === Infinity ? undefined : until });
+    }
+    return listed.sort((a, b) => b.stored.resolvedAt - a.stored.resolvedAt);
+  }
+
+  #emit(event: ResolverEvent): void {
     try {
-      onEvent?.(event);
+      this.#onEvent?.(event);
     } catch {
       // A metrics hook must not decide whether an episode plays.
     }
   }
 
-  function freshUntil(stored: StoredResolution): number {
-    const byTtl = ttlMs > 0 ? stored.resolvedAt + ttlMs : Infinity;
-    const byExpiry = stored.resolution.expiresAt === undefined ? Infinity : stored.resolution.expiresAt - marginMs;
-    return Math.min(byTtl, byExpiry);
+  /**
+   * One flight: answered without a source call when it can be, else (under the store's
+   * coordination, after deciding again: another process may have resolved meanwhile) a call.
+   */
+  async #runFlight(key: string, identity: EpisodeIdentity, isRefresh: boolean, staleUrl: string | undefined): Promise<Outcome> {
+    const early = await this.#answerWithoutCall(key, isRefresh, staleUrl);
+    if (early !== undefined) return early;
+    if (!this.#store.coordinates) return this.#callAndKeep(key, identity, isRefresh);
+    return this.#store.coordinated(key, async () => (await this.#answerWithoutCall(key, isRefresh, staleUrl)) ?? this.#callAndKeep(key, identity, isRefresh));
   }
 
-  // The store is a cache: when it fails, resolving goes on without it.
-  async function storeGet(key: string): Promise<StoredResolution | undefined> {
-    try {
-      return await store.get(key);
-    } catch (error) {
-      emit({ type: 'store-error', key, operation: 'get', error });
+  /**
+   * The answer that needs no source call, if there is one: a fresh cached entry for a lookup; for
+   * a refresh, rule 1 (the cached URL already differs from `staleUrl`) or rule 2 (the last
+   * refresh is younger than `minRefreshIntervalMs`).
+   */
+  async #answerWithoutCall(key: string, isRefresh: boolean, staleUrl: string | undefined): Promise<Outcome | undefined> {
+    const freshness = this.#freshness;
+    if (!isRefresh) {
+      const cached = await this.#store.get(key);
+      if (cached !== undefined && freshness.isFresh(cached)) return { kind: 'cache-hit', stored: cached };
       return undefined;
     }
+    if (staleUrl !== undefined) {
+      const cached = await this.#store.get(key);
+      if (cached !== undefined && freshness.isFresh(cached) && cached.resolution.url !== staleUrl) {
+        return { kind: 'reused', reason: 'stale-url', stored: cached };
+      }
+    }
+    if (freshness.minRefreshIntervalMs > 0) {
+      const last = await this.#store.get(refreshRecordKey(key));
+      if (last !== undefined && freshness.isRecentRefresh(last)) return { kind: 'reused', reason: 'min-interval', stored: last };
+    }
+    return undefined;
   }
 
-  async function storeSet(key: string, value: StoredResolution, ttl: number | undefined): Promise<void> {
-    try {
-      await store.set(key, value, ttl);
-    } catch (error) {
-      emit({ type: 'store-error', key, operation: 'set', error });
-    }
-  }
-
-  async function storeDelete(key: string): Promise<void> {
-    try {
-      await store.delete(key);
-    } catch (error) {
-      emit({ type: 'store-error', key, operation: 'delete', error });
-    }
+  async #callAndKeep(key: string, identity: EpisodeIdentity, isRefresh: boolean): Promise<Outcome> {
+    const stored = await this.#callSource(identity, key, isRefresh);
+    await this.#keep(key, stored);
+    const { minRefreshIntervalMs } = this.#freshness;
+    if (isRefresh && minRefreshIntervalMs > 0) await this.#store.set(refreshRecordKey(key), stored, minRefreshIntervalMs);
+    return { kind: 'called', stored };
   }
 
   /** Caches a fresh result for as long as it stays fresh; drops the old entry if it is born stale. */
-  async function keep(key: string, stored: StoredResolution): Promise<void> {
-    const remaining = freshUntil(stored) - now();
-    if (remaining === Infinity) await storeSet(key, stored, undefined);
-    else if (remaining > 0) await storeSet(key, stored, remaining);
-    else await storeDelete(key);
+  async #keep(key: string, stored: StoredResolution): Promise<void> {
+    const keepFor = this.#freshness.keepFor(stored);
+    if (keepFor === 'forever') await this.#store.set(key, stored, undefined);
+    else if (keepFor === 'stale') await this.#store.delete(key);
+    else await this.#store.set(key, stored, keepFor);
   }
 
-  async function callSource(identity: EpisodeIdentity, key: string, refresh: boolean): Promise<StoredResolution> {
+  async #callSource(identity: EpisodeIdentity, key: string, refresh: boolean): Promise<StoredResolution> {
+    const now = () => this.#freshness.now();
     const started = now();
     let failure: ResolverError;
     try {
-      const checked = checkResolution(await source.resolve(copyIdentity(identity), { refresh }));
+      const checked = checkResolution(await this.#source.resolve(copyIdentity(identity), { refresh }));
       if ('resolution' in checked) {
         const stored: StoredResolution = { resolution: checked.resolution, resolvedAt: now(), refreshed: refresh };
-        emit({ type: refresh ? 'refresh' : 'resolve', key, durationMs: stored.resolvedAt - started });
+        this.#emit({ type: refresh ? 'refresh' : 'resolve', key, durationMs: stored.resolvedAt - started });
         return stored;
       }
       const field = checked.field === '' ? 'the resolution' : `"${checked.field}"`;
@@ -278,138 +364,7 @@ export function createResolverClient(options: ResolverClientOptions): ResolverCl
         ? error
         : new ResolverError('STRM_RESOLVER_UNAVAILABLE', `source failed to resolve ${describeIdentity(identity)}`, { cause: error });
     }
-    emit({ type: 'error', key, refresh, durationMs: now() - started, error: failure });
+    this.#emit({ type: 'error', key, refresh, durationMs: now() - started, error: failure });
     throw failure;
   }
-
-  /**
-   * The answer that needs no source call, if there is one: a fresh cached entry for a lookup; for
-   * a refresh, rule 1 (the cached URL already differs from `staleUrl`) or rule 2 (the last
-   * refresh is younger than `minRefreshIntervalMs`).
-   */
-  async function answerWithoutCall(key: string, isRefresh: boolean, staleUrl: string | undefined): Promise<Outcome | undefined> {
-    if (!isRefresh) {
-      const cached = await storeGet(key);
-      if (cached !== undefined && now() < freshUntil(cached)) return { kind: 'cache-hit', stored: cached };
-      return undefined;
-    }
-    if (staleUrl !== undefined) {
-      const cached = await storeGet(key);
-      if (cached !== undefined && now() < freshUntil(cached) && cached.resolution.url !== staleUrl) {
-        return { kind: 'reused', reason: 'stale-url', stored: cached };
-      }
-    }
-    if (minRefreshIntervalMs > 0) {
-      const last = await storeGet(refreshRecordKey(key));
-      const age = last === undefined ? Infinity : now() - last.resolvedAt;
-      if (last !== undefined && age >= 0 && age < minRefreshIntervalMs) return { kind: 'reused', reason: 'min-interval', stored: last };
-    }
-    return undefined;
-  }
-
-  async function callAndKeep(key: string, identity: EpisodeIdentity, isRefresh: boolean): Promise<Outcome> {
-    const stored = await callSource(identity, key, isRefresh);
-    await keep(key, stored);
-    if (isRefresh && minRefreshIntervalMs > 0) await storeSet(refreshRecordKey(key), stored, minRefreshIntervalMs);
-    return { kind: 'called', stored };
-  }
-
-  /**
-   * Runs `run` under the store's cross-process coordination when it has one. Coordination is an
-   * optimisation, never a condition: if the store fails to coordinate, `run` still runs (once).
-   */
-  async function coordinated(key: string, shared: Required<Pick<ResolutionStore, 'coordinate'>>, run: () => Promise<Outcome>): Promise<Outcome> {
-    let ran: Promise<Outcome> | undefined;
-    const runOnce = () => (ran ??= run());
-    try {
-      const outcome = await shared.coordinate(key, runOnce);
-      return ran === undefined ? await runOnce() : outcome;
-    } catch (error) {
-      if (ran === undefined) emit({ type: 'store-error', key, operation: 'coordinate', error });
-      // After `run` started, its own result (or error) is the answer, whatever the store threw.
-      return await runOnce();
-    }
-  }
-
-  async function runFlight(key: string, identity: EpisodeIdentity, isRefresh: boolean, staleUrl: string | undefined): Promise<Outcome> {
-    const early = await answerWithoutCall(key, isRefresh, staleUrl);
-    if (early !== undefined) return early;
-    const { coordinate } = store;
-    if (coordinate === undefined) return callAndKeep(key, identity, isRefresh);
-    // Another process may have resolved while this one waited for its turn: decide again, then call.
-    return coordinated(key, { coordinate: coordinate.bind(store) }, async () => (await answerWithoutCall(key, isRefresh, staleUrl)) ?? callAndKeep(key, identity, isRefresh));
-  }
-
-  /**
-   * The one place where operations for an identity are started and shared within this process.
-   * Across processes, `runFlight` asks the store to coordinate the part that may call the source.
-   */
-  function startFlight(key: string, identity: EpisodeIdentity, isRefresh: boolean, staleUrl: string | undefined): Flight {
-    const flight: Flight = { refresh: isRefresh, promise: Promise.resolve(undefined as never) };
-    flight.promise = (async () => {
-      try {
-        return await runFlight(key, identity, isRefresh, staleUrl);
-      } finally {
-        // Before the promise settles, so that nobody joins a finished (or failed) flight.
-        if (flights.get(key) === flight) flights.delete(key);
-      }
-    })();
-    flights.set(key, flight);
-    return flight;
-  }
-
-  async function resolve(identity: EpisodeIdentity, resolveOptions: ResolveOptions = {}): Promise<StoredResolution> {
-    const key = identityKey(identity);
-    if (typeof resolveOptions !== 'object' || resolveOptions === null) {
-      throw new TypeError(`options must be an object; received ${resolveOptions === null ? 'null' : typeof resolveOptions}`);
-    }
-    const { refresh: wantsRefresh = false, staleUrl, signal } = resolveOptions;
-    if (typeof wantsRefresh !== 'boolean') throw new TypeError(`options.refresh must be a boolean; received ${typeof wantsRefresh}`);
-    if (staleUrl !== undefined && typeof staleUrl !== 'string') throw new TypeError(`options.staleUrl must be a string; received ${typeof staleUrl}`);
-    if (signal !== undefined && !(signal instanceof AbortSignal)) throw new TypeError('options.signal must be an AbortSignal');
-    signal?.throwIfAborted();
-
-    for (;;) {
-      const current = flights.get(key);
-      if (current !== undefined && wantsRefresh && !current.refresh) {
-        // A lookup is running: its result may make this refresh unnecessary (rule 1); decide after it.
-        await waitFor(current.promise.catch(() => undefined), signal);
-        continue;
-      }
-      const flight = current ?? startFlight(key, identity, wantsRefresh, staleUrl);
-      const outcome = await waitFor(flight.promise, signal);
-      if (wantsRefresh && outcome.kind === 'reused' && outcome.reason === 'stale-url' && outcome.stored.resolution.url === staleUrl) {
-        // Joined a refresh that was answered for another stale URL, with the one this caller saw fail.
-        continue;
-      }
-      if (outcome.kind === 'cache-hit') emit({ type: 'cache-hit', key });
-      else if (outcome.kind === 'reused') emit({ type: 'refresh-reused', key, reason: outcome.reason });
-      else if (current !== undefined) emit({ type: 'shared', key, refresh: current.refresh });
-      return copyStored(outcome.stored);
-    }
-  }
-
-  /** Entries the client would serve now; refresh records and foreign keys are left out. */
-  async function listCached(): Promise<CachedResolution[] | undefined> {
-    if (typeof store.entries !== 'function') return undefined;
-    const listed: CachedResolution[] = [];
-    const at = now();
-    for (const [key, stored] of await store.entries()) {
-      const identity = identityFromKey(key);
-      if (identity === undefined) continue;
-      const until = freshUntil(stored);
-      if (at >= until) continue;
-      listed.push({ identity, stored: copyStored(stored), freshUntil: until === Infinity ? undefined : until });
-    }
-    return listed.sort((a, b) => b.stored.resolvedAt - a.stored.resolvedAt);
-  }
-
-  return {
-    resolve,
-    async invalidate(identity) {
-      assertEpisodeIdentity(identity);
-      await store.delete(identityKey(identity));
-    },
-    listCached,
-  };
 }

@@ -1,10 +1,12 @@
-import { randomUUID } from 'node:crypto';
-import { createMemoryStore, type ResolutionStore, type StoredResolution } from '@strm/resolver-client';
+import type { ResolutionStore, StoredResolution } from '@strm/resolver-client';
 import { Redis, type RedisOptions } from 'ioredis';
 import { decodeStored, encodeStored } from './codec';
-import { RedisStoreError } from './errors';
+import type { RedisStoreError } from './errors';
+import { RedisHealth } from './health';
 import { redisKeyNames } from './keys';
+import { RedisLock } from './lock';
 import { checkOptions, describeTarget } from './options';
+import { WakeUps } from './wake-ups';
 
 /**
  * Whether the store is using Redis right now. `connecting` until the first connection is ready,
@@ -93,20 +95,6 @@ export interface RedisResolutionStore extends ResolutionStore {
   close(): Promise<void>;
 }
 
-// Deletes the lock only if this holder still owns it, then tells the waiters.
-const RELEASE_SCRIPT = `if redis.call('get', KEYS[1]) == ARGV[1] then
-  redis.call('del', KEYS[1])
-  redis.call('publish', ARGV[2], '1')
-  return 1
-end
-return 0`;
-
-// Extends the lock only if this holder still owns it.
-const RENEW_SCRIPT = `if redis.call('get', KEYS[1]) == ARGV[1] then
-  return redis.call('pexpire', KEYS[1], ARGV[2])
-end
-return 0`;
-
 /**
  * A resolution store on Redis, shared by every proxy replica that points at the same Redis:
  *
@@ -136,12 +124,7 @@ return 0`;
  */
 export function createRedisStore(options: RedisStoreOptions): RedisResolutionStore {
   const settings = checkOptions(options);
-  const { commandTimeoutMs, lockTtlMs, pollIntervalMs, maxWaitMs, probeIntervalMs } = settings;
-  const names = redisKeyNames(settings.prefix);
-  const target = describeTarget(settings.url);
-  const newLocalCache = () => createMemoryStore({ maxEntries: settings.localMaxEntries });
-  let local = newLocalCache();
-
+  const { commandTimeoutMs } = settings;
   const connection: RedisOptions = {
     lazyConnect: false,
     // Commands while disconnected fail at once instead of queueing behind a reconnect: the
@@ -157,281 +140,64 @@ export function createRedisStore(options: RedisStoreOptions): RedisResolutionSto
   const client = new Redis(settings.url, { ...connection, connectionName: 'strm-store' });
   // Pub/sub needs a connection of its own; it only carries "done" messages, polls cover its gaps.
   const subscriber = new Redis(settings.url, { ...connection, connectionName: 'strm-store-sub' });
+  const names = redisKeyNames(settings.prefix);
+  const wakeUps = new WakeUps();
+  const health = new RedisHealth(settings, { client, target: describeTarget(settings.url), wakeUps });
+  const lock = new RedisLock(settings, { names, client, subscriber, health, wakeUps });
+  return storeApi({ client, subscriber, names, health, lock });
+}
 
-  let state: RedisStoreState = 'connecting';
-  let closed = false;
-  let lastConnectionError: unknown;
-  let probeTimer: NodeJS.Timeout | undefined;
-  let probing = false;
-  /** Wake-up functions of waiting `coordinate` calls, by channel. */
-  const wakers = new Map<string, Set<() => void>>();
-  const subscriptions = new Map<string, number>();
-
-  function report(change: RedisStoreStateChange): void {
+/** The `ResolutionStore` operations: Redis while it is `up`, the local cache otherwise. */
+function storeApi(parts: { client: Redis; subscriber: Redis; names: ReturnType<typeof redisKeyNames>; health: RedisHealth; lock: RedisLock }): RedisResolutionStore {
+  const { client, names, health } = parts;
+  /** Runs a Redis command while Redis is up; false when it was not run or failed (then: fallback). */
+  const onRedis = async (command: () => Promise<unknown>): Promise<boolean> => {
+    if (health.state !== 'up') return false;
     try {
-      settings.onStateChange?.(change);
-    } catch {
-      // A logging hook must not decide whether an episode plays.
-    }
-  }
-
-  function fallback(operation: RedisStoreOperation): void {
-    try {
-      settings.onFallback?.(operation);
-    } catch {
-      // Same as above: metrics never break resolving.
-    }
-  }
-
-  function wakeAll(): void {
-    for (const set of wakers.values()) for (const wake of [...set]) wake();
-  }
-
-  function markDown(error: unknown): void {
-    if (closed || state === 'down') return;
-    state = 'down';
-    report({ state: 'down', error: toStoreError(error, 'command') });
-    // Waiters stop waiting for a lock nobody can see any more and resolve on their own.
-    wakeAll();
-    probeTimer ??= setInterval(() => void probe(), probeIntervalMs);
-    probeTimer.unref();
-  }
-
-  function markUp(): void {
-    if (closed || state === 'up') return;
-    state = 'up';
-    if (probeTimer !== undefined) clearInterval(probeTimer);
-    probeTimer = undefined;
-    // What was cached locally during the outage was never shared; Redis is the truth again.
-    local = newLocalCache();
-    report({ state: 'up' });
-  }
-
-  async function probe(): Promise<void> {
-    if (probing || closed || client.status !== 'ready') return;
-    probing = true;
-    try {
-      await timed(client.ping(), 'PING');
-      markUp();
+      await command();
+      return true;
     } catch (error) {
-      markDown(error);
-    } finally {
-      probing = false;
+      health.markDown(error);
+      return false;
     }
-  }
-
-  function toStoreError(error: unknown, operation: string): RedisStoreError {
-    if (error instanceof RedisStoreError) return error;
-    const detail = error instanceof Error ? error.message : String(error);
-    return new RedisStoreError('STRM_REDIS_UNAVAILABLE', `Redis at ${target} failed ${operation}: ${detail.slice(0, 200)}`, { cause: error });
-  }
-
-  /** One command with the store's deadline; failures become a {@link RedisStoreError}. */
-  function timed<T>(command: Promise<T>, operation: string): Promise<T> {
-    return new Promise<T>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        reject(new RedisStoreError('STRM_REDIS_TIMEOUT', `Redis at ${target} did not answer ${operation} within ${commandTimeoutMs} ms`));
-      }, commandTimeoutMs);
-      command.then(
-        (value) => {
-          clearTimeout(timer);
-          resolve(value);
-        },
-        (error: unknown) => {
-          clearTimeout(timer);
-          reject(toStoreError(error, operation));
-        },
-      );
-    });
-  }
-
-  client.on('error', (error: unknown) => {
-    lastConnectionError = error;
-  });
-  client.on('ready', () => void probe());
-  client.on('close', () => {
-    const detail = lastConnectionError instanceof Error ? `: ${lastConnectionError.message.slice(0, 200)}` : '';
-    markDown(new RedisStoreError('STRM_REDIS_UNAVAILABLE', `connection to Redis at ${target} lost${detail}`, { cause: lastConnectionError }));
-  });
-  subscriber.on('error', () => {
-    // Reconnects on its own (and resubscribes); waiters poll meanwhile.
-  });
-  subscriber.on('message', (channel: string) => {
-    const set = wakers.get(channel);
-    if (set !== undefined) for (const wake of [...set]) wake();
-  });
-
-  /**
-   * A wake-up on a message on `channel`, after `ms`, or when the store goes down or closes.
-   * Armed before the lock is tried, so that a release announced while the attempt is on its way
-   * is not missed (the message and the attempt's reply come on two connections, in any order).
-   */
-  function armWakeUp(channel: string, ms: number): { woken: Promise<void>; disarm(): void } {
-    let set = wakers.get(channel);
-    if (set === undefined) {
-      set = new Set();
-      wakers.set(channel, set);
-    }
-    const own = set;
-    let wake!: () => void;
-    const woken = new Promise<void>((resolve) => {
-      wake = () => {
-        clearTimeout(timer);
-        own.delete(wake);
-        if (own.size === 0 && wakers.get(channel) === own) wakers.delete(channel);
-        resolve();
-      };
-    });
-    const timer = setTimeout(wake, ms);
-    own.add(wake);
-    return { woken, disarm: wake };
-  }
-
-  async function subscribe(channel: string): Promise<void> {
-    const count = subscriptions.get(channel) ?? 0;
-    subscriptions.set(channel, count + 1);
-    if (count === 0) await timed(subscriber.subscribe(channel), 'SUBSCRIBE').catch(() => undefined);
-  }
-
-  function unsubscribe(channel: string): void {
-    const count = (subscriptions.get(channel) ?? 1) - 1;
-    if (count > 0) {
-      subscriptions.set(channel, count);
-      return;
-    }
-    subscriptions.delete(channel);
-    subscriber.unsubscribe(channel).catch(() => undefined);
-  }
-
-  async function acquire(lockKey: string, token: string): Promise<boolean> {
-    return (await timed(client.set(lockKey, token, 'PX', lockTtlMs, 'NX'), 'SET NX')) === 'OK';
-  }
-
-  /** Waits for the lock until it is acquired, Redis goes down, or `maxWaitMs` passes. */
-  async function waitForLock(key: string, token: string): Promise<'acquired' | 'unavailable'> {
-    const lockKey = names.lock(key);
-    const channel = names.channel(key);
-    const deadline = performance.now() + maxWaitMs;
-    await subscribe(channel);
-    try {
-      for (;;) {
-        if (state !== 'up' || closed) return 'unavailable';
-        const left = deadline - performance.now();
-        if (left <= 0) return 'unavailable';
-        const wakeUp = armWakeUp(channel, Math.min(pollIntervalMs, left));
-        // Tried again once subscribed: a release published before the subscription is not missed.
-        let acquired: boolean;
-        try {
-          acquired = await acquire(lockKey, token);
-        } catch (error) {
-          wakeUp.disarm();
-          throw error;
-        }
-        if (acquired) {
-          wakeUp.disarm();
-          return 'acquired';
-        }
-        await wakeUp.woken;
-      }
-    } catch (error) {
-      markDown(error);
-      return 'unavailable';
-    } finally {
-      unsubscribe(channel);
-    }
-  }
-
-  async function holdWhile<T>(key: string, token: string, run: () => Promise<T>): Promise<T> {
-    const lockKey = names.lock(key);
-    const renewal = setInterval(() => {
-      timed(client.eval(RENEW_SCRIPT, 1, lockKey, token, String(lockTtlMs)), 'lock renewal').catch(markDown);
-    }, Math.max(1, Math.floor(lockTtlMs / 3)));
-    renewal.unref();
-    try {
-      return await run();
-    } finally {
-      clearInterval(renewal);
-      if (state === 'up') {
-        // A failed release is harmless for correctness: the lock expires on its own.
-        await timed(client.eval(RELEASE_SCRIPT, 1, lockKey, token, names.channel(key)), 'lock release').catch(markDown);
-      }
-    }
-  }
-
+  };
   return {
     get state() {
-      return state;
+      return health.state;
     },
-
     async get(key) {
-      if (state === 'up') {
-        try {
-          const text = await timed(client.get(names.value(key)), 'GET');
-          return text === null ? undefined : decodeStored(text);
-        } catch (error) {
-          markDown(error);
-        }
-      }
-      fallback('get');
-      return local.get(key);
+      let found: StoredResolution | undefined;
+      const read = async () => {
+        const text = await health.timed(client.get(names.value(key)), 'GET');
+        found = text === null ? undefined : decodeStored(text);
+      };
+      if (await onRedis(read)) return found;
+      health.fallback('get');
+      return health.local.get(key);
     },
-
     async set(key: string, value: StoredResolution, ttlMs: number | undefined) {
       // Also kept locally (validating ttlMs), so that an outage starts from a warm cache.
-      await local.set(key, value, ttlMs);
-      if (state === 'up') {
-        try {
-          const text = encodeStored(value);
-          const name = names.value(key);
-          await timed(ttlMs === undefined ? client.set(name, text) : client.set(name, text, 'PX', Math.ceil(ttlMs)), 'SET');
-          return;
-        } catch (error) {
-          markDown(error);
-        }
-      }
-      fallback('set');
+      await health.local.set(key, value, ttlMs);
+      const write = () => {
+        const text = encodeStored(value);
+        const name = names.value(key);
+        return health.timed(ttlMs === undefined ? client.set(name, text) : client.set(name, text, 'PX', Math.ceil(ttlMs)), 'SET');
+      };
+      if (!(await onRedis(write))) health.fallback('set');
     },
-
     async delete(key) {
-      await local.delete(key);
-      if (state === 'up') {
-        try {
-          await timed(client.del(names.value(key)), 'DEL');
-          return;
-        } catch (error) {
-          markDown(error);
-        }
-      }
-      fallback('delete');
+      await health.local.delete(key);
+      if (!(await onRedis(() => health.timed(client.del(names.value(key)), 'DEL')))) health.fallback('delete');
     },
-
     async coordinate<T>(key: string, run: () => Promise<T>): Promise<T> {
       if (typeof key !== 'string' || typeof run !== 'function') throw new TypeError('coordinate(key, run) needs a string key and a function');
-      if (state === 'up') {
-        const token = randomUUID();
-        let outcome: 'acquired' | 'unavailable';
-        try {
-          outcome = (await acquire(names.lock(key), token)) ? 'acquired' : await waitForLock(key, token);
-        } catch (error) {
-          markDown(error);
-          outcome = 'unavailable';
-        }
-        if (outcome === 'acquired') return holdWhile(key, token, run);
-      }
-      // Without Redis (or after waiting maxWaitMs) this replica resolves on its own: playback
-      // matters more than saving a resolver call.
-      fallback('coordinate');
-      return run();
+      return parts.lock.coordinate(key, run);
     },
-
     async close() {
-      if (closed) return;
-      closed = true;
-      state = 'down';
-      if (probeTimer !== undefined) clearInterval(probeTimer);
-      wakeAll();
+      if (health.closed) return;
+      health.close();
       client.disconnect();
-      subscriber.disconnect();
+      parts.subscriber.disconnect();
     },
   };
 }
