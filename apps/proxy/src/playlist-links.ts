@@ -34,8 +34,10 @@ export interface LinkPayload {
   subtitles: boolean;
 }
 
-/** A playlist that is larger than the proxy reads. */
+/** A playlist that is larger than the proxy reads (answered as `STRM_BAD_PLAYLIST`). */
 export class PlaylistTooLargeError extends Error {
+  readonly code = 'STRM_PLAYLIST_TOO_LARGE' as const;
+
   constructor() {
     super(`the upstream playlist is larger than ${MAX_PLAYLIST_BYTES / 1024 / 1024} MiB`);
     this.name = 'PlaylistTooLargeError';
