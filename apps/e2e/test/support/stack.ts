@@ -52,7 +52,7 @@ export function episode(slug: string, episodeNumber: number, path: string, extra
  * The host's own name resolution, IPv4 only: the fake CDN listens on 127.0.0.1, and a CI runner's
  * `localhost` may list `::1` first.
  */
-const ipv4Lookup: LookupFunction = async (hostname) => dnsLookup(hostname, { all: true, family: 4 });
+export const ipv4Lookup: LookupFunction = async (hostname) => dnsLookup(hostname, { all: true, family: 4 });
 
 export async function startStack(options: {
   catalog: readonly CatalogEntry[];
