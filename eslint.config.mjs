@@ -28,6 +28,14 @@ export default tseslint.config(
     },
   },
   {
+    // The status page's script runs in the browser, as a classic script.
+    files: ['apps/proxy/assets/**/*.js'],
+    languageOptions: {
+      sourceType: 'script',
+      globals: { window: 'readonly', document: 'readonly', fetch: 'readonly', location: 'readonly', navigator: 'readonly', console: 'readonly', setTimeout: 'readonly', clearTimeout: 'readonly', URLSearchParams: 'readonly', Intl: 'readonly' },
+    },
+  },
+  {
     // A function of the proxy that does not fit on a screen hides a second job: name it.
     files: ['apps/proxy/src/**/*.ts'],
     rules: {

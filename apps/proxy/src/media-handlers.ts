@@ -51,6 +51,7 @@ export async function serveStream(runtime: ProxyRuntime, ctx: RequestContext): P
   const params = new URLSearchParams(query === -1 ? '' : url.slice(query + 1));
   authorizeEntry(runtime.config.auth, runtime.secrets, params, ctx.header('x-api-key'), nowSeconds(runtime));
   const episode = parseEpisodeParams(params);
+  ctx.identity = episode;
   const stored = await resolveEpisode(runtime.resolver, episode, {});
   const target = { url: stored.resolution.url, headers: stored.resolution.headers };
   await fetchAndRespond(runtime, ctx, target, {
@@ -64,6 +65,7 @@ export async function serveStream(runtime: ProxyRuntime, ctx: RequestContext): P
 /** `GET|HEAD /strm/proxy/<token>/<name>`: open the link → fetch (relocate once) → respond. */
 export async function serveProxied(runtime: ProxyRuntime, ctx: RequestContext, token: string): Promise<void> {
   const link = openLink(runtime.tokens, token, nowSeconds(runtime));
+  ctx.identity = link.lineage?.episode;
   await fetchAndRespond(runtime, ctx, { url: link.url, headers: link.headers }, {
     kind: link.kind,
     // A playlist is rewritten whole and its links differ on every fetch: no ranges, no 304s.

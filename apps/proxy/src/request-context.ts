@@ -1,10 +1,11 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { RewriteStats } from '@strm/hls-rewrite';
-import type { EpochMilliseconds } from '@strm/resolver-client';
+import type { EpisodeIdentity, EpochMilliseconds } from '@strm/resolver-client';
 import type { Logger } from 'pino';
 import { errorBody, ProxyError } from './errors';
 import { loggablePath } from './logger';
 import type { ProxyMetrics } from './metrics';
+import type { TrackedRequest } from './status-board';
 import type { UpstreamSession } from './upstream-session';
 
 /** What a request's telemetry needs from the proxy. */
@@ -32,12 +33,19 @@ export function sendError(res: ServerResponse, error: ProxyError): void {
   res.end(res.req?.method === 'HEAD' ? undefined : body);
 }
 
+/** Why a request failed: a `STRM_…` code and a cause that holds no secret (the status page shows it). */
+export interface RequestFailure {
+  code: string;
+  cause: string;
+}
+
 /**
  * One media request and what it did (like `send`'s `SendStream`): the client's request and
- * response, when its headers went out, the bytes sent, and its upstream session (refreshes,
- * resumes, upstream status). Its log line and metrics are written once the response closed.
+ * response, when its headers went out, the bytes sent (counted as they go), the episode, its
+ * upstream session (refreshes, resumes, upstream status) and why it failed. Its log line and
+ * metrics are written once the response closed; the status board reads it live.
  */
-export class RequestContext {
+export class RequestContext implements TrackedRequest {
   readonly req: IncomingMessage;
   readonly res: ServerResponse;
   readonly route: 'stream' | 'proxy';
@@ -46,13 +54,15 @@ export class RequestContext {
   firstByteAt: EpochMilliseconds | undefined;
   /** Body bytes written to the client so far. */
   bytes = 0;
+  /** The episode, once the request named one (entry parameters or link). */
+  identity: EpisodeIdentity | undefined;
+  failure: RequestFailure | undefined;
   session: UpstreamSession | undefined;
 
   /** Aborted when the client goes away: every upstream request of this one stops with it. */
   readonly signal: AbortSignal;
 
   readonly #telemetry: RequestTelemetry;
-  #streaming = false;
 
   constructor(telemetry: RequestTelemetry, req: IncomingMessage, res: ServerResponse, route: 'stream' | 'proxy') {
     this.#telemetry = telemetry;
@@ -69,6 +79,18 @@ export class RequestContext {
     res.once('close', () => setImmediate(() => this.#finish()));
   }
 
+  get refreshes(): number {
+    return this.session?.refreshes ?? 0;
+  }
+
+  get resumes(): number {
+    return this.session?.resumes ?? 0;
+  }
+
+  get upstreamHost(): string | undefined {
+    return this.session?.host;
+  }
+
   /** A request header, when it was sent once. */
   header(name: string): string | undefined {
     const value = this.req.headers[name];
@@ -78,8 +100,6 @@ export class RequestContext {
   /** Sends the status line and headers: the time to first byte, and a stream begins. */
   writeHead(status: number, headers: Record<string, string>): void {
     this.firstByteAt = this.#telemetry.now();
-    this.#streaming = true;
-    this.#telemetry.metrics.activeStreams.inc();
     this.res.writeHead(status, headers);
   }
 
@@ -91,17 +111,18 @@ export class RequestContext {
   /** Answers a failed request: its JSON error, or a logged 500 for what nobody expected. */
   fail(error: unknown): void {
     if (error instanceof ProxyError) {
+      this.failure = { code: error.code, cause: error.message };
       sendError(this.res, error);
       return;
     }
     if (this.res.destroyed) return; // the client left; whatever failed after that is moot
     this.#telemetry.logger.error({ err: error, route: this.route, path: loggablePath(this.req.url ?? '') }, 'unexpected failure');
+    this.failure = { code: 'STRM_INTERNAL', cause: 'the proxy failed unexpectedly; see its log' };
     sendError(this.res, new ProxyError('STRM_INTERNAL', 'the proxy failed unexpectedly; see its log'));
   }
 
   #finish(): void {
     const { metrics, logger } = this.#telemetry;
-    if (this.#streaming) metrics.activeStreams.dec();
     const status = this.res.statusCode;
     metrics.requests.inc({ route: this.route, status: String(status) });
     if (this.bytes > 0) metrics.bytesOut.inc({ route: this.route }, this.bytes);

@@ -1,5 +1,6 @@
 import type { ServerResponse } from 'node:http';
 import { pumpBody } from './body-pump';
+import type { RequestFailure } from './request-context';
 import type { UpstreamResponse } from './upstream';
 
 /** Resumes of one response: in all, and in a row without a byte of progress. */
@@ -71,22 +72,22 @@ export class BodyPosition {
  * Streams a body to the client; when the upstream body breaks off (or ends short of its own
  * length), the rest is fetched (`Range: bytes=N-`, `If-Range`) and appended to the same response.
  * When the rest cannot be had the client connection is aborted, so a short body never looks
- * complete. The bytes written are added to `tally.bytes` as they go (the request's log line may
- * be written while a resume is still under way).
+ * complete. The bytes written are added to `tally.bytes` as they go, chunk by chunk (the log
+ * line may be written while a resume is still under way; the status page reads it live), and a
+ * body given up on leaves its `tally.failure`.
  */
 export async function deliverResumingBody(
   res: ServerResponse,
   resumer: BodyResumer,
   start: { body: UpstreamResponse['body']; head: readonly Buffer[]; skip: number; position: BodyPosition },
-  tally: { bytes: number },
+  tally: { bytes: number; failure: RequestFailure | undefined },
 ): Promise<void> {
   const { position } = start;
   let { body, skip } = start;
   let initial = start.head;
   for (;;) {
-    const outcome = await pumpBody(body, res, { initial, skip, limit: position.remaining });
+    const outcome = await pumpBody(body, res, { initial, skip, limit: position.remaining, tally });
     position.advance(outcome.written);
-    tally.bytes += outcome.written;
     if (outcome.kind === 'client-gone') return;
     if (outcome.kind === 'done' && (position.remaining === undefined || position.remaining <= 0)) {
       res.end();
@@ -94,6 +95,7 @@ export async function deliverResumingBody(
     }
     const next = await resumer.resume(position.nextAsk());
     if (next === undefined) {
+      tally.failure = { code: 'STRM_UPSTREAM_FAILED', cause: `the upstream body broke off after ${tally.bytes} bytes and could not be resumed; the client connection was cut` };
       res.destroy();
       return;
     }

@@ -4,6 +4,7 @@ import { Readable } from 'node:stream';
 import { request } from 'undici';
 import { afterEach, describe, expect, test } from 'vitest';
 import { pumpBody, type PumpOptions, type PumpOutcome } from '../src/body-pump';
+import type { RequestFailure } from '../src/request-context';
 import { BodyPosition, deliverResumingBody, type ResumeAsk } from '../src/resume';
 import type { UpstreamResponse } from '../src/upstream';
 import { mediaBytes } from './support/servers';
@@ -99,7 +100,7 @@ describe('deliverResumingBody', () => {
         return { body: rest, skip: 0 };
       },
     };
-    const tally = { bytes: 0 };
+    const tally = { bytes: 0, failure: undefined as RequestFailure | undefined };
     const { url, settled } = await serveOnce(async (res) => {
       const position = new BodyPosition({ first: 0, last: BYTES.length - 1, headers: { etag: '"v1"' } });
       await deliverResumingBody(res, resumer, { body: breakingBody([BYTES.subarray(0, 20_000)]), head: [], skip: 0, position }, tally);
@@ -109,16 +110,19 @@ describe('deliverResumingBody', () => {
     expect(received.equals(BYTES)).toBe(true);
     expect(asks).toEqual([{ range: 'bytes=20000-49999', ifRange: '"v1"' }, { range: 'bytes=30000-49999', ifRange: '"v1"' }]);
     expect(tally.bytes).toBe(BYTES.length);
+    expect(tally.failure).toBeUndefined();
   });
 
   test('when the rest cannot be had, the client connection is aborted: a short body never looks complete', async () => {
     const resumer = { resume: async () => undefined };
-    const tally = { bytes: 0 };
+    const tally = { bytes: 0, failure: undefined as RequestFailure | undefined };
     const { url } = await serveOnce(async (res) => {
       const position = new BodyPosition({ first: 0, last: BYTES.length - 1, headers: {} });
       await deliverResumingBody(res, resumer, { body: breakingBody([BYTES.subarray(0, 20_000)]), head: [], skip: 0, position }, tally);
     });
     await expect((await request(url)).body.arrayBuffer()).rejects.toThrow();
+    expect(tally.failure?.code).toBe('STRM_UPSTREAM_FAILED');
+    expect(tally.bytes).toBe(20_000);
   });
 });
 

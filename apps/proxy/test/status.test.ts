@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { freeLoopbackPort } from '../../../tools/testing/redis-server';
 import { statusLink, statusLinkKey } from '../src/status-access';
 import type { StatusSnapshot } from '../src/status-page';
-import { fetchAll, SECRET, startResolver, startServer, startTestProxy, type TestProxy, type TestResolver, type TestServer } from './support/servers';
+import { fetchAll, SECRET, startResolver, startServer, startTestProxy, type TestProxy, type TestResolver } from './support/servers';
 
 const PATH_TOKEN = 'PATHTOKEN0123456789';
 const QUERY_SECRET = 'QUERYSECRET42';
