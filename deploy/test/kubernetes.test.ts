@@ -6,6 +6,8 @@ import { describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
 import { configVariables, deployDir, readText } from './support';
 
+// YAML manifests are walked freely by the assertions below.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Manifest = { apiVersion: string; kind: string; metadata: { name: string; labels?: Record<string, string> }; [key: string]: any };
 
 const dir = join(deployDir, 'kubernetes');

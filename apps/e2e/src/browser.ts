@@ -9,7 +9,7 @@ import { chromium, type Browser, type BrowserContext, type Page } from 'playwrig
  * Where the system Chromium lives on Debian (`apt-get install chromium`). No browser is
  * downloaded: playwright-core only drives the one the machine has.
  */
-export const systemChromium = '/usr/bin/chromium';
+const systemChromium = '/usr/bin/chromium';
 
 /**
  * Headless system Chromium for the browser suites. Its own background traffic is switched off
@@ -148,7 +148,7 @@ export interface PageServer {
 const requireFromHere = createRequire(import.meta.url);
 
 /** hls.js from `node_modules` (the version pinned in `package.json`), as a page loads it. */
-export const hlsJsFile: PageFile = { type: 'text/javascript', path: requireFromHere.resolve('hls.js/dist/hls.min.js') };
+const hlsJsFile: PageFile = { type: 'text/javascript', path: requireFromHere.resolve('hls.js/dist/hls.min.js') };
 
 /** The hls.js player page and its script: `/hls.html?src=<url>` (see `pages/hls.html`). */
 export const hlsPlayerFiles: Readonly<Record<string, PageFile>> = {

@@ -120,7 +120,7 @@ export async function vlcSeekDecode(url: string, start: number, options: { adapt
 }
 
 /** `<bytes> <md5>` of each picture of a YUV4MPEG2 stream (4:2:0, as VLC writes it). */
-export function y4mFrames(bytes: Buffer): { video: string[]; size?: string } {
+function y4mFrames(bytes: Buffer): { video: string[]; size?: string } {
   const headerEnd = bytes.indexOf(0x0a);
   if (headerEnd < 0) return { video: [] };
   const header = bytes.subarray(0, headerEnd).toString('latin1');
