@@ -12,7 +12,7 @@ import type { ReadinessCheck } from './ops-endpoints';
 import { Relocator } from './playlist-links';
 import type { ProxyRedis, ProxyRedisOptions } from './redis';
 import { createConfiguredSource } from './resolver-source';
-import { createProxyRequestListener } from './router';
+import { createProxyApp } from './router';
 import type { ProxyRuntime } from './runtime';
 import { StatusBoard } from './status-board';
 import { createStatusPage } from './status-page';
@@ -173,7 +173,7 @@ export async function startProxy(config: ProxyConfig, options: StartProxyOptions
     now,
     startedAt: now(),
   });
-  const listener = createProxyRequestListener({ runtime, logger, readiness, board, statusPage });
+  const listener = createProxyApp({ runtime, logger, readiness, board, statusPage });
   const server = createServer({ keepAliveTimeout: 65_000, headersTimeout: 30_000, requestTimeout: 60_000 }, listener);
   const { url, port } = await listen(server, config);
   if (config.auth === 'none') logger.warn('STRM_PROXY_AUTH=none: anyone who can reach this proxy can use it');

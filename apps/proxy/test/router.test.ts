@@ -1,32 +1,78 @@
-import { describe, expect, test } from 'vitest';
-import { matchRoute, type RouteMatch } from '../src/router';
+import { request as httpRequest } from 'node:http';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { startResolver, startTestProxy, type TestProxy, type TestResolver } from './support/servers';
 
-// One router for every endpoint; the plain media spellings are matched first, every other
-// spelling the way Express matched it (case-insensitive, one trailing slash, decoded token).
-describe('matchRoute', () => {
-  test.each<[string, RouteMatch]>([
-    ['/strm/stream', { endpoint: 'stream' }],
-    ['/strm/stream?slug=x&s=1', { endpoint: 'stream' }],
-    ['/strm/stream/', { endpoint: 'stream' }],
-    ['/STRM/Stream', { endpoint: 'stream' }],
-    ['/strm/stream//', { endpoint: 'not-found' }],
-    ['/strm/proxy/abc/seg.ts', { endpoint: 'proxy', token: 'abc' }],
-    ['/strm/proxy/abc/seg.ts/', { endpoint: 'proxy', token: 'abc' }],
-    ['/STRM/PROXY/abc/seg.ts', { endpoint: 'proxy', token: 'abc' }],
-    ['/strm/proxy/%61bc/seg.ts', { endpoint: 'proxy', token: 'abc' }],
-    ['/strm/proxy/%E0%A4%A/seg.ts', { endpoint: 'bad-request' }],
-    ['/strm/proxy/abc/%zz', { endpoint: 'bad-request' }],
-    ['/strm/proxy/a/b/c', { endpoint: 'not-found' }],
-    ['/strm/proxy//seg.ts', { endpoint: 'not-found' }],
-    ['/strm/proxy/abc', { endpoint: 'not-found' }],
-    ['http://proxy.example/strm/stream?x=1', { endpoint: 'stream' }],
-    ['/healthz', { endpoint: 'healthz' }],
-    ['/readyz/', { endpoint: 'readyz' }],
-    ['/Metrics', { endpoint: 'metrics' }],
-    ['/', { endpoint: 'not-found' }],
-    ['/nope', { endpoint: 'not-found' }],
-    ['*', { endpoint: 'not-found' }],
-  ])('matchRoute(%j) is %j', (target, expected) => {
-    expect(matchRoute(target)).toEqual(expected);
+// One router for every endpoint, Express's: paths match without regard to case, with one
+// optional trailing slash, and the token is percent-decoded (a malformed encoding is a 400).
+// Each endpoint is told apart by what it answers to an unsigned request.
+let resolver: TestResolver;
+let proxy: TestProxy;
+
+beforeAll(async () => {
+  resolver = await startResolver([]);
+  proxy = await startTestProxy(resolver);
+});
+
+afterAll(async () => {
+  await proxy?.close(0);
+  await resolver?.close();
+});
+
+/** GET with the request target sent as written (absolute-form and `*` included). */
+function get(target: string): Promise<{ status: number; body: string }> {
+  const { hostname, port } = new URL(proxy.url);
+  return new Promise((resolve, reject) => {
+    const req = httpRequest({ host: hostname, port, path: target, method: 'GET' }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => (body += chunk));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+/** What an endpoint answers to an unsigned GET: the status and the JSON error code, or the status. */
+const STREAM = [401, 'STRM_UNAUTHORIZED'];
+const PROXY = [401, 'STRM_TOKEN_INVALID'];
+const BAD_REQUEST = [400, 'STRM_BAD_REQUEST'];
+const NOT_FOUND = [404, 'STRM_NOT_FOUND'];
+const HEALTHZ = [200, 'ok'];
+const READYZ = [200, 'ready'];
+const METRICS = [200, 'metrics'];
+
+async function endpointOf(target: string): Promise<[number, string]> {
+  const { status, body } = await get(target);
+  if (body.startsWith('# HELP')) return [status, 'metrics'];
+  const json = JSON.parse(body) as { error?: { code: string }; status?: string };
+  return [status, json.error?.code ?? json.status ?? ''];
+}
+
+describe('the router', () => {
+  test.each<[string, (string | number)[]]>([
+    ['/strm/stream', STREAM],
+    ['/strm/stream?slug=x&s=1', STREAM],
+    ['/strm/stream/', STREAM],
+    ['/STRM/Stream', STREAM],
+    ['/strm/stream//', NOT_FOUND],
+    ['/strm/proxy/abc/seg.ts', PROXY],
+    ['/strm/proxy/abc/seg.ts/', PROXY],
+    ['/STRM/PROXY/abc/seg.ts', PROXY],
+    ['/strm/proxy/%61bc/seg.ts', PROXY],
+    ['/strm/proxy/%E0%A4%A/seg.ts', BAD_REQUEST],
+    ['/strm/proxy/abc/%zz', BAD_REQUEST],
+    ['/strm/proxy/a/b/c', NOT_FOUND],
+    ['/strm/proxy//seg.ts', NOT_FOUND],
+    ['/strm/proxy/abc', NOT_FOUND],
+    ['http://proxy.example/strm/stream?x=1', STREAM],
+    ['/healthz', HEALTHZ],
+    ['/readyz/', READYZ],
+    ['/Metrics', METRICS],
+    ['/', NOT_FOUND],
+    ['/nope', NOT_FOUND],
+    ['*', NOT_FOUND],
+  ])('GET %s → %j', async (target, expected) => {
+    expect(await endpointOf(target)).toEqual(expected);
   });
 });
