@@ -1,4 +1,5 @@
 import { createCipheriv, createDecipheriv, createSecretKey, hkdfSync, randomFillSync, type KeyObject } from 'node:crypto';
+import { constants as zlibConstants, deflateRawSync, inflateRawSync } from 'node:zlib';
 import { SigningError } from './errors';
 import { secretList } from './secrets';
 import type { UnixSeconds } from './time';
@@ -18,6 +19,11 @@ export interface TokenSealerOptions {
   previousSecrets?: readonly string[];
   /** Lifetime of a sealed token in seconds; default 86400 (a paused episode must still play). */
   ttlSeconds?: number;
+  /**
+   * Payloads whose JSON is longer than this many bytes are deflated before sealing (a version 2
+   * token) when that makes them shorter; default 1024. `Infinity` never compresses.
+   */
+  compressAbove?: number;
 }
 
 /**
@@ -66,14 +72,25 @@ export interface TokenSealer<T = unknown> {
 }
 
 /**
- * Token format version 1: the first byte of every token.
+ * Token format version 1, the first byte of a token whose payload is plain JSON.
  *
  * @example
  * ```ts
- * Buffer.from(token, 'base64url')[0] === TOKEN_VERSION; // true
+ * Buffer.from(sealer.seal({ url: 'https://cdn.example/a.ts' }), 'base64url')[0] === TOKEN_VERSION; // true
  * ```
  */
 export const TOKEN_VERSION = 1;
+/**
+ * Token format version 2, the first byte of a token whose payload is JSON compressed with raw
+ * DEFLATE (RFC 1951). Sealers seal it for long payloads and open both versions.
+ *
+ * @example
+ * ```ts
+ * const long = { url: `https://cdn.example/${'a'.repeat(2000)}.ts` };
+ * Buffer.from(sealer.seal(long), 'base64url')[0] === COMPRESSED_TOKEN_VERSION; // true
+ * ```
+ */
+export const COMPRESSED_TOKEN_VERSION = 2;
 const KEY_ID_LENGTH = 4;
 const IV_LENGTH = 12;
 const TAG_LENGTH = 16;
@@ -92,6 +109,12 @@ const MIN_TOKEN_BYTES = HEADER_LENGTH + IV_LENGTH + EXPIRY_LENGTH + TAG_LENGTH;
 export const MAX_TOKEN_LENGTH = 65_536;
 const MAX_EXPIRY = 2 ** (8 * EXPIRY_LENGTH) - 1;
 const DEFAULT_TTL_SECONDS = 86_400;
+const DEFAULT_COMPRESS_ABOVE = 1024;
+/** A token opens to at most this much JSON: an inflated payload is bounded, whoever sealed it. */
+const MAX_PAYLOAD_BYTES = 1024 * 1024;
+// Payloads are a few KiB: a 4 KiB window finds every repeat in them and costs far less to set up
+// per token than the default 32 KiB one.
+const DEFLATE_OPTIONS = { level: 6, windowBits: 12, memLevel: 8, strategy: zlibConstants.Z_DEFAULT_STRATEGY } as const;
 const BASE64URL = /^[A-Za-z0-9_-]+$/;
 const IVS_PER_REFILL = 256;
 
@@ -103,14 +126,51 @@ const INFO_KEY_ID = 'strm proxy-token v1 key id';
 
 interface SealingKey {
   keyId: Buffer;
-  header: Buffer;
+  /** The additional authenticated data of a token of this key, by version. */
+  headers: { [TOKEN_VERSION]: Buffer; [COMPRESSED_TOKEN_VERSION]: Buffer };
   key: KeyObject;
 }
 
+// One key serves both versions: the version byte is authenticated, so a token cannot be
+// relabelled from one to the other.
 function deriveKey(secret: string): SealingKey {
   const keyId = Buffer.from(hkdfSync('sha256', secret, HKDF_SALT, INFO_KEY_ID, KEY_ID_LENGTH));
   const key = createSecretKey(Buffer.from(hkdfSync('sha256', secret, HKDF_SALT, INFO_ENCRYPTION_KEY, 32)));
-  return { keyId, key, header: Buffer.concat([Buffer.of(TOKEN_VERSION), keyId]) };
+  return {
+    keyId,
+    key,
+    headers: {
+      [TOKEN_VERSION]: Buffer.concat([Buffer.of(TOKEN_VERSION), keyId]),
+      [COMPRESSED_TOKEN_VERSION]: Buffer.concat([Buffer.of(COMPRESSED_TOKEN_VERSION), keyId]),
+    },
+  };
+}
+
+function checkCompressAbove(value: unknown): number {
+  if (value === undefined) return DEFAULT_COMPRESS_ABOVE;
+  if (typeof value !== 'number' || Number.isNaN(value) || value < 0) {
+    throw new TypeError(`options.compressAbove must be a non-negative number of bytes or Infinity; received ${String(value)}`);
+  }
+  return value;
+}
+
+/** The bytes to encrypt and the version they go under: deflated when long and worth it. */
+function encodePayload(json: Buffer, compressAbove: number): { version: typeof TOKEN_VERSION | typeof COMPRESSED_TOKEN_VERSION; bytes: Buffer } {
+  if (json.length > compressAbove) {
+    const deflated = deflateRawSync(json, DEFLATE_OPTIONS);
+    if (deflated.length < json.length) return { version: COMPRESSED_TOKEN_VERSION, bytes: deflated };
+  }
+  return { version: TOKEN_VERSION, bytes: json };
+}
+
+/** The JSON bytes of an authenticated plaintext, or undefined when they cannot be had. */
+function decodePayload(version: number, bytes: Buffer): Buffer | undefined {
+  if (version === TOKEN_VERSION) return bytes.length <= MAX_PAYLOAD_BYTES ? bytes : undefined;
+  try {
+    return inflateRawSync(bytes, { maxOutputLength: MAX_PAYLOAD_BYTES });
+  } catch {
+    return undefined;
+  }
 }
 
 function checkTtl(value: unknown, option: string): number {
@@ -170,6 +230,7 @@ export function createTokenSealer<T = unknown>(options: TokenSealerOptions): Tok
   const previous = options.previousSecrets === undefined ? [] : [...(options.previousSecrets as readonly unknown[])];
   if (previous.length > 0) secretList(previous as string[], 'options.previousSecrets');
   const defaultTtl = options.ttlSeconds === undefined ? DEFAULT_TTL_SECONDS : checkTtl(options.ttlSeconds, 'options.ttlSeconds');
+  const compressAbove = checkCompressAbove(options.compressAbove);
 
   const sealing = deriveKey(current!);
   // Several keys may share a 4-byte id only by a 1-in-4-billion accident; each one is tried then.
@@ -199,13 +260,14 @@ export function createTokenSealer<T = unknown>(options: TokenSealerOptions): Tok
     if (expiresAt > MAX_EXPIRY) {
       throw new TypeError(`the expiry must fit in ${8 * EXPIRY_LENGTH} bits; received now + ttlSeconds = ${expiresAt}`);
     }
-    const json = serialise(payload);
+    const { version, bytes } = encodePayload(serialise(payload), compressAbove);
+    const header = sealing.headers[version];
     const expiry = Buffer.allocUnsafe(EXPIRY_LENGTH);
     expiry.writeUIntBE(expiresAt, 0, EXPIRY_LENGTH);
     const iv = nextIv();
     const cipher = createCipheriv('aes-256-gcm', sealing.key, iv, { authTagLength: TAG_LENGTH });
-    cipher.setAAD(sealing.header);
-    const sealed = Buffer.concat([sealing.header, iv, cipher.update(expiry), cipher.update(json), cipher.final(), cipher.getAuthTag()]);
+    cipher.setAAD(header);
+    const sealed = Buffer.concat([header, iv, cipher.update(expiry), cipher.update(bytes), cipher.final(), cipher.getAuthTag()]);
     return sealed.toString('base64url');
   }
 
@@ -217,7 +279,8 @@ export function createTokenSealer<T = unknown>(options: TokenSealerOptions): Tok
     // Node's decoder ignores stray trailing bits; re-encoding refuses every other spelling of the
     // same bytes, so that each token has exactly one accepted form.
     if (bytes.length < MIN_TOKEN_BYTES || bytes.toString('base64url') !== token) return { ok: false, reason: 'malformed' };
-    if (bytes[0] !== TOKEN_VERSION) return { ok: false, reason: 'malformed' };
+    const version = bytes[0]!;
+    if (version !== TOKEN_VERSION && version !== COMPRESSED_TOKEN_VERSION) return { ok: false, reason: 'malformed' };
     const candidates = opening.get(bytes.subarray(1, HEADER_LENGTH).toString('hex'));
     if (candidates === undefined) return { ok: false, reason: 'unknown-key' };
     const iv = bytes.subarray(HEADER_LENGTH, HEADER_LENGTH + IV_LENGTH);
@@ -227,16 +290,18 @@ export function createTokenSealer<T = unknown>(options: TokenSealerOptions): Tok
       let plaintext: Buffer;
       try {
         const decipher = createDecipheriv('aes-256-gcm', candidate.key, iv, { authTagLength: TAG_LENGTH });
-        decipher.setAAD(candidate.header);
+        decipher.setAAD(candidate.headers[version]);
         decipher.setAuthTag(tag);
         plaintext = Buffer.concat([decipher.update(ciphertext), decipher.final()]);
       } catch {
         continue;
       }
       const expiresAt = plaintext.readUIntBE(0, EXPIRY_LENGTH);
+      const json = decodePayload(version, plaintext.subarray(EXPIRY_LENGTH));
       let payload: T;
       try {
-        payload = JSON.parse(plaintext.subarray(EXPIRY_LENGTH).toString('utf8')) as T;
+        if (json === undefined) throw new Error('no payload');
+        payload = JSON.parse(json.toString('utf8')) as T;
       } catch {
         // Authentic but unreadable can only be a sealer of another format under the same key.
         return { ok: false, reason: 'invalid' };

@@ -1,5 +1,6 @@
+import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { MAX_TOKEN_LENGTH, SigningError, TOKEN_VERSION, createTokenSealer, type OpenResult } from '@strm/signing';
+import { COMPRESSED_TOKEN_VERSION, MAX_TOKEN_LENGTH, SigningError, TOKEN_VERSION, createTokenSealer, type OpenResult } from '@strm/signing';
 import { realisticPayload } from './realistic-payload';
 
 const NOW = 1_700_000_000;
@@ -110,7 +111,8 @@ describe('tampering: every change is rejected', () => {
     ['its last byte cut', bytes.subarray(0, -1).toString('base64url'), { ok: false, reason: 'invalid' }],
     ['a byte appended', Buffer.concat([bytes, Buffer.of(0)]).toString('base64url'), { ok: false, reason: 'invalid' }],
     ['only the header', bytes.subarray(0, 38).toString('base64url'), { ok: false, reason: 'malformed' }],
-    ['an unknown version', Buffer.concat([Buffer.of(2), bytes.subarray(1)]).toString('base64url'), { ok: false, reason: 'malformed' }],
+    ['an unknown version', Buffer.concat([Buffer.of(3), bytes.subarray(1)]).toString('base64url'), { ok: false, reason: 'malformed' }],
+    ['its version relabelled 1 → 2 (the version is authenticated)', Buffer.concat([Buffer.of(2), bytes.subarray(1)]).toString('base64url'), { ok: false, reason: 'invalid' }],
     ['longer than MAX_TOKEN_LENGTH', 'A'.repeat(MAX_TOKEN_LENGTH + 4), { ok: false, reason: 'malformed' }],
   ])('open(token with %s)', (_, changed, result) => {
     expect(sealer.open(changed, { now: NOW })).toEqual(result);
@@ -218,5 +220,91 @@ describe('misuse and failures', () => {
     expect(caught).toBeInstanceOf(SigningError);
     expect(caught).toMatchObject({ name: 'SigningError', code: 'STRM_SIGNING_UNSERIALISABLE_PAYLOAD' });
     if (typeof payload === 'object') expect((caught as Error).cause).toBeInstanceOf(TypeError);
+  });
+});
+
+/** Deterministic characters drawn from `alphabet`. */
+function randomText(length: number, alphabet: string, seed: number): string {
+  let text = '';
+  for (let block = 0; text.length < length; block++) {
+    // SHA-256 in counter mode: reproducible, and as incompressible as real random tokens.
+    for (const byte of createHash('sha256').update(`${seed}:${block}`).digest()) {
+      if (text.length < length) text += alphabet[byte % alphabet.length];
+    }
+  }
+  return text;
+}
+const URL_CHARACTERS = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~';
+const PRINTABLE = Array.from({ length: 95 }, (_, i) => String.fromCharCode(32 + i)).join('');
+
+describe('version 2: long payloads are deflated before sealing', () => {
+  const sealer = createTokenSealer({ secret: 'proxy-secret' });
+
+  it('a payload of up to 1024 bytes of JSON stays version 1; a longer one that shrinks is version 2', () => {
+    const short = { url: `https://cdn.example/${'a'.repeat(1000 - 30)}` };
+    expect(Buffer.byteLength(JSON.stringify(short))).toBeLessThanOrEqual(1024);
+    expect(bytesOf(sealer.seal(short))[0]).toBe(TOKEN_VERSION);
+    const long = { url: `https://cdn.example/${'a'.repeat(2000)}` };
+    const token = sealer.seal(long, { now: NOW });
+    expect(bytesOf(token)[0]).toBe(COMPRESSED_TOKEN_VERSION);
+    expect(token.length).toBeLessThan(200);
+    expect(sealer.open(token, { now: NOW })).toEqual({ ok: true, payload: long, expiresAt: NOW + 86_400 });
+  });
+
+  it('a payload that deflate does not shrink stays version 1', () => {
+    const eager = createTokenSealer({ secret: 'proxy-secret', compressAbove: 0 });
+    expect(bytesOf(eager.seal('x'))[0]).toBe(TOKEN_VERSION);
+    expect(eager.open(eager.seal('x'))).toMatchObject({ ok: true, payload: 'x' });
+  });
+
+  it('compressAbove: 0 deflates whatever shrinks, Infinity never deflates', () => {
+    const payload = { url: `https://cdn.example/${'a'.repeat(200)}` };
+    expect(bytesOf(createTokenSealer({ secret: 's', compressAbove: 0 }).seal(payload))[0]).toBe(COMPRESSED_TOKEN_VERSION);
+    expect(bytesOf(createTokenSealer({ secret: 's', compressAbove: Infinity }).seal({ blob: 'x'.repeat(20_000) }))[0]).toBe(TOKEN_VERSION);
+  });
+
+  it.each([-1, Number.NaN, '1024', null])('compressAbove: %s is a TypeError', (value) => {
+    expect(() => createTokenSealer({ secret: 's', compressAbove: value as number })).toThrow(TypeError);
+  });
+
+  it('a token of the previous format (version 1, from the README before version 2 existed) still opens', () => {
+    const old = 'AREQZf404e7rkzyihHN0ejX8jAJ0JmKpZD7lzLkEJ3HBewSo62QfZIupTMgl9i7Fv-nPLWctZ-hMUp2POlbT6SlpKeRGyDNKQ7TDwHfTnnGvA6kdeOE4cOneRY-G_A';
+    const opener = createTokenSealer({ secret: 'proxy-secret', previousSecrets: ['old-secret'] });
+    expect(opener.open(old, { now: NOW })).toEqual({ ok: true, payload: { url: 'https://cdn.example/seg-1.ts', kind: 'segment' }, expiresAt: 1_700_086_400 });
+  });
+
+  it('a version 2 token relabelled as version 1 is invalid, and every single-byte change of it is rejected', () => {
+    const token = sealer.seal({ url: `https://cdn.example/${'a'.repeat(2000)}` }, { now: NOW });
+    const bytes = bytesOf(token);
+    expect(sealer.open(Buffer.concat([Buffer.of(TOKEN_VERSION), bytes.subarray(1)]).toString('base64url'), { now: NOW })).toEqual({ ok: false, reason: 'invalid' });
+    for (let i = 5; i < bytes.length; i++) {
+      const changed = Buffer.from(bytes);
+      changed[i]! ^= 0x01;
+      expect(sealer.open(changed.toString('base64url'), { now: NOW }), `byte ${i}`).toEqual({ ok: false, reason: 'invalid' });
+    }
+  });
+
+  it('a genuine token that inflates past 1 MiB is refused (invalid), not inflated without bound', () => {
+    const bomb = createTokenSealer({ secret: 'proxy-secret', compressAbove: 0 }).seal('x'.repeat(2 * 1024 * 1024), { now: NOW });
+    expect(bomb.length).toBeLessThan(8000);
+    expect(sealer.open(bomb, { now: NOW })).toEqual({ ok: false, reason: 'invalid' });
+  });
+
+  it('the worst case the proxy must carry: a 2 KB upstream URL and 1 KB of headers, all random characters, is a token of at most 3600 characters', () => {
+    const payload = {
+      u: `https://cdn.example.net/${randomText(2048 - 24, URL_CHARACTERS, 1)}`,
+      h: { Cookie: randomText(1024 - 6, PRINTABLE, 2) },
+      k: 'playlist',
+      i: ['aniworld.to', 'rascal-does-not-dream-of-bunny-girl-senpai', 1, 3, 'German Dub', 'VOE'],
+      e: 'abcdefgh',
+      r: [0, 12],
+    };
+    const plainLength = Math.ceil((39 + Buffer.byteLength(JSON.stringify(payload))) * 4 / 3);
+    const token = sealer.seal(payload, { now: NOW });
+    console.log(`worst case: ${plainLength} characters as version 1, ${token.length} as version 2`);
+    expect(plainLength).toBeGreaterThan(4096);
+    expect(bytesOf(token)[0]).toBe(COMPRESSED_TOKEN_VERSION);
+    expect(token.length).toBeLessThanOrEqual(3600);
+    expect(sealer.open(token, { now: NOW })).toMatchObject({ ok: true, payload });
   });
 });
