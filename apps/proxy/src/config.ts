@@ -15,7 +15,7 @@ export interface ProxyConfig {
   /** Signs entry URLs and seals proxy tokens; undefined only when `auth` is `none` and none was given. */
   secret: string | undefined;
   previousSecrets: string[];
-  /** Makes rewritten playlist URIs absolute (`https://media.example/strm`); undefined = relative URIs. */
+  /** One fixed base for rewritten playlist URIs (`https://media.example/strm`); undefined = each request's own (see `reference-base.ts`). */
   publicBaseUrl: string | undefined;
   tokenTtlSeconds: number;
   cacheTtlSeconds: number;

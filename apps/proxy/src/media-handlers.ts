@@ -6,10 +6,11 @@ import { discardBody, readHead } from './body-pump';
 import { ProxyError } from './errors';
 import { sendMedia } from './media-response';
 import { parseEpisodeParams } from './params';
-import { entryFingerprint, linkMinter, openLink, type LinkLineage } from './playlist-links';
+import { entryFingerprint, linkMinter, MAX_PLAYLIST_BYTES, openLink, type LinkLineage } from './playlist-links';
 import { sendPlaylist } from './playlist-response';
 import { isWholeResource, refusedUpstreamStatus } from './range-answer';
 import type { FreshTargetSource } from './refresh';
+import { BASE_VARY_HEADERS, referenceBase, type ReferenceBase } from './reference-base';
 import type { RequestContext } from './request-context';
 import { resolveEpisode } from './resolve-episode';
 import type { ProxyRuntime } from './runtime';
@@ -28,6 +29,17 @@ interface Requested {
   source: FreshTargetSource;
   /** The playlist of a subtitle rendition (`EXT-X-MEDIA TYPE=SUBTITLES`). */
   subtitles: boolean;
+  /** Where the URIs of a rewritten playlist point (see `reference-base.ts`). */
+  base: UsableBase;
+}
+
+type UsableBase = Exclude<ReferenceBase, { kind: 'invalid' }>;
+
+/** The base of the request's playlist URIs; a malformed forwarded header is a 400. */
+function requestBase(runtime: ProxyRuntime, ctx: RequestContext): UsableBase {
+  const base = referenceBase({ ...ctx.req.headers, encrypted: (ctx.req.socket as { encrypted?: boolean }).encrypted === true }, runtime.config.publicBaseUrl);
+  if (base.kind === 'invalid') throw new ProxyError('STRM_BAD_FORWARDED_HEADER', `the ${base.header} header is malformed: ${base.reason}`);
+  return base;
 }
 
 /** The client's Range (only a single valid range is forwarded) and conditionals. */
@@ -52,6 +64,7 @@ export async function serveStream(runtime: ProxyRuntime, ctx: RequestContext): P
   authorizeEntry(runtime.config.auth, runtime.secrets, params, ctx.header('x-api-key'), nowSeconds(runtime));
   const episode = parseEpisodeParams(params);
   ctx.identity = episode;
+  const base = requestBase(runtime, ctx);
   const stored = await resolveEpisode(runtime.resolver, episode, {});
   const target = { url: stored.resolution.url, headers: stored.resolution.headers };
   await fetchAndRespond(runtime, ctx, target, {
@@ -59,6 +72,7 @@ export async function serveStream(runtime: ProxyRuntime, ctx: RequestContext): P
     conditionals: clientConditionals(ctx),
     source: { kind: 'entry', episode },
     subtitles: false,
+    base,
   });
 }
 
@@ -66,12 +80,14 @@ export async function serveStream(runtime: ProxyRuntime, ctx: RequestContext): P
 export async function serveProxied(runtime: ProxyRuntime, ctx: RequestContext, token: string): Promise<void> {
   const link = openLink(runtime.tokens, token, nowSeconds(runtime));
   ctx.identity = link.lineage?.episode;
+  const base = requestBase(runtime, ctx);
   await fetchAndRespond(runtime, ctx, { url: link.url, headers: link.headers }, {
     kind: link.kind,
     // A playlist is rewritten whole and its links differ on every fetch: no ranges, no 304s.
     conditionals: link.kind === 'playlist' ? {} : clientConditionals(ctx),
     source: { kind: 'link', lineage: link.lineage },
     subtitles: link.subtitles,
+    base,
   });
 }
 
@@ -84,7 +100,7 @@ async function fetchAndRespond(runtime: ProxyRuntime, ctx: RequestContext, targe
     discardBody(upstream.body);
     throw refused;
   }
-  const { isPlaylist, head } = await detectKind(upstream, requested.kind, ctx.method);
+  const { isPlaylist, head } = await detectKind(upstream, requested.kind, ctx.method, session);
   if (isPlaylist) {
     await respondPlaylist(runtime, ctx, session, { upstream, head, requested });
     return;
@@ -97,16 +113,44 @@ async function fetchAndRespond(runtime: ProxyRuntime, ctx: RequestContext, targe
  * Whether an answer is a playlist: a link says so; otherwise its headers, or its first bytes
  * (read here and returned, to be written first).
  */
-async function detectKind(upstream: UpstreamResponse, kind: UriKind | undefined, method: 'GET' | 'HEAD'): Promise<{ isPlaylist: boolean; head: Buffer[] }> {
+async function detectKind(upstream: UpstreamResponse, kind: UriKind | undefined, method: 'GET' | 'HEAD', session: UpstreamSession): Promise<{ isPlaylist: boolean; head: Buffer[] }> {
   if (kind !== undefined) return { isPlaylist: kind === 'playlist', head: [] };
   const byHeaders = detectPlaylist({ contentType: String(upstream.headers['content-type'] ?? ''), url: upstream.url });
   if (byHeaders === 'playlist') return { isPlaylist: true, head: [] };
-  if (method === 'HEAD' || (upstream.status !== 200 && !(upstream.status === 206 && isWholeResource(upstream)))) return { isPlaylist: false, head: [] };
+  if (method === 'HEAD') return { isPlaylist: await headIsPlaylist(upstream, session), head: [] };
+  if (upstream.status !== 200 && !(upstream.status === 206 && isWholeResource(upstream))) return { isPlaylist: false, head: [] };
   const sniffed = await readHead(upstream.body, (bytes) => {
     const verdict = sniffPlaylist(bytes);
     return verdict === 'undecided' ? undefined : verdict;
   }, SNIFF_BYTES);
   return { isPlaylist: sniffed.verdict === 'playlist', head: sniffed.chunks };
+}
+
+/** Content types under which providers serve playlists in disguise (`text/plain`, `.txt`). */
+const DISGUISED_PLAYLIST_TYPE = /^(?:text\/|application\/octet-stream|binary\/octet-stream)/i;
+
+/**
+ * Whether the HEAD of an entry whose headers do not say "playlist" is one all the same. Kodi sends
+ * HEAD to pick a player by type, so a playlist in disguise must answer the playlist type: only
+ * for a type providers disguise playlists under and a length a playlist may have, the first
+ * kilobyte is read with a ranged GET and sniffed. Media (any other type, or longer) is answered
+ * from the HEAD alone, without a byte of its body.
+ */
+async function headIsPlaylist(upstream: UpstreamResponse, session: UpstreamSession): Promise<boolean> {
+  const type = String(upstream.headers['content-type'] ?? '');
+  const length = Number(upstream.headers['content-length'] ?? 0);
+  if (upstream.status !== 200 || (type !== '' && !DISGUISED_PLAYLIST_TYPE.test(type)) || length > MAX_PLAYLIST_BYTES) return false;
+  const probe = await session.fetch('GET', { range: `bytes=0-${SNIFF_BYTES - 1}` });
+  if (probe.status !== 200 && probe.status !== 206) {
+    discardBody(probe.body);
+    return false;
+  }
+  const sniffed = await readHead(probe.body, (bytes) => {
+    const verdict = sniffPlaylist(bytes);
+    return verdict === 'undecided' ? undefined : verdict;
+  }, SNIFF_BYTES);
+  discardBody(probe.body);
+  return sniffed.verdict === 'playlist';
 }
 
 /** The lineage the links of a playlist inherit: an entry playlist starts one. */
@@ -133,11 +177,18 @@ async function respondPlaylist(
     }
   }
   const { requested } = fetched;
-  const rewriteUri = linkMinter(runtime.tokens, runtime.config.publicBaseUrl, {
+  const rewriteUri = linkMinter(runtime.tokens, {
     target: session.target,
     lineage: playlistLineage(requested.source, session.target),
     subtitles: requested.subtitles,
     servedFrom: ctx.route,
+    base: requested.base.kind === 'relative' ? undefined : requested.base.base,
   });
+  // The URIs depend on the request's Host and forwarded headers: a cache that stores the
+  // playlist despite no-store must keep one per combination.
+  if (requested.base.kind === 'fromRequest') {
+    const vary = ctx.res.getHeader('vary');
+    ctx.res.setHeader('vary', vary === undefined ? BASE_VARY_HEADERS : `${String(vary)}, ${BASE_VARY_HEADERS}`);
+  }
   await sendPlaylist(ctx, { upstream, head, rewriteUri });
 }

@@ -5,7 +5,9 @@ import type { EpisodeIdentity, ResolverClient } from '@strm/resolver-client';
 import type { TokenSealer, UnixSeconds } from '@strm/signing';
 import { discardBody } from './body-pump';
 import { resolveEpisode } from './resolve-episode';
-import { identityFromTuple, identityTuple, openProxyToken, proxyReference, type ProxyTokenPayload } from './tokens';
+import { ProxyError } from './errors';
+import { proxyReference, referenceTooLong } from './reference-base';
+import { identityFromTuple, identityTuple, openProxyToken, type ProxyTokenPayload } from './tokens';
 import { attemptWithRetry, type UpstreamDeps, type UpstreamTarget } from './upstream-retry';
 
 /** The largest playlist the proxy reads (docs/contract.md, "Limits"). */
@@ -96,19 +98,17 @@ export interface MintingPlaylist {
   target: UpstreamTarget;
   lineage: LinkLineage | undefined;
   subtitles: boolean;
-  /** The endpoint that serves it: links are relative to it. */
+  /** The endpoint that serves it: links without a base are relative to it. */
   servedFrom: 'stream' | 'proxy';
+  /** Where the links point (`reference-base.ts`); undefined = relative to `servedFrom`. */
+  base?: string | undefined;
 }
 
 /**
  * The `rewriteUri` of a playlist: seals each URI into a link that carries what is needed to fetch
  * it again, and names it for players that check extensions.
  */
-export function linkMinter(
-  tokens: TokenSealer<ProxyTokenPayload>,
-  publicBaseUrl: string | undefined,
-  playlist: MintingPlaylist,
-): (context: UriContext) => string {
+export function linkMinter(tokens: TokenSealer<ProxyTokenPayload>, playlist: MintingPlaylist): (context: UriContext) => string {
   const { lineage } = playlist;
   return numberedUris((context, index) => {
     const link: LinkPayload = {
@@ -119,7 +119,11 @@ export function linkMinter(
       subtitles: context.type === 'SUBTITLES' && context.tag === 'EXT-X-MEDIA',
     };
     const name = mediaFileName(context, { subtitles: playlist.subtitles });
-    return proxyReference(tokens.seal(linkToWire(link)), name, playlist.servedFrom, publicBaseUrl);
+    const reference = proxyReference(tokens.seal(linkToWire(link)), name, playlist.servedFrom, playlist.base);
+    if (referenceTooLong(reference)) {
+      throw new ProxyError('STRM_URI_TOO_LONG', 'a rewritten playlist URI would be longer than players accept (4096 bytes): the upstream URL or the resolver headers are too long');
+    }
+    return reference;
   });
 }
 

@@ -45,14 +45,3 @@ export function openProxyToken(tokens: TokenSealer<ProxyTokenPayload>, token: st
   }
   throw new ProxyError('STRM_TOKEN_INVALID', 'this proxy link is not valid');
 }
-
-/**
- * The reference that replaces an upstream URI in a rewritten playlist. Relative by default, so
- * that the proxy works behind any reverse proxy, path prefix or TLS terminator:
- * `proxy/<token>/<name>` from `/strm/stream`, `../../proxy/<token>/<name>` from a playlist served
- * at `/strm/proxy/<token>/<name>`; absolute under `publicBaseUrl` when one is configured.
- */
-export function proxyReference(token: string, name: string, from: 'stream' | 'proxy', publicBaseUrl: string | undefined): string {
-  if (publicBaseUrl !== undefined) return `${publicBaseUrl}/strm/proxy/${token}/${name}`;
-  return from === 'stream' ? `proxy/${token}/${name}` : `../../proxy/${token}/${name}`;
-}

@@ -19,7 +19,7 @@ const now = () => Math.floor(Date.now() / 1000);
 
 /** Rewrites a playlist with the proxy's minter and opens every link it wrote. */
 function mintAll(text: string, baseUrl: string, playlist: Omit<MintingPlaylist, 'target'>): { references: string[]; links: LinkPayload[] } {
-  const rewriter = new PlaylistRewriter({ baseUrl, rewriteUri: linkMinter(tokens, undefined, { ...playlist, target: { url: baseUrl, headers: { referer: 'https://provider.example/' } } }) });
+  const rewriter = new PlaylistRewriter({ baseUrl, rewriteUri: linkMinter(tokens, { ...playlist, target: { url: baseUrl, headers: { referer: 'https://provider.example/' } } }) });
   const output = rewriter.push(Buffer.from(text)) + rewriter.end();
   const references = output.split('\n').flatMap((line) => (line.startsWith('#') ? [...line.matchAll(/URI="([^"]+)"/g)].map((m) => m[1]!) : line === '' ? [] : [line]));
   const links = references.map((reference) => openLink(tokens, reference.split('/').at(-2)!, now()));

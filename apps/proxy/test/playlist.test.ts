@@ -107,7 +107,7 @@ function references(playlist: string): string[] {
 }
 
 describe('playlists through /strm/stream and /strm/proxy', () => {
-  test('the entry playlist is rewritten: every URI comes back through the proxy, relative', async () => {
+  test('the entry playlist is rewritten: every URI comes back through the proxy, absolute from the request', async () => {
     const response = await fetchAll(proxy.entryUrl('hls'));
     expect(response.status).toBe(200);
     expect(response.headers['content-type']).toBe('application/vnd.apple.mpegurl');
@@ -117,8 +117,8 @@ describe('playlists through /strm/stream and /strm/proxy', () => {
     expect(text).not.toContain(origin.origin);
     const refs = references(text);
     expect(refs).toHaveLength(2);
-    expect(refs[0]).toMatch(/^proxy\/[A-Za-z0-9_-]+\/de\.m3u8$/);
-    expect(refs[1]).toMatch(/^proxy\/[A-Za-z0-9_-]+\/720\.m3u8$/);
+    expect(refs[0]).toMatch(new RegExp(`^${proxy.url}/strm/proxy/[A-Za-z0-9_-]+/de\\.m3u8$`));
+    expect(refs[1]).toMatch(new RegExp(`^${proxy.url}/strm/proxy/[A-Za-z0-9_-]+/720\\.m3u8$`));
   });
 
   test('child playlists, keys and disguised segments are fetched back through the proxy with the resolver headers', async () => {
@@ -131,9 +131,9 @@ describe('playlists through /strm/stream and /strm/proxy', () => {
     expect(text).toContain('\r\n');
     const refs = references(text);
     expect(refs).toHaveLength(3);
-    expect(refs[0]).toMatch(/^\.\.\/\.\.\/proxy\/[A-Za-z0-9_-]+\/[A-Za-z0-9._-]+\.key$/);
-    expect(refs[1]).toMatch(/^\.\.\/\.\.\/proxy\/[A-Za-z0-9_-]+\/[A-Za-z0-9._-]+\.ts$/);
-    expect(refs[2]).toMatch(/^\.\.\/\.\.\/proxy\/[A-Za-z0-9_-]+\/[A-Za-z0-9._-]+\.ts$/);
+    expect(refs[0]).toMatch(new RegExp(`^${proxy.url}/strm/proxy/[A-Za-z0-9_-]+/[A-Za-z0-9._-]+\\.key$`));
+    expect(refs[1]).toMatch(new RegExp(`^${proxy.url}/strm/proxy/[A-Za-z0-9_-]+/[A-Za-z0-9._-]+\\.ts$`));
+    expect(refs[2]).toMatch(new RegExp(`^${proxy.url}/strm/proxy/[A-Za-z0-9_-]+/[A-Za-z0-9._-]+\\.ts$`));
     const before = origin.requests.length;
     const key = await fetchAll(new URL(refs[0]!, videoUrl).href);
     expect(key.body.equals(KEY)).toBe(true);
@@ -198,5 +198,76 @@ describe('playlists through /strm/stream and /strm/proxy', () => {
     }
     expect(resolver.calls.get('hls')!.refreshes).toBe(calls + 1);
     staleTokens = new Set();
+  });
+});
+
+describe('where playlist URIs point: the request decides, per request', () => {
+  const urisOf = async (url: string, headers: Record<string, string> = {}) => {
+    const response = await fetchAll(url, { headers });
+    expect(response.status).toBe(200);
+    return { response, refs: references(response.body.toString('utf8')) };
+  };
+
+  test('behind a reverse proxy: X-Forwarded-Proto/-Host/-Prefix make every URI point at the front, child playlists included', async () => {
+    const front = { 'x-forwarded-proto': 'https', 'x-forwarded-host': 'media.example:8443', 'x-forwarded-prefix': '/anime' };
+    const master = await urisOf(proxy.entryUrl('hls'), front);
+    for (const ref of master.refs) expect(ref).toMatch(/^https:\/\/media\.example:8443\/anime\/strm\/proxy\/[A-Za-z0-9_-]+\/[a-z0-9]+\.m3u8$/);
+    // The front would strip /anime and forward the path: follow the URI the same way.
+    const childPath = new URL(master.refs[1]!).pathname.replace(/^\/anime/, '');
+    const child = await urisOf(`${proxy.url}${childPath}`, front);
+    expect(child.refs).toHaveLength(3);
+    for (const ref of child.refs) expect(ref.startsWith('https://media.example:8443/anime/strm/proxy/')).toBe(true);
+    expect(master.response.headers.vary).toBe('Host, Forwarded, X-Forwarded-Proto, X-Forwarded-Host, X-Forwarded-Port, X-Forwarded-Prefix');
+  });
+
+  test('RFC 7239 Forwarded: host and proto of the first element', async () => {
+    const { refs } = await urisOf(proxy.entryUrl('hls'), { forwarded: 'for=192.0.2.60;proto=https;host=media.example, for=10.0.0.2;host=inner.lan', 'x-forwarded-prefix': '/anime' });
+    for (const ref of refs) expect(ref.startsWith('https://media.example/anime/strm/proxy/')).toBe(true);
+  });
+
+  test("a forged Host or X-Forwarded-Host changes only the forger's own playlist, never the next client's", async () => {
+    const forged = await urisOf(proxy.entryUrl('hls'), { 'x-forwarded-host': 'evil.example', host: 'evil.example' });
+    for (const ref of forged.refs) expect(ref.startsWith('http://evil.example/strm/proxy/')).toBe(true);
+    expect(forged.response.headers['cache-control']).toBe('no-store');
+    const honest = await urisOf(proxy.entryUrl('hls'));
+    for (const ref of honest.refs) expect(ref.startsWith(`${proxy.url}/strm/proxy/`)).toBe(true);
+  });
+
+  test.each([
+    ['x-forwarded-host', 'evil.example"\r\n#EXT-X-KEY'.replace(/\r\n/, ' ')],
+    ['x-forwarded-proto', 'gopher'],
+    ['x-forwarded-prefix', '/a"b'],
+    ['forwarded', 'host="unterminated'],
+    ['host', 'bad"host'],
+  ])('a malformed %s → 400 STRM_BAD_FORWARDED_HEADER before anything is resolved', async (name, value) => {
+    const before = resolver.calls.get('hls')?.total ?? 0;
+    const response = await fetchAll(proxy.entryUrl('hls'), { headers: { [name]: value } });
+    expect(response.status).toBe(400);
+    expect(response.headers['content-type']).toBe('application/json; charset=utf-8');
+    const { error } = response.json();
+    expect(error.code).toBe('STRM_BAD_FORWARDED_HEADER');
+    expect(error.message).toContain(`the ${name} header is malformed`);
+    expect(resolver.calls.get('hls')?.total ?? 0).toBe(before);
+  });
+
+  test('with STRM_PUBLIC_BASE_URL the headers are not read: no Vary, no 400', async () => {
+    const configured = await startTestProxy(resolver, { STRM_PUBLIC_BASE_URL: 'https://media.example/prefix' });
+    try {
+      const { response, refs } = await urisOf(configured.entryUrl('hls'), { 'x-forwarded-host': 'bad host' });
+      for (const ref of refs) expect(ref.startsWith('https://media.example/prefix/strm/proxy/')).toBe(true);
+      expect(response.headers.vary).toBeUndefined();
+    } finally {
+      await configured.close(0);
+    }
+  });
+
+  test('Vary keeps the Origin of a CORS allowlist', async () => {
+    const listed = await startTestProxy(resolver, { STRM_PROXY_CORS_ORIGINS: 'https://app.example' });
+    try {
+      const { response } = await urisOf(listed.entryUrl('hls'), { origin: 'https://app.example' });
+      expect(response.headers.vary).toBe('Origin, Host, Forwarded, X-Forwarded-Proto, X-Forwarded-Host, X-Forwarded-Port, X-Forwarded-Prefix');
+    } finally {
+      await listed.close(0);
+    }
   });
 });

@@ -22,8 +22,8 @@ beforeAll(async () => {
   resolver = await startResolver([{ slug: 'list', url: () => `${origin.origin}/index.m3u8` }]);
   proxy = await startTestProxy(resolver);
   const playlist = (await fetchAll(proxy.entryUrl('list'))).body.toString('utf8');
-  const reference = playlist.split('\n').find((line) => line.startsWith('proxy/'))!;
-  tokenPath = `/strm/${reference}`;
+  const reference = playlist.split('\n').find((line) => line.includes('/strm/proxy/'))!;
+  tokenPath = new URL(reference).pathname;
 });
 
 afterAll(async () => {

@@ -53,7 +53,7 @@ async function segmentThrough(proxy: TestProxy, slug: string) {
   const entry = proxy.entryUrl(slug);
   const playlist = await fetchAll(entry);
   expect(playlist.status).toBe(200);
-  const ref = playlist.body.toString('utf8').split('\n').find((line) => line.startsWith('proxy/'))!;
+  const ref = playlist.body.toString('utf8').split('\n').find((line) => line.includes('/strm/proxy/'))!;
   return fetchAll(new URL(ref, entry).href);
 }
 
