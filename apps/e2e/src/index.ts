@@ -13,3 +13,5 @@ export type {
 } from './fake-resolver';
 export { fixtureMediaDir, mediaFixtures } from './fixtures';
 export type { MediaFixture, MediaFixtureName } from './fixtures';
+export { startStaticStreamRelay } from './media-server-relay';
+export type { RelayRequestLog, StaticStreamRelay } from './media-server-relay';
