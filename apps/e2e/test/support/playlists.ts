@@ -11,7 +11,7 @@ interface PlaylistUri {
 }
 
 /** Every URI of a playlist in order: URI lines, and `URI="…"` attributes of tags. */
-function playlistUris(text: string): PlaylistUri[] {
+export function playlistUris(text: string): PlaylistUri[] {
   const uris: PlaylistUri[] = [];
   for (const raw of text.replace(/^\uFEFF/, '').split(/\r?\n/)) {
     const line = raw.trim();
