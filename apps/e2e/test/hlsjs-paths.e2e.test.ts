@@ -1,28 +1,16 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { hlsPlayerFiles, openBrowser, runPlayerPage, servePlayerPage, type BrowserRequest, type OpenBrowser, type PageServer } from '../src/browser';
+import { hlsPlayerFiles, openBrowser, servePlayerPage, type OpenBrowser, type PageServer } from '../src/browser';
 import { startStaticStreamRelay, type StaticStreamRelay } from '../src/media-server-relay';
 import { readmeNginxSnippet, startNginxFront, type NginxFront } from './support/nginx';
 import { episode, startStack, type Stack } from './support/stack';
+import { decodedDifference, describeRequest, originOf, playbackSummary, playOnPage as playHls } from './support/hls-page';
 import { startTamperingFront, type TamperingFront } from './support/tamper';
-import { redact } from './support/tools';
 
 // hls.js 1.x in Debian's Chromium (the player of Jellyfin's web client) on the two paths where a
 // playlist does not come straight from the proxy: relayed by a Jellyfin-like static stream, and
 // behind nginx under /anime/ with the README's snippet. It must play each HLS fixture as it plays
 // it from the CDN directly, and send every request where it belongs (nothing to the relay but the
 // entry; nothing past nginx to the proxy's own address).
-
-/** The fields of pages/hls.html's `window.strmPlayer.result` compared here. */
-interface HlsPlayerResult {
-  outcome: 'ended' | 'fatal' | 'media-error' | 'unsupported';
-  fatal?: string;
-  levels: Array<{ height: number }>;
-  loaded: Array<{ type: 'main' | 'audio' | 'subtitle'; sn: number | 'initSegment' }>;
-  buffered: Array<{ type: string; sn: number | 'initSegment' }>;
-  quality: { total: number; dropped: number };
-  cues: number;
-  pictures: { last?: string; seek?: string };
-}
 
 const cases = [
   { label: 'hls-ts level 0 + audio rendition + subtitles, AES-128', path: 'hls-ts/master.m3u8', query: { level: '0', subtitles: '0' } },
@@ -55,44 +43,7 @@ afterAll(async () => {
   await stack?.close();
 });
 
-const originOf = (url: string) => new URL(url).origin;
-const describeRequest = (request: BrowserRequest) => `${request.method} ${redact(request.url).slice(0, 90)} → ${request.status ?? request.failure}`;
-
-function sequenceNumbers(fragments: HlsPlayerResult['loaded'] | HlsPlayerResult['buffered'], type: string): number[] {
-  return [...new Set(fragments.filter((fragment) => fragment.type === type && typeof fragment.sn === 'number').map((fragment) => fragment.sn as number))].sort((a, b) => a - b);
-}
-
-/** What must be the same as from the CDN directly: how it ended, which fragments, cues and pictures. */
-function playbackSummary(result: HlsPlayerResult) {
-  return {
-    outcome: result.outcome,
-    fatal: result.fatal,
-    loaded: Object.fromEntries(['main', 'audio', 'subtitle'].map((type) => [type, sequenceNumbers(result.loaded, type)])),
-    buffered: Object.fromEntries(['main', 'audio'].map((type) => [type, sequenceNumbers(result.buffered, type)])),
-    levels: result.levels.map((level) => level.height),
-    cues: result.cues,
-    pictures: result.pictures,
-  };
-}
-
-/**
- * Chromium's count of decoded pictures (`getVideoPlaybackQuality().totalVideoFrames`) of a 4-second
- * fixture moves by one from run to run on a loaded machine, directly too (measured 100/101 and
- * 115/116); the pictures themselves are compared by digest above.
- */
-function decodedDifference(a: HlsPlayerResult, b: HlsPlayerResult): number {
-  return Math.abs(a.quality.total - b.quality.total);
-}
-
-async function playOnPage(src: string, query: Readonly<Record<string, string>>) {
-  const logged = await browser.newPage();
-  try {
-    const result = await runPlayerPage<HlsPlayerResult>(logged, pages.url('/hls.html', { src, ...query }));
-    return { result, requests: [...logged.requests] };
-  } finally {
-    await logged.close();
-  }
-}
+const playOnPage = (src: string, query: Readonly<Record<string, string>>) => playHls(browser, pages, src, query);
 
 describe('hls.js in Chromium behind a relay and behind nginx plays as from the CDN directly', () => {
   test.each(cases.map((playerCase, index) => [playerCase.label, playerCase, catalog[index]!] as const))('%s', async (label, playerCase, entry) => {
