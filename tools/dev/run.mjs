@@ -5,23 +5,27 @@
 // set-up. Workspace packages are run from their TypeScript sources (the `@strm/source` export
 // condition) with tsx, so nothing has to be built first.
 import { spawnSync } from 'node:child_process';
+import { createRequire } from 'node:module';
 import { existsSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { delimiter, dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { missingToolsMessage } from './required-tools.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const PNPM_VERSION = '10.34.9';
 const isCI = Boolean(process.env.CI) && process.env.CI !== 'false';
-const SOURCE_NODE_ARGS = ['--conditions=@strm/source', '--import', 'tsx'];
+// npm and pnpm run scripts in the workspace root; INIT_CWD is the folder the command was typed
+// in, so that `--out`, `--from` and STRM_RESOLVER_FILE are relative to the caller, not the repo.
+const callerDir = process.env.INIT_CWD || process.cwd();
 
 // tools/dev/bin (a pnpm shim) comes first, so that Nx (which runs package scripts with pnpm)
 // and the publish check find the pnpm that the workspace installs as a dev dependency, also on
 // a machine that has only Node and npm.
 const PATH_WITH_BINS = [join(root, 'tools', 'dev', 'bin'), join(root, 'node_modules', '.bin'), process.env.PATH ?? ''].join(delimiter);
 
-function run(command, args, { env: extraEnv, path = PATH_WITH_BINS } = {}) {
+function run(command, args, { env: extraEnv, path = PATH_WITH_BINS, cwd = root } = {}) {
   const env = { ...process.env, ...extraEnv, PATH: path };
-  const result = spawnSync(command, args, { cwd: root, stdio: 'inherit', env });
+  const result = spawnSync(command, args, { cwd, stdio: 'inherit', env });
   if (result.error) {
     console.error(`strm: could not run ${command}: ${result.error.message}`);
     return 1;
@@ -48,7 +52,9 @@ function ensureInstalled() {
 }
 
 const bin = (name) => join(root, 'node_modules', '.bin', name);
-const runSource = (file, args) => run(process.execPath, [...SOURCE_NODE_ARGS, join(root, file), ...args]);
+// tsx by its file URL: from the caller's folder, a bare `--import tsx` would not be found.
+const sourceNodeArgs = () => ['--conditions=@strm/source', '--import', pathToFileURL(createRequire(join(root, 'package.json')).resolve('tsx')).href];
+const runSource = (file, args) => run(process.execPath, [...sourceNodeArgs(), join(root, file), ...args], { cwd: callerDir });
 
 const projectDirs = () =>
   ['packages', 'apps', 'tools'].flatMap((group) => {
@@ -91,6 +97,14 @@ function runTests(extraArgs) {
 }
 
 const [command, ...args] = process.argv.slice(2);
+if (command === 'test') {
+  // Before anything runs: a missing program would otherwise fail deep inside a suite.
+  const missing = missingToolsMessage();
+  if (missing !== undefined) {
+    console.error(missing);
+    process.exit(1);
+  }
+}
 ensureInstalled();
 /** The exit status of one root script. */
 function runCommand() {

@@ -1,72 +1,148 @@
 // `npm start` with no configuration: the fake CDN with the committed fixture media, a static
 // resolver file pointing at it, and the real proxy, in one process. It prints signed entry URLs
 // that ffprobe, ffplay, VLC or a .strm file in Jellyfin can open. Not part of the published proxy.
+//
+// What an operator can rely on: every bad input (PORT, HOST, LOG_LEVEL, a port in use) is one
+// line on stderr and exit code 1; the temporary folder goes away on every exit (Ctrl-C and
+// failures included); the secret is kept in a 0600 file under the user's state folder, so the
+// URLs of yesterday's demo still play today.
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { homedir, networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadConfig, startProxy, type RunningProxy } from '@strm/proxy';
+import { ConfigError, loadConfig, startProxy, type RunningProxy } from '@strm/proxy';
 import { signedEntryUrl } from '@strm/signing';
-import { startFakeCdn } from './fake-cdn';
+import { startFakeCdn, type FakeCdn } from './fake-cdn';
 import { demoCatalog, staticResolverFile } from './fake-resolver';
 import { mediaFixtures } from './fixtures';
 
-const host = process.env.HOST ?? '127.0.0.1';
-const preferredPort = process.env.PORT ?? '8080';
-const secret = process.env.STRM_PROXY_SECRET ?? randomBytes(24).toString('base64url');
+let workDir: string | undefined;
+let cdn: FakeCdn | undefined;
+let proxy: RunningProxy | undefined;
 
-const cdn = await startFakeCdn({ host: '127.0.0.1' });
-const workDir = mkdtempSync(join(tmpdir(), 'strm-demo-'));
+// 'exit' handlers run on process.exit() too, whatever led there: the one place that cleans up.
+process.on('exit', () => {
+  if (workDir !== undefined) rmSync(workDir, { recursive: true, force: true });
+});
+
+function stopWith(message: string): never {
+  process.stderr.write(`strm demo: ${message}\n`);
+  process.exit(1);
+}
+
+process.on('uncaughtException', (error) => stopWith(`failed: ${error.message}`));
+process.on('unhandledRejection', (error) => stopWith(`failed: ${(error as Error)?.message ?? String(error)}`));
+
+/** Where the demo keeps its secret: `$XDG_STATE_HOME/strm/demo-secret`, `~/.local/state/strm/demo-secret` by default. */
+function demoSecretFile(env: NodeJS.ProcessEnv = process.env): string {
+  const stateHome = env.XDG_STATE_HOME?.trim() || join(homedir(), '.local', 'state');
+  return join(stateHome, 'strm', 'demo-secret');
+}
+
+/** The operator's secret, or the demo's own, created once (mode 0600) and reused on every run. */
+function demoSecret(): { secret: string; file?: string } {
+  const given = process.env.STRM_PROXY_SECRET?.trim();
+  if (given) return { secret: given };
+  const file = demoSecretFile();
+  try {
+    const kept = readFileSync(file, 'utf8').trim();
+    if (kept.length >= 32) return { secret: kept, file };
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') stopWith(`could not read the demo secret ${file} (${(error as NodeJS.ErrnoException).code})`);
+  }
+  const secret = randomBytes(32).toString('base64url');
+  try {
+    mkdirSync(join(file, '..'), { recursive: true, mode: 0o700 });
+    writeFileSync(file, `${secret}\n`, { mode: 0o600 });
+  } catch (error) {
+    stopWith(`could not keep the demo secret in ${file} (${(error as NodeJS.ErrnoException).code}); set XDG_STATE_HOME to a writable folder`);
+  }
+  return { secret, file };
+}
+
+/** The addresses a viewer can reach a proxy listening on `host` at (no loopback when it listens on all). */
+function reachableHosts(host: string): string[] {
+  if (host !== '0.0.0.0' && host !== '::') return [host.includes(':') ? `[${host}]` : host];
+  const found: string[] = [];
+  for (const addresses of Object.values(networkInterfaces())) {
+    for (const address of addresses ?? []) {
+      if (address.internal) continue;
+      if (address.family === 'IPv4') found.push(address.address);
+      // Link-local IPv6 needs a zone that a URL cannot carry portably.
+      else if (host === '::' && !address.address.toLowerCase().startsWith('fe80')) found.push(`[${address.address}]`);
+    }
+  }
+  return found;
+}
+
+const logLevel = process.env.LOG_LEVEL?.trim() || 'warn';
+const host = process.env.HOST?.trim() || '127.0.0.1';
+const port = process.env.PORT?.trim() || '8080';
+const demoEnv = (resolverFile: string, secret: string) => ({
+  PORT: port,
+  HOST: host,
+  STRM_PROXY_SECRET: secret,
+  STRM_RESOLVER_FILE: resolverFile,
+  STRM_PROXY_UPSTREAM_ALLOWLIST: '127.0.0.1',
+  LOG_LEVEL: logLevel,
+});
+
+// Checked before anything is created, so that a typo costs nothing to clean up.
+try {
+  loadConfig(demoEnv('episodes.json', 'checked-before-the-secret-is-read-0123456789'));
+} catch (error) {
+  if (error instanceof ConfigError) stopWith(error.problems.join('; '));
+  throw error;
+}
+const { secret, file: secretFile } = demoSecret();
+
+workDir = mkdtempSync(join(tmpdir(), 'strm-demo-'));
+cdn = await startFakeCdn({ host: '127.0.0.1' });
 const resolverFile = join(workDir, 'episodes.json');
 writeFileSync(resolverFile, `${JSON.stringify(staticResolverFile(cdn, demoCatalog), null, 2)}\n`);
 
-async function start(port: string): Promise<RunningProxy> {
-  const config = loadConfig({
-    PORT: port,
-    HOST: host,
-    STRM_PROXY_SECRET: secret,
-    STRM_RESOLVER_FILE: resolverFile,
-    STRM_PROXY_UPSTREAM_ALLOWLIST: '127.0.0.1',
-    LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
-  });
-  return startProxy(config);
-}
-
-let proxy: RunningProxy;
 try {
-  proxy = await start(preferredPort);
+  proxy = await startProxy(loadConfig(demoEnv(resolverFile, secret)));
 } catch (error) {
-  if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE' || process.env.PORT !== undefined) throw error;
-  proxy = await start('0'); // 8080 is taken: any free port will do for a demo
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code === 'EADDRINUSE') stopWith(`port ${port} on ${host} is already in use (another demo or proxy?); set PORT to a free port, or PORT=0 for any free port`);
+  if (code === 'EACCES') stopWith(`not allowed to listen on port ${port} (ports below 1024 need privileges); set PORT to 1024 or above`);
+  if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND') stopWith(`cannot listen on HOST ${host}: it is not an address of this machine`);
+  stopWith(`could not start the proxy: ${(error as Error).message}`);
 }
 
-const reachable = proxy.url.replace('://0.0.0.0:', '://127.0.0.1:');
-const lines = demoCatalog.map((entry) => {
+const hosts = reachableHosts(host);
+const bases = (hosts.length > 0 ? hosts : ['127.0.0.1']).map((name) => `http://${name}:${proxy!.port}`);
+const episodeLines = (base: string) => demoCatalog.map((entry) => {
   const fixture = mediaFixtures.find((candidate) => entry.path === candidate.path);
   const url = signedEntryUrl(
-    `${reachable}/strm/stream`,
+    `${base}/strm/stream`,
     { site: entry.site, slug: entry.slug, s: entry.season, e: entry.episode, lang: entry.language },
     secret,
   );
-  const strmFile = join(workDir, `strm-demo S01E0${entry.episode}.strm`);
-  writeFileSync(strmFile, `${url}\n`);
   return { episode: entry.episode, name: fixture?.name ?? entry.path, url };
 });
+const first = episodeLines(bases[0]!);
+for (const line of first) writeFileSync(join(workDir, `strm-demo S01E0${line.episode}.strm`), `${line.url}\n`);
 
+const blocks = bases.map((base) => `${episodeLines(base).map((line) => `  S01E0${line.episode}  ${line.name.padEnd(14)} ${line.url}`).join('\n')}`);
+const secretSource = secretFile !== undefined ? `"$(cat '${secretFile}')"` : '"$STRM_PROXY_SECRET"';
 process.stdout.write(`
-strm demo: the proxy is at ${reachable} (fake CDN ${cdn.origin}, static resolver ${resolverFile})
-Signed entry URLs, one per episode (each is what a .strm file holds):
+strm demo: the proxy listens on ${host} port ${proxy.port} (fake CDN ${cdn.origin}, static resolver ${resolverFile})
+${hosts.length === 0 && bases[0]!.includes('127.0.0.1') && host !== '127.0.0.1' ? 'No non-loopback address found on this machine; the URLs use 127.0.0.1.\n' : ''}Signed entry URLs, one per episode (each is what a .strm file holds)${bases.length > 1 ? `, for each address of this machine` : ''}:
 
-${lines.map((line) => `  S01E0${line.episode}  ${line.name.padEnd(14)} ${line.url}`).join('\n')}
+${blocks.join('\n\n')}
 
-Try:  ffprobe -hide_banner "${lines[0]!.url}"
-      ffplay "${lines[2]!.url}"
-The same URLs are written as .strm files in ${workDir}
-Requests are logged at LOG_LEVEL=${process.env.LOG_LEVEL ?? 'warn'} (LOG_LEVEL=info shows one line per request). Ctrl-C stops.
+Try:  ffprobe -hide_banner "${first[0]!.url}"
+      ffplay "${first[2]!.url}"
+The same URLs are written as .strm files in ${workDir} (removed when the demo stops).
+${secretFile !== undefined ? `The demo's secret is kept in ${secretFile}, so these URLs stay valid from one run to the next.\n` : ''}Requests are logged at LOG_LEVEL=${logLevel} (LOG_LEVEL=info shows one line per request). Ctrl-C stops.
+
+With your own resolver, this runs the real proxy with the same secret:
+  STRM_PROXY_SECRET=${secretSource} STRM_RESOLVER_URL=http://<your resolver>:<port> npm start
 `);
 
 const stop = () => {
-  void proxy.close(2000).then(() => cdn.close()).then(() => process.exit(0));
+  void proxy!.close(2000).then(() => cdn!.close()).then(() => process.exit(0), () => process.exit(1));
 };
-process.once('SIGINT', stop);
-process.once('SIGTERM', stop);
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.once(signal, stop);

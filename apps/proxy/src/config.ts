@@ -79,25 +79,78 @@ export class ConfigError extends Error {
   }
 }
 
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+/** One environment variable of the proxy: its default as an operator would type it, and its meaning. */
+export interface ConfigVariableInfo {
+  /** The default, `''` when unset means "not set". */
+  default: string;
+  meaning: string;
+}
+
 /**
- * Every environment variable the proxy reads, in the order of the README's configuration table.
- * `loadConfig` only reads names of this list (its readers take a {@link ConfigVariable}), so
- * deployment files (compose, Kubernetes, the systemd unit) can be checked against it.
+ * Every variable the proxy reads, with its default, in the order of the README's configuration
+ * table: the one table behind `loadConfig`'s defaults, {@link CONFIG_VARIABLES},
+ * `strm-proxy --help` and the variable tables of the READMEs (a test keeps them in step).
+ */
+export const CONFIG_VARIABLE_TABLE = {
+  PORT: { default: '8080', meaning: 'port to listen on (0 = any free port)' },
+  HOST: { default: '0.0.0.0', meaning: 'address to listen on' },
+  STRM_PROXY_AUTH: { default: 'token', meaning: 'token (signed URLs), apikey (apikey parameter or X-Api-Key header) or none' },
+  STRM_PROXY_SECRET: { default: '', meaning: 'signs .strm URLs and seals proxy links; required unless auth is none; 32 bytes or more' },
+  STRM_PROXY_PREVIOUS_SECRETS: { default: '', meaning: 'comma-separated older secrets, still accepted (rotation)' },
+  STRM_PUBLIC_BASE_URL: { default: '', meaning: 'makes rewritten playlist URIs absolute under this URL' },
+  STRM_PROXY_TOKEN_TTL_SECONDS: { default: '86400', meaning: 'lifetime of the proxy links inside rewritten playlists' },
+  STRM_PROXY_CACHE_TTL_SECONDS: { default: '0', meaning: "resolution cache lifetime; 0 = until the resolver's expiresAt or a failure" },
+  STRM_PROXY_UPSTREAM_ALLOWLIST: { default: '', meaning: 'hosts and CIDRs exempt from the private-address guard, comma-separated' },
+  STRM_RESOLVER_URL: { default: '', meaning: 'base URL of an HTTP resolver (GET {url}/resolve?...)' },
+  STRM_RESOLVER_FILE: { default: '', meaning: 'or a static JSON file of episodes (path relative to the current folder)' },
+  STRM_RESOLVER_COMMAND: { default: '', meaning: 'or a program run per episode (no shell; identity in env and {placeholders})' },
+  STRM_RESOLVER_TIMEOUT_MS: { default: '', meaning: 'limit of one resolution (default: 10000 or the upstream timeout over HTTP, 30000 for a command)' },
+  STRM_RESOLVER_CONCURRENCY: { default: '4', meaning: 'resolver commands running at once' },
+  STRM_PROXY_UPSTREAM_TIMEOUT_MS: { default: '15000', meaning: 'connect + time to the first byte of an upstream answer' },
+  STRM_PROXY_REDIS_URL: { default: '', meaning: 'redis:// URL sharing the resolution cache among replicas' },
+  STRM_PROXY_CORS_ORIGINS: { default: '*', meaning: 'browser origins allowed to read responses, comma-separated, or *' },
+  STRM_PROXY_STATUS: { default: 'off', meaning: 'on serves /status and /status.json to holders of the secret (strm-proxy status-url)' },
+  LOG_LEVEL: { default: 'info', meaning: LOG_LEVELS.join(', ') },
+} as const satisfies Record<string, ConfigVariableInfo>;
+
+/** The name of one environment variable of {@link CONFIG_VARIABLES}. */
+export type ConfigVariable = keyof typeof CONFIG_VARIABLE_TABLE;
+
+/**
+ * Every environment variable the proxy reads. `loadConfig` only reads names of this list (its
+ * readers take a {@link ConfigVariable}), so deployment files (compose, Kubernetes, the systemd
+ * unit) can be checked against it.
  *
  * @example
  * CONFIG_VARIABLES.includes('STRM_PROXY_SECRET') // true
  */
-export const CONFIG_VARIABLES = [
-  'PORT', 'HOST', 'STRM_PROXY_AUTH', 'STRM_PROXY_SECRET', 'STRM_PROXY_PREVIOUS_SECRETS', 'STRM_PUBLIC_BASE_URL',
-  'STRM_PROXY_TOKEN_TTL_SECONDS', 'STRM_PROXY_CACHE_TTL_SECONDS', 'STRM_PROXY_UPSTREAM_ALLOWLIST', 'STRM_RESOLVER_URL',
-  'STRM_RESOLVER_FILE', 'STRM_RESOLVER_COMMAND', 'STRM_RESOLVER_TIMEOUT_MS', 'STRM_RESOLVER_CONCURRENCY',
-  'STRM_PROXY_UPSTREAM_TIMEOUT_MS', 'STRM_PROXY_REDIS_URL', 'STRM_PROXY_CORS_ORIGINS', 'STRM_PROXY_STATUS', 'LOG_LEVEL',
-] as const;
+export const CONFIG_VARIABLES = Object.keys(CONFIG_VARIABLE_TABLE) as readonly ConfigVariable[];
 
-/** The name of one environment variable of {@link CONFIG_VARIABLES}. */
-export type ConfigVariable = (typeof CONFIG_VARIABLES)[number];
+/** Below this many bytes a secret is warned about: one signed URL lets an attacker test guesses offline. */
+export const MIN_SECRET_BYTES = 32;
 
-const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+/** The warning for a signing secret shorter than {@link MIN_SECRET_BYTES}, or undefined. */
+export function shortSecretWarning(secret: string | undefined): string | undefined {
+  if (secret === undefined) return undefined;
+  const bytes = Buffer.byteLength(secret);
+  if (bytes >= MIN_SECRET_BYTES) return undefined;
+  return `STRM_PROXY_SECRET is ${bytes} byte${bytes === 1 ? '' : 's'} long; use ${MIN_SECRET_BYTES} or more (openssl rand -hex 32): a short secret can be guessed from one signed URL`;
+}
+
+/**
+ * What a valid configuration should still tell its operator at start: auth switched off, a short
+ * secret. Logged by `serve`, printed by `check-config`.
+ */
+export function configWarnings(config: ProxyConfig): string[] {
+  const warnings: string[] = [];
+  if (config.auth === 'none') warnings.push('STRM_PROXY_AUTH=none: anyone who can reach this proxy can use it');
+  const short = shortSecretWarning(config.secret);
+  if (short !== undefined) warnings.push(short);
+  return warnings;
+}
+
 const show = (value: string) => JSON.stringify(value.length > 60 ? `${value.slice(0, 60)}…` : value);
 
 /** Reads variables of an environment, collecting a problem for each one that is malformed. */
@@ -106,7 +159,8 @@ function environmentReader(env: Readonly<Record<string, string | undefined>>, pr
     const value = env[name]?.trim();
     return value === undefined || value === '' ? undefined : value;
   };
-  const integer = (name: ConfigVariable, fallback: number, min: number, max: number): number => {
+  const integer = (name: ConfigVariable, min: number, max: number): number => {
+    const fallback = Number(CONFIG_VARIABLE_TABLE[name].default);
     const raw = text(name);
     if (raw === undefined) return fallback;
     if (!/^\d+$/.test(raw) || Number(raw) < min || Number(raw) > max) {
@@ -200,10 +254,10 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): P
   const problems: string[] = [];
   const { text, integer, list, httpUrl } = environmentReader(env, problems);
 
-  const port = integer('PORT', 8080, 0, 65535);
-  const host = text('HOST') ?? '0.0.0.0';
+  const port = integer('PORT', 0, 65535);
+  const host = text('HOST') ?? CONFIG_VARIABLE_TABLE.HOST.default;
 
-  const authRaw = (text('STRM_PROXY_AUTH') ?? 'token').toLowerCase();
+  const authRaw = (text('STRM_PROXY_AUTH') ?? CONFIG_VARIABLE_TABLE.STRM_PROXY_AUTH.default).toLowerCase();
   let auth: AuthMode = 'token';
   if (authRaw === 'token' || authRaw === 'apikey' || authRaw === 'none') auth = authRaw;
   else problems.push(`STRM_PROXY_AUTH must be token, apikey or none, got ${show(authRaw)}`);
@@ -215,8 +269,8 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): P
   const previousSecrets = list('STRM_PROXY_PREVIOUS_SECRETS');
 
   const publicBaseUrl = httpUrl('STRM_PUBLIC_BASE_URL');
-  const tokenTtlSeconds = integer('STRM_PROXY_TOKEN_TTL_SECONDS', 86_400, 60, 31_536_000);
-  const cacheTtlSeconds = integer('STRM_PROXY_CACHE_TTL_SECONDS', 0, 0, 31_536_000);
+  const tokenTtlSeconds = integer('STRM_PROXY_TOKEN_TTL_SECONDS', 60, 31_536_000);
+  const cacheTtlSeconds = integer('STRM_PROXY_CACHE_TTL_SECONDS', 0, 31_536_000);
 
   const upstreamAllowlist = list('STRM_PROXY_UPSTREAM_ALLOWLIST');
   checkAllowlist(upstreamAllowlist, problems);
@@ -225,10 +279,10 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): P
   const resolverFile = text('STRM_RESOLVER_FILE');
   const resolverCommand = readResolverCommand(text('STRM_RESOLVER_COMMAND'), env, problems);
   checkOneResolverSource(text, problems);
-  const resolverTimeoutMs = text('STRM_RESOLVER_TIMEOUT_MS') === undefined ? undefined : integer('STRM_RESOLVER_TIMEOUT_MS', 30_000, 100, 600_000);
-  const resolverConcurrency = integer('STRM_RESOLVER_CONCURRENCY', 4, 1, 64);
+  const resolverTimeoutMs = text('STRM_RESOLVER_TIMEOUT_MS') === undefined ? undefined : integer('STRM_RESOLVER_TIMEOUT_MS', 100, 600_000);
+  const resolverConcurrency = integer('STRM_RESOLVER_CONCURRENCY', 1, 64);
 
-  const upstreamTimeoutMs = integer('STRM_PROXY_UPSTREAM_TIMEOUT_MS', 15_000, 100, 600_000);
+  const upstreamTimeoutMs = integer('STRM_PROXY_UPSTREAM_TIMEOUT_MS', 100, 600_000);
 
   const redisUrl = text('STRM_PROXY_REDIS_URL');
   if (redisUrl !== undefined && !/^rediss?:\/\//.test(redisUrl)) {
@@ -237,7 +291,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): P
 
   const corsOrigins = corsOriginsOf(list('STRM_PROXY_CORS_ORIGINS'), problems);
 
-  const statusRaw = (text('STRM_PROXY_STATUS') ?? 'off').toLowerCase();
+  const statusRaw = (text('STRM_PROXY_STATUS') ?? CONFIG_VARIABLE_TABLE.STRM_PROXY_STATUS.default).toLowerCase();
   const status = statusRaw === 'on';
   if (statusRaw !== 'on' && statusRaw !== 'off') problems.push(`STRM_PROXY_STATUS must be on or off, got ${show(statusRaw)}`);
   else if (status && secret === undefined && auth === 'none') {
@@ -245,7 +299,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): P
     problems.push('STRM_PROXY_STATUS=on needs STRM_PROXY_SECRET (the status page is guarded by it, also with STRM_PROXY_AUTH=none)');
   }
 
-  const logLevel = (text('LOG_LEVEL') ?? 'info').toLowerCase();
+  const logLevel = (text('LOG_LEVEL') ?? CONFIG_VARIABLE_TABLE.LOG_LEVEL.default).toLowerCase();
   if (!LOG_LEVELS.includes(logLevel)) problems.push(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got ${show(logLevel)}`);
 
   if (problems.length > 0) throw new ConfigError(problems);

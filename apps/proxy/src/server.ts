@@ -5,7 +5,7 @@ import { createResolverClient, type EpochMilliseconds, type ResolutionSource, ty
 import type { Logger } from 'pino';
 import { request } from 'undici';
 import type { LookupFunction } from './address-guard';
-import type { ProxyConfig } from './config';
+import { configWarnings, type ProxyConfig } from './config';
 import { createLogger } from './logger';
 import { createMetrics, type ProxyMetrics } from './metrics';
 import type { ReadinessCheck } from './ops-endpoints';
@@ -49,7 +49,7 @@ function resolverReachable(baseUrl: string): ReadinessCheck {
     name: 'resolver',
     async check() {
       // Any HTTP answer proves the resolver is up; only a connection failure or a timeout does not.
-      const response = await request(baseUrl, { method: 'GET', headersTimeout: 2000, bodyTimeout: 2000 });
+      const response = await request(baseUrl, { method: 'GET', headersTimeout: 2000, bodyTimeout: 2000, signal: AbortSignal.timeout(3000) });
       await response.body.dump();
       return { ok: true, detail: `answered ${response.statusCode}` };
     },
@@ -141,6 +141,16 @@ function gracefulCloser(server: Server, resources: { upstream: UpstreamFetcher; 
 }
 
 /**
+ * Asks the resolver once at start, without holding the start up: a proxy whose resolver does not
+ * answer would otherwise look healthy until the first episode fails.
+ */
+function warnIfResolverSilent(check: ReadinessCheck, resolverUrl: string, logger: Logger): void {
+  check.check().catch((error: Error & { code?: string }) => {
+    logger.warn({ resolver: new URL(resolverUrl).origin, cause: error.code ?? error.message }, 'the resolver does not answer: episodes will fail with STRM_RESOLVER_FAILED until it does');
+  });
+}
+
+/**
  * Builds and starts one proxy from a validated configuration.
  *
  * @example
@@ -176,7 +186,8 @@ export async function startProxy(config: ProxyConfig, options: StartProxyOptions
   const listener = createProxyApp({ runtime, logger, readiness, board, statusPage });
   const server = createServer({ keepAliveTimeout: 65_000, headersTimeout: 30_000, requestTimeout: 60_000 }, listener);
   const { url, port } = await listen(server, config);
-  if (config.auth === 'none') logger.warn('STRM_PROXY_AUTH=none: anyone who can reach this proxy can use it');
+  for (const warning of configWarnings(config)) logger.warn(warning);
+  if (options.source === undefined && config.resolverUrl !== undefined) warnIfResolverSilent(readiness[0]!, config.resolverUrl, logger);
   logger.info({ url, auth: config.auth, resolver: config.resolverFile ? 'file' : config.resolverCommand ? 'command' : 'http' }, 'strm-proxy listening');
   return { url, port, server, runtime, close: gracefulCloser(server, { upstream: runtime.upstream, redis }) };
 }
