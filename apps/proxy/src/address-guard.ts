@@ -148,9 +148,12 @@ export function classifyAddress(address: string): AddressClass {
 /** The proxy refused to connect to an upstream address. */
 export class UpstreamRefusedError extends Error {
   readonly code = 'STRM_UPSTREAM_REFUSED' as const;
-  constructor(message: string) {
+  /** The class of the refused address, for the failure log; undefined when the host had no address. */
+  readonly addressClass: AddressClass | undefined;
+  constructor(message: string, addressClass?: AddressClass) {
     super(message);
     this.name = 'UpstreamRefusedError';
+    this.addressClass = addressClass;
   }
 }
 
@@ -198,7 +201,7 @@ export async function checkUpstreamHost(hostname: string, allowlist: UpstreamAll
     for (const { address } of addresses) {
       const kind = classifyAddress(address);
       if (kind !== 'public' && !allowlist.allowsAddress(address)) {
-        throw new UpstreamRefusedError(`the upstream host ${bare} resolves to a ${kind} address, which is refused (allowlist it with STRM_PROXY_UPSTREAM_ALLOWLIST if it is yours)`);
+        throw new UpstreamRefusedError(`the upstream host ${bare} resolves to a ${kind} address, which is refused (allowlist it with STRM_PROXY_UPSTREAM_ALLOWLIST if it is yours)`, kind);
       }
     }
   }

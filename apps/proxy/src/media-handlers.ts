@@ -1,4 +1,5 @@
 import { detectPlaylist, sniffPlaylist, type UriKind } from '@strm/hls-rewrite';
+import type { EpisodeIdentity } from '@strm/resolver-client';
 import { rangeToForward } from '@strm/range';
 import type { UnixSeconds } from '@strm/signing';
 import { authorizeEntry } from './auth';
@@ -56,11 +57,21 @@ function clientConditionals(ctx: RequestContext): ClientConditionals {
 /** The proxy's clock in the unit of signed URLs and tokens. */
 const nowSeconds = (runtime: ProxyRuntime): UnixSeconds => Math.floor(runtime.now() / 1000);
 
+/** The episode an entry URL names, for the log line even of a request refused before it is parsed. */
+function episodeForLog(params: URLSearchParams): EpisodeIdentity | undefined {
+  try {
+    return parseEpisodeParams(params);
+  } catch {
+    return undefined;
+  }
+}
+
 /** `GET|HEAD /strm/stream`: parse → authorize → resolve → fetch (refresh once) → respond. */
 export async function serveStream(runtime: ProxyRuntime, ctx: RequestContext): Promise<void> {
   const url = ctx.req.url ?? '';
   const query = url.indexOf('?');
   const params = new URLSearchParams(query === -1 ? '' : url.slice(query + 1));
+  ctx.identity = episodeForLog(params);
   authorizeEntry(runtime.config.auth, runtime.secrets, params, ctx.header('x-api-key'), nowSeconds(runtime));
   const episode = parseEpisodeParams(params);
   ctx.identity = episode;

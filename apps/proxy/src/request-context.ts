@@ -3,6 +3,7 @@ import type { RewriteStats } from '@strm/hls-rewrite';
 import type { EpisodeIdentity, EpochMilliseconds } from '@strm/resolver-client';
 import type { Logger } from 'pino';
 import { errorBody, ProxyError } from './errors';
+import { failureFields, identityFields, type FailureFields } from './failure-log';
 import { loggablePath } from './logger';
 import type { ProxyMetrics } from './metrics';
 import type { TrackedRequest } from './status-board';
@@ -33,11 +34,11 @@ export function sendError(res: ServerResponse, error: ProxyError): void {
   res.end(res.req?.method === 'HEAD' ? undefined : body);
 }
 
-/** Why a request failed: a `STRM_…` code and a cause that holds no secret (the status page shows it). */
-export interface RequestFailure {
-  code: string;
-  cause: string;
-}
+/**
+ * Why a request failed: a `STRM_…` code and a cause that holds no secret (the status page shows
+ * it), plus what the log line says about it (resolver code, upstream host, address class...).
+ */
+export type RequestFailure = FailureFields;
 
 /**
  * One media request and what it did (like `send`'s `SendStream`): the client's request and
@@ -111,7 +112,8 @@ export class RequestContext implements TrackedRequest {
   /** Answers a failed request: its JSON error, or a logged 500 for what nobody expected. */
   fail(error: unknown): void {
     if (error instanceof ProxyError) {
-      this.failure = { code: error.code, cause: error.message };
+      // The code and cause ride to the request's one log line and to the status page.
+      this.failure = failureFields(error);
       sendError(this.res, error);
       return;
     }
@@ -138,12 +140,14 @@ export class RequestContext implements TrackedRequest {
       route: this.route,
       method: this.req.method,
       path: loggablePath(this.req.url ?? ''),
+      ...identityFields(this.identity),
       status,
+      ...this.failure,
       bytes: this.bytes,
       durationMs: this.#telemetry.now() - this.startedAt,
       ...(this.firstByteAt !== undefined ? { ttfbMs: this.firstByteAt - this.startedAt } : {}),
       ...(session?.status !== undefined ? { upstreamStatus: session.status, upstreamHost: session.host } : {}),
-      ...(session !== undefined && session.refreshes > 0 ? { refreshes: session.refreshes } : {}),
+      ...(session !== undefined && session.refreshes > 0 ? { refreshes: session.refreshes, refreshedAfter: session.refreshedAfter } : {}),
       ...(session !== undefined && session.resumes > 0 ? { resumes: session.resumes } : {}),
       ...(this.res.writableFinished ? {} : { aborted: true }),
     };

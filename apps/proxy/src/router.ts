@@ -3,6 +3,7 @@ import express, { type Express, type NextFunction, type Request, type Response }
 import type { Logger } from 'pino';
 import { createCorsHandler } from './cors';
 import { ProxyError } from './errors';
+import { loggablePath } from './logger';
 import { serveProxied, serveStream } from './media-handlers';
 import { answerHealth, answerMetrics, answerReadiness, type ReadinessCheck } from './ops-endpoints';
 import { RequestContext, sendError, type RequestTelemetry } from './request-context';
@@ -23,9 +24,18 @@ export interface ProxyListenerOptions {
 
 const notFound = () => new ProxyError('STRM_NOT_FOUND', 'no such endpoint: see /strm/stream, /strm/proxy/<token>/<name>, /healthz, /readyz, /metrics');
 
-function methodNotAllowed(res: ServerResponse): void {
+/**
+ * Answers a refusal outside the media routes, with its own log line: a client probing the wrong
+ * path or method is what an operator looks for when "nothing plays".
+ */
+function refuse(logger: Logger, req: IncomingMessage, res: ServerResponse, error: ProxyError): void {
+  logger.info({ route: 'other', method: req.method, path: loggablePath(req.url ?? ''), status: error.status, code: error.code, cause: error.message }, 'request');
+  sendError(res, error);
+}
+
+function methodNotAllowed(logger: Logger, req: IncomingMessage, res: ServerResponse): void {
   res.setHeader('allow', 'GET, HEAD, OPTIONS');
-  sendError(res, new ProxyError('STRM_METHOD_NOT_ALLOWED', 'use GET or HEAD'));
+  refuse(logger, req, res, new ProxyError('STRM_METHOD_NOT_ALLOWED', 'use GET or HEAD'));
 }
 
 /** `/status` and its files: the page's own failures answer as JSON errors. */
@@ -68,15 +78,15 @@ export function createProxyApp(options: ProxyListenerOptions): Express {
   });
   app.get('/strm/stream', (req: Request, res: Response) => serveMedia(options, telemetry, req, res));
   app.get('/strm/proxy/:token/:name', (req: Request, res: Response) => serveMedia(options, telemetry, req, res, String(req.params.token)));
-  app.all(['/strm/stream', '/strm/proxy/:token/:name'], (_req: Request, res: Response) => methodNotAllowed(res));
+  app.all(['/strm/stream', '/strm/proxy/:token/:name'], (req: Request, res: Response) => methodNotAllowed(logger, req, res));
   app.get('/healthz', (_req: Request, res: Response) => answerHealth(res));
   app.get('/readyz', (_req: Request, res: Response) => void answerReadiness(res, options.readiness ?? []));
   app.get('/metrics', (_req: Request, res: Response) => void answerMetrics(res, runtime.metrics, logger));
   app.get([...STATUS_PATHS], (req: Request, res: Response) => serveStatusPage(options, req, res));
-  app.use((_req: Request, res: Response) => sendError(res, notFound()));
-  app.use((error: Error & { status?: number }, _req: Request, res: Response, _next: NextFunction) => {
+  app.use((req: Request, res: Response) => refuse(logger, req, res, notFound()));
+  app.use((error: Error & { status?: number }, req: Request, res: Response, _next: NextFunction) => {
     if (error.status !== undefined && error.status >= 400 && error.status < 500) {
-      return sendError(res, new ProxyError('STRM_BAD_REQUEST', 'the request could not be parsed'));
+      return refuse(logger, req, res, new ProxyError('STRM_BAD_REQUEST', 'the request could not be parsed'));
     }
     logger.error({ err: error }, 'unexpected failure');
     sendError(res, new ProxyError('STRM_INTERNAL', 'the proxy failed unexpectedly; see its log'));

@@ -145,9 +145,13 @@ function gracefulCloser(server: Server, resources: { upstream: UpstreamFetcher; 
  * answer would otherwise look healthy until the first episode fails.
  */
 function warnIfResolverSilent(check: ReadinessCheck, resolverUrl: string, logger: Logger): void {
-  check.check().catch((error: Error & { code?: string }) => {
-    logger.warn({ resolver: new URL(resolverUrl).origin, cause: error.code ?? error.message }, 'the resolver does not answer: episodes will fail with STRM_RESOLVER_FAILED until it does');
-  });
+  const resolver = new URL(resolverUrl).origin;
+  check.check().then(
+    (result) => logger.info({ resolver, detail: result.detail }, 'the resolver answers'),
+    (error: Error & { code?: string }) => {
+      logger.warn({ resolver, cause: error.code ?? error.message }, 'the resolver does not answer: episodes will fail with STRM_RESOLVER_FAILED until it does');
+    },
+  );
 }
 
 /**

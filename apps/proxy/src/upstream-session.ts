@@ -37,6 +37,8 @@ function upstreamFailure(error: UpstreamFetchError): ProxyError {
 export class UpstreamSession {
   /** Re-resolutions or relocations after a stale answer. */
   refreshes = 0;
+  /** What made each refresh necessary: the stale status (`403`) or the failure kind (`timeout`). */
+  readonly refreshedAfter: string[] = [];
   /** Bodies that broke off, resumed or not. */
   resumes = 0;
   /** The status of the last answer fetched for the client (resumes aside). */
@@ -127,6 +129,7 @@ export class UpstreamSession {
     if (fresh === undefined) return undefined;
     discardAttempt(stale);
     this.refreshes += 1;
+    this.refreshedAfter.push('error' in stale ? stale.error.kind : String(stale.upstream.status));
     this.#deps.metrics.refreshes.inc({ route: this.#route });
     return fresh;
   }

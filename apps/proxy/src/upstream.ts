@@ -58,13 +58,21 @@ export function passedResponseHeaders(upstream: HeaderBag): Record<string, strin
 
 export type UpstreamFailureKind = 'timeout' | 'network' | 'refused';
 
+/** Where a timeout struck: while connecting, or waiting for the response headers. */
+export type UpstreamTimeoutPhase = 'connect' | 'headers';
+
 /** The upstream could not be reached or did not answer in time. */
 export class UpstreamFetchError extends Error {
   readonly kind: UpstreamFailureKind;
-  constructor(kind: UpstreamFailureKind, message: string, options: { cause?: unknown } = {}) {
-    super(message, options);
+  /** The upstream host (`name:port`, never a path or query), for the failure log. */
+  readonly host: string | undefined;
+  readonly phase: UpstreamTimeoutPhase | undefined;
+  constructor(kind: UpstreamFailureKind, message: string, options: { cause?: unknown; host?: string; phase?: UpstreamTimeoutPhase } = {}) {
+    super(message, options.cause === undefined ? {} : { cause: options.cause });
     this.name = 'UpstreamFetchError';
     this.kind = kind;
+    this.host = options.host;
+    this.phase = options.phase;
   }
 }
 
@@ -104,12 +112,14 @@ function describeHost(url: URL): string {
 
 function classifyFailure(error: unknown, url: URL): UpstreamFetchError {
   if (error instanceof UpstreamFetchError) return error;
-  if (error instanceof UpstreamRefusedError) return new UpstreamFetchError('refused', error.message, { cause: error });
+  const host = describeHost(url);
+  if (error instanceof UpstreamRefusedError) return new UpstreamFetchError('refused', error.message, { cause: error, host });
   if (error instanceof undiciErrors.HeadersTimeoutError || error instanceof undiciErrors.ConnectTimeoutError) {
-    return new UpstreamFetchError('timeout', `the upstream ${describeHost(url)} did not answer in time`, { cause: error });
+    const phase = error instanceof undiciErrors.ConnectTimeoutError ? 'connect' : 'headers';
+    return new UpstreamFetchError('timeout', `the upstream ${host} did not answer in time`, { cause: error, host, phase });
   }
   const code = (error as { code?: string }).code ?? 'unknown';
-  return new UpstreamFetchError('network', `the upstream ${describeHost(url)} could not be reached (${code})`, { cause: error });
+  return new UpstreamFetchError('network', `the upstream ${host} could not be reached (${code})`, { cause: error, host });
 }
 
 /**
@@ -157,7 +167,7 @@ export function createUpstreamFetcher(options: UpstreamOptions): UpstreamFetcher
       let currentHeaders = headers;
       for (let hop = 0; ; hop += 1) {
         if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-          throw new UpstreamFetchError('refused', `the upstream URL scheme ${url.protocol} is not http(s)`);
+          throw new UpstreamFetchError('refused', `the upstream URL scheme ${url.protocol} is not http(s)`, { host: url.host });
         }
         const response = await fetchOnce(url, method, currentHeaders, signal);
         const location = response.headers.location;
@@ -168,12 +178,12 @@ export function createUpstreamFetcher(options: UpstreamOptions): UpstreamFetcher
           return { url, status: response.statusCode, headers: response.headers, body: response.body };
         }
         await response.body.dump();
-        if (hop >= maxRedirects) throw new UpstreamFetchError('network', `the upstream redirected more than ${maxRedirects} times`);
+        if (hop >= maxRedirects) throw new UpstreamFetchError('network', `the upstream redirected more than ${maxRedirects} times`, { host: url.host });
         let next: URL;
         try {
           next = new URL(location, url);
         } catch (error) {
-          throw new UpstreamFetchError('network', 'the upstream redirected to an invalid URL', { cause: error });
+          throw new UpstreamFetchError('network', 'the upstream redirected to an invalid URL', { cause: error, host: url.host });
         }
         if (next.origin !== url.origin) {
           currentHeaders = { ...currentHeaders };
