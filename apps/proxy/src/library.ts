@@ -44,6 +44,7 @@ const RESERVED_NAMES = /^(con|prn|aux|nul|com[0-9]|lpt[0-9])(\.|$)/i;
 export function sanitizeName(name: string): string {
   let clean = name
     .normalize('NFC')
+    .replace(/[\t\n\r]/g, ' ')
     .replace(/[\u0000-\u001f\u007f]/g, '')
     .replace(/\s*[/\\|]\s*/g, ' - ')
     .replace(/:\s*/g, '-')
