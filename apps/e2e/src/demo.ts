@@ -30,6 +30,19 @@ function stopWith(message: string): never {
   process.exit(1);
 }
 
+// Registered before anything starts: a Ctrl-C during the start-up cleans up too. A second one
+// does not wait for running streams.
+let stopping = false;
+const stop = () => {
+  if (stopping) process.exit(1);
+  stopping = true;
+  void (async () => {
+    await proxy?.close(2000);
+    await cdn?.close();
+  })().then(() => process.exit(0), () => process.exit(1));
+};
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, stop);
+
 process.on('uncaughtException', (error) => stopWith(`failed: ${error.message}`));
 process.on('unhandledRejection', (error) => stopWith(`failed: ${(error as Error)?.message ?? String(error)}`));
 
@@ -142,7 +155,3 @@ With your own resolver, this runs the real proxy with the same secret:
   STRM_PROXY_SECRET=${secretSource} STRM_RESOLVER_URL=http://<your resolver>:<port> npm start
 `);
 
-const stop = () => {
-  void proxy!.close(2000).then(() => cdn!.close()).then(() => process.exit(0), () => process.exit(1));
-};
-for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.once(signal, stop);
