@@ -8,7 +8,7 @@
 //   4. loading it with `import` and with `require` (same export names), type-checking a `.mts`
 //      and a `.cts` consumer with `moduleResolution: nodenext`, and running its bins with `--help`.
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
@@ -58,6 +58,9 @@ try {
   mkdirSync(unpacked);
   sh('tar', ['-xzf', tarball, '-C', unpacked], work);
   const packed = readManifest(join(unpacked, 'package'));
+  const readmePath = join(unpacked, 'package', 'README.md');
+  const readme = existsSync(readmePath) ? readFileSync(readmePath, 'utf8') : '';
+  if (!readme.startsWith(`# ${manifest.name}\n`)) throw new Error(`the tarball has no README.md headed "# ${manifest.name}"`);
   for (const [field, range] of Object.entries({ ...packed.dependencies, ...packed.peerDependencies })) {
     if (String(range).startsWith('workspace:')) throw new Error(`${field} still has a workspace: range`);
   }

@@ -1,0 +1,23 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, test } from 'vitest';
+import { CONFIG_VARIABLES } from '../src/config';
+
+// The variable table of the config module is the source; the operator guide that ships in the
+// package and the repository README must list every variable with the same default.
+const READMES = {
+  'apps/proxy/README.md (shipped in the package)': join(import.meta.dirname, '..', 'README.md'),
+  'README.md (repository)': join(import.meta.dirname, '..', '..', '..', 'README.md'),
+};
+
+describe.each(Object.entries(READMES))('%s', (_name, path) => {
+  const text = readFileSync(path, 'utf8');
+  test.each(Object.entries(CONFIG_VARIABLES))('lists %s with its default', (name, variable) => {
+    const row = text.split('\n').find((line) => line.startsWith('|') && line.includes(`\`${name}\``));
+    expect(row, `no table row for ${name}`).toBeDefined();
+    const cells = row!.split('|').map((cell) => cell.trim());
+    const shown = cells[1] === `\`${name}\`` ? cells[2] : cells[2]!.split('/').map((part) => part.trim())[[...cells[1]!.matchAll(/`(\w+)`/g)].findIndex((match) => match[1] === name)];
+    expect(shown).toBe(variable.default === '' ? shown : `\`${variable.default}\``);
+    if (variable.default === '') expect(shown).toMatch(/^(empty|none)$/);
+  });
+});
