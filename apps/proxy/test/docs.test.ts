@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { CONFIG_VARIABLES } from '../src/config';
@@ -17,7 +17,18 @@ describe.each(Object.entries(READMES))('%s', (_name, path) => {
     expect(row, `no table row for ${name}`).toBeDefined();
     const cells = row!.split('|').map((cell) => cell.trim());
     const shown = cells[1] === `\`${name}\`` ? cells[2] : cells[2]!.split('/').map((part) => part.trim())[[...cells[1]!.matchAll(/`(\w+)`/g)].findIndex((match) => match[1] === name)];
-    expect(shown).toBe(variable.default === '' ? shown : `\`${variable.default}\``);
-    if (variable.default === '') expect(shown).toMatch(/^(empty|none)$/);
+    // Variables without a fixed default ("empty", "none", or one per resolver source) only need their row.
+    if (variable.default !== '') expect(shown).toBe(`\`${variable.default}\``);
+  });
+});
+
+describe('CONTRIBUTING.md', () => {
+  const root = join(import.meta.dirname, '..', '..', '..');
+  const text = readFileSync(join(root, 'CONTRIBUTING.md'), 'utf8');
+  const folders = ['packages', 'apps'].flatMap((group) => readdirSync(join(root, group), { withFileTypes: true })
+    .filter((entry) => entry.isDirectory())
+    .map((entry) => `${group}/${entry.name}`));
+  test.each(folders)('lists %s in its layout', (folder) => {
+    expect(text).toContain(`| \`${folder}\` |`);
   });
 });
