@@ -80,7 +80,7 @@ describe('failure log lines: episode, STRM_ code and cause', () => {
     const { response, line } = await requestLine(proxy.entryUrl('gone'));
     expect(response.status).toBe(502);
     expect(line).toMatchObject({ ...episode('gone'), status: 502, code: 'STRM_UPSTREAM_FAILED', upstreamHost: `127.0.0.1:${closedPort}`, refreshedAfter: ['network'] });
-    expect(String(line.cause)).toContain('ECONNREFUSED');
+    expect(String(line.message)).toContain('ECONNREFUSED'); // the client's message already says it: no separate cause
   });
 
   test('upstream: a timeout names its phase', async () => {
@@ -129,7 +129,7 @@ describe('failure log lines: episode, STRM_ code and cause', () => {
 });
 
 describe('start-up warnings', () => {
-  test('a resolver that does not answer, and a secret shorter than 32 bytes', async () => {
+  test('a resolver that does not answer, and a secret shorter than 32 bytes; then an episode fails with the resolver\'s cause', async () => {
     const silent = await startTestProxy({ origin: `http://127.0.0.1:${closedPort}` });
     try {
       const warning = await silent.waitForLog((line) => String(line.msg).startsWith('the resolver does not answer'));
@@ -138,6 +138,13 @@ describe('start-up warnings', () => {
       expect(short).toMatchObject({ level: 40 });
       expect(String(short.msg)).toContain(`${Buffer.byteLength(SECRET)} bytes long; use 32 or more`);
       expect(silent.logs.filter((line) => line.level === 40)).toHaveLength(2);
+
+      // And an episode asked of it: the resolver's failure, its code and the connection error.
+      const response = await fetchAll(silent.entryUrl('frieren'));
+      expect(response.status).toBe(502);
+      const line = await silent.waitForLog((entry) => entry.msg === 'request');
+      expect(line).toMatchObject({ ...episode('frieren'), status: 502, code: 'STRM_RESOLVER_FAILED', resolverCode: 'STRM_RESOLVER_UNAVAILABLE' });
+      expect(String(line.cause)).toMatch(/could not reach the resolver at http:\/\/127\.0\.0\.1:\d+\/resolve \(ECONNREFUSED\)/);
     } finally {
       await silent.close(0);
     }
