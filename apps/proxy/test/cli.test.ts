@@ -213,7 +213,7 @@ describe('strm-proxy CLI', () => {
   test.each([
     ['serve', [], Object.keys(CONFIG_VARIABLES)],
     ['check-config', [], Object.keys(CONFIG_VARIABLES)],
-    ['sign', ['--base-url', '--slug', '--season', '--episode', '--lang', '--site', '--provider', '--expires-in', '--out'], ['STRM_PROXY_SECRET']],
+    ['sign', ['--base-url', '--slug', '-s, --season', '-e, --episode', '--lang', '--site', '--provider', '--expires-in', '--out'], ['STRM_PROXY_SECRET']],
     ['library', ['--from', '--out', '--base-url', '--dry-run', '--force'], ['STRM_PROXY_SECRET']],
     ['status-url', ['--base-url', '--ttl'], ['STRM_PROXY_SECRET', 'STRM_PROXY_STATUS']],
     ['resolve', ['--slug', '-s, --season', '-e, --episode', '--lang', '--site', '--provider', '--refresh'], ['STRM_RESOLVER_URL', 'STRM_RESOLVER_FILE', 'STRM_RESOLVER_COMMAND']],
