@@ -47,10 +47,20 @@ function startDemo(env: Record<string, string> = {}): RunningDemo {
   return { child, tmp, ready };
 }
 
-function runDemo(env: Record<string, string>) {
+/** A demo run to its end; asynchronous, so the test worker keeps answering vitest meanwhile. */
+async function runDemo(env: Record<string, string>) {
   const { tmp, env: fullEnv } = demoEnv(env);
-  const result = spawnSync(process.execPath, ['--conditions=@strm/source', '--import', 'tsx', DEMO], { env: fullEnv, encoding: 'utf8', timeout: 30_000 });
-  return { ...result, tmp };
+  const child = spawn(process.execPath, ['--conditions=@strm/source', '--import', 'tsx', DEMO], { env: fullEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+    stdout += chunk;
+  });
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+    stderr += chunk;
+  });
+  const [status] = (await once(child, 'close')) as [number | null];
+  return { status, stdout, stderr, tmp };
 }
 
 /** What the demo left in its TMPDIR (tsx keeps its compile cache there too, which is not the demo's). */
@@ -117,8 +127,8 @@ describe('the demo (npm start without configuration)', () => {
   test.each([
     ['PORT=80x', { PORT: '80x' }, 'strm demo: PORT must be a whole number from 0 to 65535, got "80x"\n'],
     ['LOG_LEVEL=verbose', { LOG_LEVEL: 'verbose' }, 'strm demo: LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent, got "verbose"\n'],
-  ])('%s: one line, exit 1, nothing left behind', (_name, env, message) => {
-    const result = runDemo(env);
+  ])('%s: one line, exit 1, nothing left behind', async (_name, env, message) => {
+    const result = await runDemo(env);
     expect(result.status).toBe(1);
     expect(result.stderr).toBe(message);
     expect(result.stdout).toBe('');
@@ -131,7 +141,7 @@ describe('the demo (npm start without configuration)', () => {
     await once(taken, 'listening');
     const { port } = taken.address() as { port: number };
     try {
-      const result = runDemo({ PORT: String(port) });
+      const result = await runDemo({ PORT: String(port) });
       expect(result.status).toBe(1);
       expect(result.stderr).toBe(`strm demo: port ${port} on 127.0.0.1 is already in use (another demo or proxy?); set PORT to a free port, or PORT=0 for any free port\n`);
       expect(leftBehind(result.tmp)).toEqual([]);

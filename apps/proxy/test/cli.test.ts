@@ -1,4 +1,4 @@
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -7,31 +7,23 @@ import { afterAll, describe, expect, test } from 'vitest';
 import { verifyParams } from '@strm/signing';
 import { CONFIG_VARIABLES } from '../src/config';
 import { authorizeStatus } from '../src/status-access';
+import { CLI_NODE_ARGS, runCli } from './support/cli';
 
-const CLI = join(import.meta.dirname, '..', 'src', 'cli.ts');
 const RESOLVER_COMMAND = join(import.meta.dirname, 'fixtures', 'resolver-command.mjs');
 const ROOT = join(import.meta.dirname, '..', '..', '..');
-const NODE_ARGS = ['--conditions=@strm/source', '--import', 'tsx', CLI];
 const LONG_SECRET = 'k'.repeat(32);
 
 const work = mkdtempSync(join(tmpdir(), 'strm-cli-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
-function run(args: string[], env: Record<string, string> = {}) {
-  const result = spawnSync(process.execPath, [...NODE_ARGS, ...args], {
-    encoding: 'utf8',
-    env: { PATH: process.env.PATH ?? '', ...env },
-    timeout: 20_000,
-    cwd: join(import.meta.dirname, '..'),
-  });
-  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
-}
+const run = runCli;
 
 const NO_STACK = /\n\s+at /;
 
-describe('strm-proxy CLI', () => {
-  test('serve with an invalid environment: every problem in one message, exit 1, no stack trace', () => {
-    const result = run(['serve'], { PORT: 'x', STRM_PROXY_AUTH: 'basic', LOG_LEVEL: 'loud' });
+// Each test starts one to three CLI processes (about a second each, more on a loaded machine).
+describe('strm-proxy CLI', { timeout: 60_000 }, () => {
+  test('serve with an invalid environment: every problem in one message, exit 1, no stack trace', async () => {
+    const result = await run(['serve'], { PORT: 'x', STRM_PROXY_AUTH: 'basic', LOG_LEVEL: 'loud' });
     expect(result.status).toBe(1);
     expect(result.stderr).toContain('invalid configuration');
     expect(result.stderr).toContain('PORT must be a whole number');
@@ -42,7 +34,7 @@ describe('strm-proxy CLI', () => {
   });
 
   test('check-config | head -1: the closed pipe ends the output, not in a crash', async () => {
-    const child = spawn(process.execPath, [...NODE_ARGS, 'check-config'], {
+    const child = spawn(process.execPath, [...CLI_NODE_ARGS, 'check-config'], {
       env: { PATH: process.env.PATH ?? '', STRM_PROXY_SECRET: LONG_SECRET, STRM_RESOLVER_URL: 'http://resolver:9000' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -68,10 +60,10 @@ describe('strm-proxy CLI', () => {
       ['a file that is not JSON, with line and column', badJson, /STRM_RESOLVER_FILE .*bad\.json is not valid JSON: expected a "quoted" property name at line 3, column 20, found "}"/],
       ['a bad entry, by index and field', badEntry, /STRM_RESOLVER_FILE .*bad-entry\.json: entries\[0\]\.url must be an absolute http\(s\) URL/],
     ];
-    test.each(cases)('%s: check-config and serve both refuse it, with the same message', (_name, file, message) => {
+    test.each(cases)('%s: check-config and serve both refuse it, with the same message', async (_name, file, message) => {
       const env = { STRM_PROXY_SECRET: LONG_SECRET, STRM_RESOLVER_FILE: file, PORT: '0', HOST: '127.0.0.1' };
-      const checked = run(['check-config'], env);
-      const served = run(['serve'], env);
+      const checked = await run(['check-config'], env);
+      const served = await run(['serve'], env);
       expect(checked.status).toBe(1);
       expect(checked.stdout).not.toContain('configuration ok');
       expect(checked.stderr).toMatch(message);
@@ -81,19 +73,19 @@ describe('strm-proxy CLI', () => {
     });
   });
 
-  test('check-config prints the effective configuration without secrets, and warns about a short secret', () => {
-    const result = run(['check-config'], { STRM_PROXY_SECRET: 'hunter2', STRM_RESOLVER_URL: 'http://resolver:9000' });
+  test('check-config prints the effective configuration without secrets, and warns about a short secret', async () => {
+    const result = await run(['check-config'], { STRM_PROXY_SECRET: 'hunter2', STRM_RESOLVER_URL: 'http://resolver:9000' });
     expect(result.status).toBe(0);
     expect(result.stdout).toContain('configuration ok');
     expect(result.stdout).toContain('"resolverUrl": "http://resolver:9000"');
     expect(result.stdout).not.toContain('hunter2');
     expect(result.stderr).toBe('strm-proxy: warning: STRM_PROXY_SECRET is 7 bytes long; use 32 or more (openssl rand -hex 32): a short secret can be guessed from one signed URL\n');
-    const long = run(['check-config'], { STRM_PROXY_SECRET: LONG_SECRET, STRM_RESOLVER_URL: 'http://resolver:9000' });
+    const long = await run(['check-config'], { STRM_PROXY_SECRET: LONG_SECRET, STRM_RESOLVER_URL: 'http://resolver:9000' });
     expect(long.stderr).toBe('');
   });
 
-  test('check-config shows the resolver command\'s argv, not the environment it inherits', () => {
-    const result = run(['check-config'], { STRM_PROXY_SECRET: 'hunter2', STRM_RESOLVER_COMMAND: `${process.execPath} ${RESOLVER_COMMAND} --slug {slug}`, API_TOKEN: 'inherited-secret' });
+  test('check-config shows the resolver command\'s argv, not the environment it inherits', async () => {
+    const result = await run(['check-config'], { STRM_PROXY_SECRET: 'hunter2', STRM_RESOLVER_COMMAND: `${process.execPath} ${RESOLVER_COMMAND} --slug {slug}`, API_TOKEN: 'inherited-secret' });
     expect(result.status, result.stderr).toBe(0);
     expect(result.stdout).toContain('"resolverCommand": {');
     expect(result.stdout).toContain('"--slug",\n      "{slug}"');
@@ -101,8 +93,8 @@ describe('strm-proxy CLI', () => {
     expect(result.stdout).not.toMatch(/hunter2|inherited-secret/);
   });
 
-  test('resolve prints host and path, header names, provider, expiry and time, never the query or a header value', () => {
-    const result = run(['resolve', '--slug', 'frieren', '-s', '1', '-e', '3', '--lang', 'German Dub'], { STRM_RESOLVER_COMMAND: `${process.execPath} ${RESOLVER_COMMAND}` });
+  test('resolve prints host and path, header names, provider, expiry and time, never the query or a header value', async () => {
+    const result = await run(['resolve', '--slug', 'frieren', '-s', '1', '-e', '3', '--lang', 'German Dub'], { STRM_RESOLVER_COMMAND: `${process.execPath} ${RESOLVER_COMMAND}` });
     expect(result.status, result.stderr).toBe(0);
     const lines = result.stdout.trim().split('\n');
     expect(lines[0]).toBe(`source   command ${process.execPath}`);
@@ -114,8 +106,8 @@ describe('strm-proxy CLI', () => {
     expect(result.stdout).not.toMatch(/SECRET|voe\.sx/);
   });
 
-  test('resolve without expiresAt says how long the answer is cached', () => {
-    const result = run(['resolve', '--slug', 'x', '-s', '1', '-e', '1', '--lang', 'German Dub', '--provider', 'Vidmoly'], {
+  test('resolve without expiresAt says how long the answer is cached', async () => {
+    const result = await run(['resolve', '--slug', 'x', '-s', '1', '-e', '1', '--lang', 'German Dub', '--provider', 'Vidmoly'], {
       STRM_RESOLVER_COMMAND: `${process.execPath} ${RESOLVER_COMMAND}`, EXPIRES_IN_S: 'none', STRM_PROXY_CACHE_TTL_SECONDS: '600',
     });
     expect(result.status, result.stderr).toBe(0);
@@ -126,24 +118,24 @@ describe('strm-proxy CLI', () => {
   test.each([
     ['unknown', 2, /resolve failed: STRM_RESOLVER_NOT_FOUND: .*does not know this episode \(exit 2\)/],
     ['broken', 1, /resolve failed: STRM_RESOLVER_UNAVAILABLE: .*exited 1.*its last error line: ERROR: extractor failed for https:\/\/voe\.example\/…$/m],
-  ])('resolve for the slug %s exits %i with the reason', (slug, status, message) => {
-    const result = run(['resolve', '--slug', slug, '-s', '1', '-e', '1', '--lang', 'German Dub'], { STRM_RESOLVER_COMMAND: `${process.execPath} ${RESOLVER_COMMAND}` });
+  ])('resolve for the slug %s exits %i with the reason', async (slug, status, message) => {
+    const result = await run(['resolve', '--slug', slug, '-s', '1', '-e', '1', '--lang', 'German Dub'], { STRM_RESOLVER_COMMAND: `${process.execPath} ${RESOLVER_COMMAND}` });
     expect(result.status).toBe(status);
     expect(result.stderr).toMatch(message);
     expect(result.stderr).not.toMatch(/SECRET|\n\s+at /);
   });
 
-  test('resolve names what is missing or invalid', () => {
-    expect(run(['resolve', '--slug', 'x'], { STRM_RESOLVER_COMMAND: `${process.execPath} ${RESOLVER_COMMAND}` }).stderr).toContain('resolve needs --season, --episode, --lang');
-    const noSource = run(['resolve', '--slug', 'x', '-s', '1', '-e', '1', '--lang', 'x'], {});
+  test('resolve names what is missing or invalid', async () => {
+    expect((await run(['resolve', '--slug', 'x'], { STRM_RESOLVER_COMMAND: `${process.execPath} ${RESOLVER_COMMAND}` })).stderr).toContain('resolve needs --season, --episode, --lang');
+    const noSource = await run(['resolve', '--slug', 'x', '-s', '1', '-e', '1', '--lang', 'x'], {});
     expect(noSource.status).toBe(1);
     expect(noSource.stderr).toContain('set STRM_RESOLVER_URL');
     expect(noSource.stderr).not.toContain('STRM_PROXY_SECRET');
   });
 
-  test('status-url prints a status link that the proxy admits until it expires', () => {
+  test('status-url prints a status link that the proxy admits until it expires', async () => {
     const before = Math.floor(Date.now() / 1000);
-    const result = run(['status-url', '--base-url', 'https://media.example/strm/', '--ttl', '120'], { STRM_PROXY_SECRET: 'k' });
+    const result = await run(['status-url', '--base-url', 'https://media.example/strm/', '--ttl', '120'], { STRM_PROXY_SECRET: 'k' });
     // The CLI reads the clock somewhere between these two instants (seconds apart on a loaded machine).
     const after = Math.ceil(Date.now() / 1000);
     expect(result.status).toBe(0);
@@ -157,13 +149,13 @@ describe('strm-proxy CLI', () => {
     expect(() => authorizeStatus('token', ['k'], url.searchParams, undefined, exp + 1)).toThrow(/expired/);
     expect(() => authorizeStatus('token', ['other'], url.searchParams, undefined, exp)).toThrow(/does not match/);
     // Without --ttl the link lives an hour.
-    const hour = new URL(run(['status-url', '--base-url', 'http://nas:8080'], { STRM_PROXY_SECRET: 'k' }).stdout.trim());
+    const hour = new URL((await run(['status-url', '--base-url', 'http://nas:8080'], { STRM_PROXY_SECRET: 'k' })).stdout.trim());
     expect(Number(hour.searchParams.get('exp')) - before).toBeGreaterThanOrEqual(3600);
     expect(hour.pathname).toBe('/status');
   });
-  test('sign prints a URL the proxy accepts and writes the .strm file', () => {
+  test('sign prints a URL the proxy accepts and writes the .strm file', async () => {
     const out = join(work, 'Episode 1.strm');
-    const result = run(
+    const result = await run(
       ['sign', '--base-url', 'http://nas:8080', '--slug', 'frieren', '--season', '1', '--episode', '3', '--lang', 'German Dub', '--out', out],
       { STRM_PROXY_SECRET: LONG_SECRET },
     );
@@ -175,14 +167,21 @@ describe('strm-proxy CLI', () => {
     expect(readFileSync(out, 'utf8')).toBe(`${url.href}\n`);
   });
 
-  test('npm run strm-proxy -- sign --out: a relative path lands in the folder the command was typed in', () => {
+  test('npm run strm-proxy -- sign --out: a relative path lands in the folder the command was typed in', async () => {
     const caller = mkdtempSync(join(work, 'caller-'));
-    const result = spawnSync('npm', ['--prefix', ROOT, 'run', '--silent', 'strm-proxy', '--', 'sign', '--base-url', 'http://nas:8080', '--slug', 'x', '--season', '1', '--episode', '2', '--lang', 'D', '--out', 'here.strm'], {
+    const child = spawn('npm', ['--prefix', ROOT, 'run', '--silent', 'strm-proxy', '--', 'sign', '--base-url', 'http://nas:8080', '--slug', 'x', '--season', '1', '--episode', '2', '--lang', 'D', '--out', 'here.strm'], {
       cwd: caller,
-      encoding: 'utf8',
       env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', STRM_PROXY_SECRET: LONG_SECRET },
-      timeout: 60_000,
+      stdio: ['ignore', 'pipe', 'pipe'],
     });
+    const result = { status: null as number | null, stdout: '', stderr: '' };
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+      result.stdout += chunk;
+    });
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+      result.stderr += chunk;
+    });
+    [result.status] = (await once(child, 'close')) as [number | null];
     expect(result.status, result.stderr).toBe(0);
     expect(readFileSync(join(caller, 'here.strm'), 'utf8')).toBe(result.stdout);
   });
@@ -196,14 +195,14 @@ describe('strm-proxy CLI', () => {
     [['sign', '--bogus'], { STRM_PROXY_SECRET: LONG_SECRET }, /sign: Unknown option '--bogus' \(see strm-proxy sign --help\)/],
     [['sign', '--slug'], { STRM_PROXY_SECRET: LONG_SECRET }, /Option '--slug <value>' argument missing/],
     [['check-config', '--verbose'], {}, /check-config: Unknown option '--verbose'/],
-[['status-url'], { STRM_PROXY_SECRET: 'k' }, /status-url needs --base-url/],
+    [['status-url'], { STRM_PROXY_SECRET: 'k' }, /status-url needs --base-url/],
     [['status-url', '--base-url', 'http://nas'], {}, /STRM_PROXY_SECRET must be set/],
     [['status-url', '--base-url', 'nas:8080'], { STRM_PROXY_SECRET: 'k' }, /--base-url must be an http\(s\) URL/],
     [['status-url', '--base-url', 'http://nas', '--ttl', '0'], { STRM_PROXY_SECRET: 'k' }, /--ttl must be a whole number of seconds from 1 to 2592000, got "0"/],
     [['status-url', '--base-url', 'http://nas', '--ttl', 'soon'], { STRM_PROXY_SECRET: 'k' }, /--ttl must be a whole number/],
     [['launch'], {}, /unknown command "launch"/],
-  ])('%j fails with a message that names the problem', (args, env, message) => {
-    const result = run(args, env);
+  ])('%j fails with a message that names the problem', async (args, env, message) => {
+    const result = await run(args, env);
     expect(result.status).toBe(1);
     expect(result.stderr).toMatch(message);
     expect(result.stderr).not.toMatch(NO_STACK);
@@ -217,22 +216,22 @@ describe('strm-proxy CLI', () => {
     ['library', ['--from', '--out', '--base-url', '--dry-run', '--force'], ['STRM_PROXY_SECRET']],
     ['status-url', ['--base-url', '--ttl'], ['STRM_PROXY_SECRET', 'STRM_PROXY_STATUS']],
     ['resolve', ['--slug', '-s, --season', '-e, --episode', '--lang', '--site', '--provider', '--refresh'], ['STRM_RESOLVER_URL', 'STRM_RESOLVER_FILE', 'STRM_RESOLVER_COMMAND']],
-  ])('%s --help lists its options and the variables it reads', (command, options, variables) => {
-    const result = run([command, '--help']);
+  ])('%s --help lists its options and the variables it reads', async (command, options, variables) => {
+    const result = await run([command, '--help']);
     expect(result.status).toBe(0);
     expect(result.stdout).toContain(`Usage: strm-proxy ${command}`);
     for (const option of [...options, '--help']) expect(result.stdout).toContain(`  ${option}`);
     for (const variable of variables) expect(result.stdout).toMatch(new RegExp(`^  ${variable} `, 'm'));
   });
 
-  test('--help lists every variable with its default, from the config module', () => {
-    const help = run(['--help']).stdout;
+  test('--help lists every variable with its default, from the config module', async () => {
+    const help = (await run(['--help'])).stdout;
     for (const [name, variable] of Object.entries(CONFIG_VARIABLES)) {
       const line = help.split('\n').find((text) => text.startsWith(`  ${name} `));
       expect(line, name).toBeDefined();
       if (variable.default !== '') expect(line).toContain(`(default ${variable.default})`);
     }
     for (const command of ['serve', 'check-config', 'sign', 'resolve', 'status-url', 'library']) expect(help).toMatch(new RegExp(`^  ${command} `, 'm'));
-    expect(run(['--version']).stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
+    expect((await run(['--version'])).stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
   });
 });

@@ -1,28 +1,17 @@
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { createRequire } from 'node:module';
 import { join, relative } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, test } from 'vitest';
 import { verifyParams } from '@strm/signing';
 import { libraryPath, sanitizeName, showNameFromSlug } from '../src/library';
+import { runCli } from './support/cli';
 
-const CLI = join(import.meta.dirname, '..', 'src', 'cli.ts');
-// By URL: the CLI runs in a folder of its own, where a bare `tsx` would not be found.
-const TSX = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
 const SECRET = 'library-secret-0123456789abcdef0123';
 const work = mkdtempSync(join(tmpdir(), 'strm-library-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 function library(args: string[], env: Record<string, string> = { STRM_PROXY_SECRET: SECRET }) {
-  const result = spawnSync(process.execPath, ['--conditions=@strm/source', '--import', TSX, CLI, 'library', ...args], {
-    encoding: 'utf8',
-    env: { PATH: process.env.PATH ?? '', ...env },
-    cwd: work,
-    timeout: 20_000,
-  });
-  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+  return runCli(['library', ...args], env, work);
 }
 
 /** Every file under `dir` (relative paths, sorted) with its content. */
@@ -77,7 +66,7 @@ describe('sanitizeName: names every filesystem takes', () => {
   });
 });
 
-describe('strm-proxy library', () => {
+describe('strm-proxy library', { timeout: 60_000 }, () => {
   const csv = join(work, 'episodes.csv');
   writeFileSync(csv, [
     'slug,season,episode,language,show',
@@ -89,9 +78,9 @@ describe('strm-proxy library', () => {
     '',
   ].join('\n'));
 
-  test('writes the tree in Jellyfin naming, each file one signed URL of the episode', () => {
+  test('writes the tree in Jellyfin naming, each file one signed URL of the episode', async () => {
     const out = join(work, 'lib-csv');
-    const result = library(['--from', 'episodes.csv', '--out', 'lib-csv', '--base-url', 'http://nas:8080']);
+    const result = await library(['--from', 'episodes.csv', '--out', 'lib-csv', '--base-url', 'http://nas:8080']);
     expect(result.status, result.stderr).toBe(0);
     expect(result.stdout).toContain(`library: 5 created, 0 updated, 0 unchanged in ${out}`);
     const files = tree(out);
@@ -110,20 +99,20 @@ describe('strm-proxy library', () => {
     expect(new URL(files['Re-Zero, Starting Life/Season 01/Re-Zero, Starting Life S01E01 - English Sub.strm']!.trim()).searchParams.get('lang')).toBe('English Sub');
   });
 
-  test('a second run changes nothing and says so', () => {
+  test('a second run changes nothing and says so', async () => {
     const out = join(work, 'lib-csv');
     const before = statSync(join(out, 'Frieren/Season 01/Frieren S01E01.strm')).mtimeMs;
-    const result = library(['--from', csv, '--out', out, '--base-url', 'http://nas:8080']);
+    const result = await library(['--from', csv, '--out', out, '--base-url', 'http://nas:8080']);
     expect(result.status).toBe(0);
     expect(result.stdout).toBe(`library: nothing to do, all 5 .strm files in ${out} are up to date\n`);
     expect(statSync(join(out, 'Frieren/Season 01/Frieren S01E01.strm')).mtimeMs).toBe(before);
   });
 
-  test('files it wrote are updated (a new base URL); a file it did not write is left alone unless --force', () => {
+  test('files it wrote are updated (a new base URL); a file it did not write is left alone unless --force', async () => {
     const out = join(work, 'lib-csv');
     const mine = join(out, 'Frieren/Season 01/Frieren S01E02.strm');
     writeFileSync(mine, 'http://my-own-server/frieren-2\n'); // edited by hand: no longer this command's
-    const moved = library(['--from', csv, '--out', out, '--base-url', 'https://media.example/strm']);
+    const moved = await library(['--from', csv, '--out', out, '--base-url', 'https://media.example/strm']);
     expect(moved.status).toBe(1);
     expect(moved.stderr).toContain('1 file(s)');
     expect(moved.stderr).toContain('Frieren/Season 01/Frieren S01E02.strm');
@@ -131,7 +120,7 @@ describe('strm-proxy library', () => {
     expect(readFileSync(mine, 'utf8')).toBe('http://my-own-server/frieren-2\n');
     expect(readFileSync(join(out, 'Frieren/Season 01/Frieren S01E01.strm'), 'utf8')).toContain('http://nas:8080/');
 
-    const forced = library(['--from', csv, '--out', out, '--base-url', 'https://media.example/strm', '--force']);
+    const forced = await library(['--from', csv, '--out', out, '--base-url', 'https://media.example/strm', '--force']);
     expect(forced.status, forced.stderr).toBe(0);
     expect(forced.stdout).toContain('overwrote  Frieren/Season 01/Frieren S01E02.strm');
     expect(forced.stdout).toContain('updated  Frieren/Season 01/Frieren S01E01.strm');
@@ -139,21 +128,21 @@ describe('strm-proxy library', () => {
     for (const content of Object.values(tree(out)).filter((text) => text.startsWith('http'))) expect(content).toMatch(/^https:\/\/media\.example\/strm\/strm\/stream\?/);
   });
 
-  test('--dry-run prints the plan and writes nothing', () => {
+  test('--dry-run prints the plan and writes nothing', async () => {
     const out = join(work, 'lib-dry');
-    const result = library(['--from', csv, '--out', out, '--base-url', 'http://nas:8080', '--dry-run']);
+    const result = await library(['--from', csv, '--out', out, '--base-url', 'http://nas:8080', '--dry-run']);
     expect(result.status).toBe(0);
     expect(result.stdout).toContain('would create  Frieren/Season 00/Frieren S00E01.strm');
     expect(result.stdout).toContain('library (dry run, nothing written): 5 to create, 0 to update, 0 unchanged');
     expect(() => statSync(out)).toThrow();
   });
 
-  test('reads a static resolver file and a JSON list', () => {
+  test('reads a static resolver file and a JSON list', async () => {
     const resolverFile = join(work, 'resolver.json');
     writeFileSync(resolverFile, JSON.stringify({ entries: [
       { site: 's.to', slug: '9-1-1', season: 1, episode: 2, language: 'German Dub', provider: 'VOE', url: 'https://cdn.example/a.m3u8?token=x' },
     ] }));
-    const fromResolver = library(['--from', resolverFile, '--out', 'lib-resolver', '--base-url', 'http://nas:8080']);
+    const fromResolver = await library(['--from', resolverFile, '--out', 'lib-resolver', '--base-url', 'http://nas:8080']);
     expect(fromResolver.status, fromResolver.stderr).toBe(0);
     const files = tree(join(work, 'lib-resolver'));
     const url = new URL(files['9 1 1/Season 01/9 1 1 S01E02.strm']!.trim());
@@ -162,7 +151,7 @@ describe('strm-proxy library', () => {
 
     const list = join(work, 'list.json');
     writeFileSync(list, JSON.stringify([{ slug: 'frieren', s: 1, e: 3, lang: 'German Dub', title: 'Frieren: Beyond Journey’s End' }]));
-    const fromList = library(['--from', list, '--out', 'lib-list', '--base-url', 'http://nas:8080']);
+    const fromList = await library(['--from', list, '--out', 'lib-list', '--base-url', 'http://nas:8080']);
     expect(fromList.status, fromList.stderr).toBe(0);
     expect(Object.keys(tree(join(work, 'lib-list')))).toContain('Frieren-Beyond Journey’s End/Season 01/Frieren-Beyond Journey’s End S01E03.strm');
   });
@@ -171,17 +160,17 @@ describe('strm-proxy library', () => {
     ['broken.json', '[\n  {"slug": "x" "season": 1}\n]', /--from .*broken\.json is not valid JSON: expected ',' or '}' at line 2, column 16/],
     ['missing.csv', 'slug,season,episode,language\nfrieren,1,,German Dub\n', /--from .*missing\.csv line 2: episode is missing/],
     ['negative.json', '[{"slug": "x", "season": -1, "episode": 1, "language": "D"}]', /negative\.json entry 0: season must be a whole number/],
-  ])('a bad list (%s) is one clear error', (name, content, message) => {
+  ])('a bad list (%s) is one clear error', async (name, content, message) => {
     writeFileSync(join(work, name), content);
-    const result = library(['--from', name, '--out', 'lib-bad', '--base-url', 'http://nas:8080']);
+    const result = await library(['--from', name, '--out', 'lib-bad', '--base-url', 'http://nas:8080']);
     expect(result.status).toBe(1);
     expect(result.stderr).toMatch(message);
     expect(result.stderr).not.toMatch(/\n\s+at /);
   });
 
-  test('options are checked and named', () => {
-    expect(library(['--from', csv]).stderr).toContain('library needs --out, --base-url');
-    expect(library(['--from', csv, '--out', 'x', '--base-url', 'nas:8080']).stderr).toContain('library: --base-url must be an http(s) URL');
-    expect(library(['--from', csv, '--out', 'x', '--base-url', 'http://nas:8080'], {}).stderr).toContain('STRM_PROXY_SECRET must be set');
+  test('options are checked and named', async () => {
+    expect((await library(['--from', csv])).stderr).toContain('library needs --out, --base-url');
+    expect((await library(['--from', csv, '--out', 'x', '--base-url', 'nas:8080'])).stderr).toContain('library: --base-url must be an http(s) URL');
+    expect((await library(['--from', csv, '--out', 'x', '--base-url', 'http://nas:8080'], {})).stderr).toContain('STRM_PROXY_SECRET must be set');
   });
 });
