@@ -5,7 +5,7 @@ import { resolve } from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { ResolverError } from '@strm/resolver-client';
 import { signedEntryUrl } from '@strm/signing';
-import { CONFIG_VARIABLE_TABLE, CONFIG_VARIABLES, ConfigError, loadConfig, shortSecretWarning, type ConfigVariable, type ProxyConfig } from './config';
+import { CONFIG_VARIABLE_TABLE, CONFIG_VARIABLES, ConfigError, loadConfig, type ConfigVariable, type ProxyConfig } from './config';
 import { compareLibrary, LibraryListError, planLibrary, readEpisodeList, writeLibrary } from './library';
 import { createConfiguredSource, validateConfiguration } from './resolver-source';
 import { startProxy } from './server';
@@ -95,12 +95,10 @@ function parseOptions(name: string, command: Command, args: string[]): Record<st
   }
 }
 
-/** The secret for signing, warned about when short. */
+/** The secret for signing. A short one is warned about where it is configured: by serve and check-config. */
 function signingSecret(command: string): string {
   const secret = process.env.STRM_PROXY_SECRET?.trim();
   if (!secret) fail(`${command}: STRM_PROXY_SECRET must be set to sign URLs (the same secret the proxy uses)`);
-  const warning = shortSecretWarning(secret);
-  if (warning !== undefined) process.stderr.write(`strm-proxy: warning: ${warning}\n`);
   return secret;
 }
 
