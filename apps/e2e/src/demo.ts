@@ -60,23 +60,29 @@ function demoSecret(): { secret: string; file?: string } {
   try {
     const kept = readFileSync(file, 'utf8').trim();
     if (kept.length >= 32) return { secret: kept, file };
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') stopWith(`could not read the demo secret ${file} (${(error as NodeJS.ErrnoException).code})`);
+  } catch {
+    // Not there yet, or not readable: a new one is made below (and kept if the folder allows).
   }
   const secret = randomBytes(32).toString('base64url');
   try {
     mkdirSync(join(file, '..'), { recursive: true, mode: 0o700 });
     writeFileSync(file, `${secret}\n`, { mode: 0o600 });
   } catch (error) {
-    stopWith(`could not keep the demo secret in ${file} (${(error as NodeJS.ErrnoException).code}); set XDG_STATE_HOME to a writable folder`);
+    // A read-only home (the container image has none) still runs the demo, with this run's secret.
+    process.stderr.write(`strm demo: could not keep the demo secret in ${file} (${(error as NodeJS.ErrnoException).code}); this run's URLs stop working when it stops (set XDG_STATE_HOME to a writable folder to keep them)\n`);
+    return { secret };
   }
   return { secret, file };
 }
 
-/** The addresses a viewer can reach a proxy listening on `host` at (no loopback when it listens on all). */
+/**
+ * The addresses a viewer can reach a proxy listening on `host` at: this machine's loopback first
+ * (a browser here, a container's published port), then every non-loopback address when it
+ * listens on all of them (a media server elsewhere on the network).
+ */
 function reachableHosts(host: string): string[] {
   if (host !== '0.0.0.0' && host !== '::') return [host.includes(':') ? `[${host}]` : host];
-  const found: string[] = [];
+  const found: string[] = ['127.0.0.1'];
   for (const addresses of Object.values(networkInterfaces())) {
     for (const address of addresses ?? []) {
       if (address.internal) continue;
@@ -125,7 +131,7 @@ try {
 }
 
 const hosts = reachableHosts(host);
-const bases = (hosts.length > 0 ? hosts : ['127.0.0.1']).map((name) => `http://${name}:${proxy!.port}`);
+const bases = hosts.map((name) => `http://${name}:${proxy!.port}`);
 const episodeLines = (base: string) => demoCatalog.map((entry) => {
   const fixture = mediaFixtures.find((candidate) => entry.path === candidate.path);
   const url = signedEntryUrl(
@@ -139,10 +145,12 @@ const first = episodeLines(bases[0]!);
 for (const line of first) writeFileSync(join(workDir, `strm-demo S01E0${line.episode}.strm`), `${line.url}\n`);
 
 const blocks = bases.map((base) => `${episodeLines(base).map((line) => `  S01E0${line.episode}  ${line.name.padEnd(14)} ${line.url}`).join('\n')}`);
-const secretSource = secretFile !== undefined ? `"$(cat '${secretFile}')"` : '"$STRM_PROXY_SECRET"';
+const secretSource = secretFile !== undefined
+  ? `"$(cat '${secretFile}')"`
+  : process.env.STRM_PROXY_SECRET?.trim() ? '"$STRM_PROXY_SECRET"' : '"$(openssl rand -hex 32)"';
 process.stdout.write(`
 strm demo: the proxy listens on ${host} port ${proxy.port} (fake CDN ${cdn.origin}, static resolver ${resolverFile})
-${hosts.length === 0 && bases[0]!.includes('127.0.0.1') && host !== '127.0.0.1' ? 'No non-loopback address found on this machine; the URLs use 127.0.0.1.\n' : ''}Signed entry URLs, one per episode (each is what a .strm file holds)${bases.length > 1 ? `, for each address of this machine` : ''}:
+Signed entry URLs, one per episode (each is what a .strm file holds)${bases.length > 1 ? ', for this machine and for each of its network addresses' : ''}:
 
 ${blocks.join('\n\n')}
 

@@ -1,6 +1,6 @@
 import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -106,19 +106,37 @@ describe('the demo (npm start without configuration)', () => {
     expect(leftBehind(main.tmp)).toEqual([]);
   });
 
-  test('HOST=0.0.0.0: URLs for each non-loopback address; Ctrl-C (SIGINT) leaves nothing; the secret is the same as the first run', async () => {
+  test('HOST=0.0.0.0: URLs for this machine and each non-loopback address; Ctrl-C (SIGINT) leaves nothing; the secret is the same as the first run', async () => {
     const first = await main.ready;
     const demo = startDemo({ HOST: '0.0.0.0' });
     const printed = await demo.ready;
     const expected = Object.values(networkInterfaces()).flat().filter((address) => address !== undefined && !address.internal && address.family === 'IPv4').map((address) => address!.address);
     const hosts = [...new Set(entryUrls(printed, '[0-9.]+').map((url) => new URL(url).hostname))];
-    if (expected.length > 0) expect(hosts.sort()).toEqual([...expected].sort());
-    else expect(hosts).toEqual(['127.0.0.1']);
-    expect(entryUrls(printed, '[0-9.]+')).toHaveLength(5 * Math.max(1, expected.length));
+    // This machine first, then each of its network addresses.
+    expect(hosts[0]).toBe('127.0.0.1');
+    expect(hosts.slice(1).sort()).toEqual([...new Set(expected)].sort());
+    expect(entryUrls(printed, '[0-9.]+')).toHaveLength(5 * hosts.length);
     // Same secret: the same episode has the same signed query as in the first run.
     const query = (url: string) => new URL(url).search;
     expect(entryUrls(printed, '[0-9.]+').slice(0, 5).map(query)).toEqual(entryUrls(first).map(query));
     demo.child.kill('SIGINT');
+    const [code] = await once(demo.child, 'exit');
+    expect(code).toBe(0);
+    expect(leftBehind(demo.tmp)).toEqual([]);
+  });
+
+  test('a state folder it cannot write: the demo still runs, says so once, and leaves nothing behind', async () => {
+    writeFileSync(join(work, 'not-a-folder'), 'a file where a folder would go\n');
+    const demo = startDemo({ XDG_STATE_HOME: join(work, 'not-a-folder', 'state') });
+    let stderr = '';
+    demo.child.stderr.on('data', (chunk: string) => {
+      stderr += chunk;
+    });
+    const printed = await demo.ready;
+    expect(entryUrls(printed)).toHaveLength(5);
+    expect(stderr).toMatch(/^strm demo: could not keep the demo secret in .*not-a-folder\/state\/strm\/demo-secret \(ENOTDIR\); this run's URLs stop working when it stops/);
+    expect(printed).toContain('STRM_PROXY_SECRET="$(openssl rand -hex 32)" STRM_RESOLVER_URL=');
+    demo.child.kill('SIGTERM');
     const [code] = await once(demo.child, 'exit');
     expect(code).toBe(0);
     expect(leftBehind(demo.tmp)).toEqual([]);

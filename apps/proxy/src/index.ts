@@ -1,7 +1,7 @@
 export { classifyAddress, checkUpstreamHost, UpstreamAllowlist, UpstreamRefusedError } from './address-guard';
 export type { AddressClass, LookupFunction } from './address-guard';
-export { CONFIG_VARIABLES, ConfigError, loadConfig } from './config';
-export type { AuthMode, ConfigVariable, ProxyConfig } from './config';
+export { CONFIG_VARIABLE_TABLE, CONFIG_VARIABLES, ConfigError, loadConfig } from './config';
+export type { AuthMode, ConfigVariable, ConfigVariableInfo, ProxyConfig } from './config';
 export { ProxyError, PROXY_ERRORS } from './errors';
 export type { ProxyErrorCode } from './errors';
 export { createLogger } from './logger';

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
 import { verifyParams } from '@strm/signing';
-import { CONFIG_VARIABLES } from '../src/config';
+import { CONFIG_VARIABLE_TABLE } from '../src/config';
 import { authorizeStatus } from '../src/status-access';
 import { CLI_NODE_ARGS, runCli } from './support/cli';
 
@@ -210,8 +210,8 @@ describe('strm-proxy CLI', { timeout: 60_000 }, () => {
   });
 
   test.each([
-    ['serve', [], Object.keys(CONFIG_VARIABLES)],
-    ['check-config', [], Object.keys(CONFIG_VARIABLES)],
+    ['serve', [], Object.keys(CONFIG_VARIABLE_TABLE)],
+    ['check-config', [], Object.keys(CONFIG_VARIABLE_TABLE)],
     ['sign', ['--base-url', '--slug', '-s, --season', '-e, --episode', '--lang', '--site', '--provider', '--expires-in', '--out'], ['STRM_PROXY_SECRET']],
     ['library', ['--from', '--out', '--base-url', '--dry-run', '--force'], ['STRM_PROXY_SECRET']],
     ['status-url', ['--base-url', '--ttl'], ['STRM_PROXY_SECRET', 'STRM_PROXY_STATUS']],
@@ -226,7 +226,7 @@ describe('strm-proxy CLI', { timeout: 60_000 }, () => {
 
   test('--help lists every variable with its default, from the config module', async () => {
     const help = (await run(['--help'])).stdout;
-    for (const [name, variable] of Object.entries(CONFIG_VARIABLES)) {
+    for (const [name, variable] of Object.entries(CONFIG_VARIABLE_TABLE)) {
       const line = help.split('\n').find((text) => text.startsWith(`  ${name} `));
       expect(line, name).toBeDefined();
       if (variable.default !== '') expect(line).toContain(`(default ${variable.default})`);

@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
-import { CONFIG_VARIABLES } from '../src/config';
+import { CONFIG_VARIABLE_TABLE } from '../src/config';
 
 // The variable table of the config module is the source; the operator guide that ships in the
 // package and the repository README must list every variable with the same default.
@@ -12,7 +12,7 @@ const READMES = {
 
 describe.each(Object.entries(READMES))('%s', (_name, path) => {
   const text = readFileSync(path, 'utf8');
-  test.each(Object.entries(CONFIG_VARIABLES))('lists %s with its default', (name, variable) => {
+  test.each(Object.entries(CONFIG_VARIABLE_TABLE))('lists %s with its default', (name, variable) => {
     const row = text.split('\n').find((line) => line.startsWith('|') && line.includes(`\`${name}\``));
     expect(row, `no table row for ${name}`).toBeDefined();
     const cells = row!.split('|').map((cell) => cell.trim());
