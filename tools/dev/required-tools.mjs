@@ -22,7 +22,7 @@ export const REQUIRED_TOOLS = [
 ];
 
 /** True when `command` is an executable file in one of the PATH's folders. */
-export function onPath(command, path = process.env.PATH ?? '') {
+function onPath(command, path = process.env.PATH ?? '') {
   return path.split(delimiter).filter(Boolean).some((dir) => {
     try {
       accessSync(join(dir, command), constants.X_OK);
@@ -34,7 +34,7 @@ export function onPath(command, path = process.env.PATH ?? '') {
 }
 
 /** The rows of {@link REQUIRED_TOOLS} whose program is not on the PATH. */
-export function missingTools(path = process.env.PATH ?? '') {
+function missingTools(path = process.env.PATH ?? '') {
   return REQUIRED_TOOLS.filter((tool) => !onPath(tool.command, path));
 }
 

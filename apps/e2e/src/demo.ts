@@ -16,13 +16,12 @@ import { startFakeCdn, type FakeCdn } from './fake-cdn';
 import { demoCatalog, staticResolverFile } from './fake-resolver';
 import { mediaFixtures } from './fixtures';
 
-let workDir: string | undefined;
-let cdn: FakeCdn | undefined;
-let proxy: RunningProxy | undefined;
+/** What the demo has started, for the clean-up (filled in as it starts). */
+const started: { workDir?: string; cdn?: FakeCdn; proxy?: RunningProxy } = {};
 
 // 'exit' handlers run on process.exit() too, whatever led there: the one place that cleans up.
 process.on('exit', () => {
-  if (workDir !== undefined) rmSync(workDir, { recursive: true, force: true });
+  if (started.workDir !== undefined) rmSync(started.workDir, { recursive: true, force: true });
 });
 
 function stopWith(message: string): never {
@@ -37,8 +36,8 @@ const stop = () => {
   if (stopping) process.exit(1);
   stopping = true;
   void (async () => {
-    await proxy?.close(2000);
-    await cdn?.close();
+    await started.proxy?.close(2000);
+    await started.cdn?.close();
   })().then(() => process.exit(0), () => process.exit(1));
 };
 for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, stop);
@@ -115,23 +114,24 @@ try {
 }
 const { secret, file: secretFile } = demoSecret();
 
-workDir = mkdtempSync(join(tmpdir(), 'strm-demo-'));
-cdn = await startFakeCdn({ host: '127.0.0.1' });
+const workDir = mkdtempSync(join(tmpdir(), 'strm-demo-'));
+started.workDir = workDir;
+const cdn = await startFakeCdn({ host: '127.0.0.1' });
+started.cdn = cdn;
 const resolverFile = join(workDir, 'episodes.json');
 writeFileSync(resolverFile, `${JSON.stringify(staticResolverFile(cdn, demoCatalog), null, 2)}\n`);
 
-try {
-  proxy = await startProxy(loadConfig(demoEnv(resolverFile, secret)));
-} catch (error) {
+const proxy = await startProxy(loadConfig(demoEnv(resolverFile, secret))).catch((error: unknown): never => {
   const code = (error as NodeJS.ErrnoException).code;
   if (code === 'EADDRINUSE') stopWith(`port ${port} on ${host} is already in use (another demo or proxy?); set PORT to a free port, or PORT=0 for any free port`);
   if (code === 'EACCES') stopWith(`not allowed to listen on port ${port} (ports below 1024 need privileges); set PORT to 1024 or above`);
   if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND') stopWith(`cannot listen on HOST ${host}: it is not an address of this machine`);
   stopWith(`could not start the proxy: ${(error as Error).message}`);
-}
+});
+started.proxy = proxy;
 
 const hosts = reachableHosts(host);
-const bases = hosts.map((name) => `http://${name}:${proxy!.port}`);
+const bases = hosts.map((name) => `http://${name}:${proxy.port}`);
 const episodeLines = (base: string) => demoCatalog.map((entry) => {
   const fixture = mediaFixtures.find((candidate) => entry.path === candidate.path);
   const url = signedEntryUrl(

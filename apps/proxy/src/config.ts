@@ -129,10 +129,10 @@ export type ConfigVariable = keyof typeof CONFIG_VARIABLE_TABLE;
 export const CONFIG_VARIABLES = Object.keys(CONFIG_VARIABLE_TABLE) as readonly ConfigVariable[];
 
 /** Below this many bytes a secret is warned about: one signed URL lets an attacker test guesses offline. */
-export const MIN_SECRET_BYTES = 32;
+const MIN_SECRET_BYTES = 32;
 
 /** The warning for a signing secret shorter than {@link MIN_SECRET_BYTES}, or undefined. */
-export function shortSecretWarning(secret: string | undefined): string | undefined {
+function shortSecretWarning(secret: string | undefined): string | undefined {
   if (secret === undefined) return undefined;
   const bytes = Buffer.byteLength(secret);
   if (bytes >= MIN_SECRET_BYTES) return undefined;

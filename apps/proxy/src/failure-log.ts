@@ -24,7 +24,7 @@ export interface FailureFields {
 }
 
 /** Cuts the query (and fragment) off every URL in a text: upstream tokens live there. */
-export function withoutUrlQueries(text: string): string {
+function withoutUrlQueries(text: string): string {
   return text.replace(/(\bhttps?:\/\/[^\s?#"'<>]*)[?#][^\s"'<>]*/gi, '$1?[redacted]');
 }
 

@@ -13,94 +13,99 @@ class JsonStop {
 }
 
 /**
- * Finds the first syntax error of a text that `JSON.parse` refused. V8's own messages give a
- * position for some errors only, and quote the text around it (a resolver file's URLs may carry
- * tokens), so the grammar of RFC 8259 is walked here instead.
+ * Walks the grammar of RFC 8259 to find where a text that `JSON.parse` refused stops being JSON.
+ * V8's own messages give a position for some errors only, and quote the text around it (a
+ * resolver file's URLs may carry tokens).
  */
-function firstSyntaxError(text: string): JsonStop {
-  let i = 0;
-  const space = () => {
-    while (i < text.length && ' \t\n\r'.includes(text[i]!)) i += 1;
-  };
-  const expect = (char: string, what: string) => {
-    if (text[i] !== char) throw new JsonStop(i, what);
-    i += 1;
-  };
-  const string = (what: string) => {
-    expect('"', what);
+class JsonScanner {
+  i = 0;
+  constructor(readonly text: string) {}
+
+  space(): void {
+    while (this.i < this.text.length && ' \t\n\r'.includes(this.text[this.i]!)) this.i += 1;
+  }
+
+  expect(char: string, what: string): void {
+    if (this.text[this.i] !== char) throw new JsonStop(this.i, what);
+    this.i += 1;
+  }
+
+  string(what: string): void {
+    this.expect('"', what);
     for (;;) {
-      if (i >= text.length) throw new JsonStop(i, 'a closing "');
-      const char = text[i]!;
+      if (this.i >= this.text.length) throw new JsonStop(this.i, 'a closing "');
+      const char = this.text[this.i]!;
       if (char === '"') {
-        i += 1;
+        this.i += 1;
         return;
       }
-      if (char < ' ') throw new JsonStop(i, 'no control character inside a string (escape it)');
-      if (char === '\\') {
-        const escaped = text[i + 1];
-        if (escaped === 'u') {
-          if (!/^[0-9a-fA-F]{4}$/.test(text.slice(i + 2, i + 6))) throw new JsonStop(i, 'four hex digits after \\u');
-          i += 6;
-        } else if (escaped !== undefined && '"\\/bfnrt'.includes(escaped)) i += 2;
-        else throw new JsonStop(i, 'a valid escape (\\" \\\\ \\/ \\b \\f \\n \\r \\t \\uXXXX)');
-      } else i += 1;
+      if (char < ' ') throw new JsonStop(this.i, 'no control character inside a string (escape it)');
+      this.i += char === '\\' ? this.escape() : 1;
     }
-  };
-  const value = (): void => {
-    space();
-    const char = text[i];
-    if (char === '{') {
-      i += 1;
-      space();
-      if (text[i] === '}') {
-        i += 1;
-        return;
-      }
-      for (;;) {
-        space();
-        string('a "quoted" property name');
-        space();
-        expect(':', "':' after the property name");
-        value();
-        space();
-        if (text[i] === ',') i += 1;
-        else return expect('}', "',' or '}'");
-      }
+  }
+
+  /** The length of the escape sequence at the cursor. */
+  escape(): number {
+    const escaped = this.text[this.i + 1];
+    if (escaped === 'u') {
+      if (!/^[0-9a-fA-F]{4}$/.test(this.text.slice(this.i + 2, this.i + 6))) throw new JsonStop(this.i, 'four hex digits after \\u');
+      return 6;
     }
-    if (char === '[') {
-      i += 1;
-      space();
-      if (text[i] === ']') {
-        i += 1;
-        return;
-      }
-      for (;;) {
-        value();
-        space();
-        if (text[i] === ',') i += 1;
-        else return expect(']', "',' or ']'");
-      }
-    }
-    if (char === '"') return string('a string');
-    const number = /-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?/y;
-    number.lastIndex = i;
-    if (char !== undefined && /[-\d]/.test(char)) {
-      if (!number.test(text)) throw new JsonStop(i, 'a number');
-      i = number.lastIndex;
+    if (escaped !== undefined && '"\\/bfnrt'.includes(escaped)) return 2;
+    throw new JsonStop(this.i, 'a valid escape (\\" \\\\ \\/ \\b \\f \\n \\r \\t \\uXXXX)');
+  }
+
+  /** The members of an object or the elements of an array, after its opening bracket. */
+  members(close: '}' | ']', member: () => void): void {
+    this.i += 1;
+    this.space();
+    if (this.text[this.i] === close) {
+      this.i += 1;
       return;
     }
-    for (const literal of ['true', 'false', 'null']) {
-      if (text.startsWith(literal, i)) {
-        i += literal.length;
-        return;
-      }
+    for (;;) {
+      member();
+      this.space();
+      if (this.text[this.i] !== ',') return this.expect(close, `',' or '${close}'`);
+      this.i += 1;
     }
-    throw new JsonStop(i, 'a value (object, array, string, number, true, false or null)');
-  };
+  }
+
+  value(): void {
+    this.space();
+    const char = this.text[this.i];
+    if (char === '{') {
+      return this.members('}', () => {
+        this.space();
+        this.string('a "quoted" property name');
+        this.space();
+        this.expect(':', "':' after the property name");
+        this.value();
+      });
+    }
+    if (char === '[') return this.members(']', () => this.value());
+    if (char === '"') return this.string('a string');
+    if (char !== undefined && /[-\d]/.test(char)) return this.number();
+    const literal = ['true', 'false', 'null'].find((word) => this.text.startsWith(word, this.i));
+    if (literal === undefined) throw new JsonStop(this.i, 'a value (object, array, string, number, true, false or null)');
+    this.i += literal.length;
+  }
+
+  number(): void {
+    const number = /-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?/y;
+    number.lastIndex = this.i;
+    if (!number.test(this.text)) throw new JsonStop(this.i, 'a number');
+    this.i = number.lastIndex;
+  }
+}
+
+/** Where a text that `JSON.parse` refused stops being JSON. */
+function firstSyntaxError(text: string): JsonStop {
+  const scanner = new JsonScanner(text);
   try {
-    value();
-    space();
-    if (i < text.length) throw new JsonStop(i, 'the end of the document');
+    scanner.value();
+    scanner.space();
+    if (scanner.i < text.length) throw new JsonStop(scanner.i, 'the end of the document');
   } catch (error) {
     if (error instanceof JsonStop) return error;
     throw error;

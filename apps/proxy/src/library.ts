@@ -26,7 +26,7 @@ export class LibraryListError extends Error {
 }
 
 /** The file, relative to the output folder, in which the library keeps what it wrote. */
-export const LIBRARY_MANIFEST = '.strm-library.json';
+const LIBRARY_MANIFEST = '.strm-library.json';
 
 const DEFAULT_SITE = 'aniworld.to';
 // Windows refuses these names with any extension; the other rules below cover the rest.
@@ -45,7 +45,7 @@ export function sanitizeName(name: string): string {
   let clean = name
     .normalize('NFC')
     .replace(/[\t\n\r]/g, ' ')
-    .replace(/[\u0000-\u001f\u007f]/g, '')
+    .replace(/\p{Cc}/gu, '')
     .replace(/\s*[/\\|]\s*/g, ' - ')
     .replace(/:\s*/g, '-')
     .replace(/[*?"<>]/g, '')

@@ -25,7 +25,7 @@ export interface ConfiguredSource {
  * Every problem is a `ConfigError` naming `STRM_RESOLVER_FILE`, the file, and the line and
  * column of a JSON syntax error or the index and field of a bad entry.
  */
-export async function loadResolverFile(path: string): Promise<ResolutionSource> {
+async function loadResolverFile(path: string): Promise<ResolutionSource> {
   const where = `STRM_RESOLVER_FILE ${path}`;
   let text: string;
   try {
