@@ -1,4 +1,5 @@
-import { detectPlaylist, sniffPlaylist, type UriKind } from '@strm/hls-rewrite';
+import { detectManifest } from '@strm/dash-rewrite';
+import { detectPlaylist, sniffPlaylist } from '@strm/hls-rewrite';
 import type { EpisodeIdentity } from '@strm/resolver-client';
 import { rangeToForward } from '@strm/range';
 import type { UnixSeconds } from '@strm/signing';
@@ -7,8 +8,11 @@ import { discardBody, readHead } from './body-pump';
 import { ProxyError } from './errors';
 import { sendMedia } from './media-response';
 import { parseEpisodeParams } from './params';
-import { entryFingerprint, linkMinter, MAX_PLAYLIST_BYTES, openLink, type LinkLineage } from './playlist-links';
+import { entryFingerprint, linkMinter, MAX_PLAYLIST_BYTES, openLink, type LinkLineage, type LinkPayload } from './playlist-links';
 import { sendPlaylist } from './playlist-response';
+import { sealedDirectoryOf, sendManifest, sniffDocument, type ManifestRequest } from './respond-mpd';
+import { parseSealedPath, resolveSealedPath } from './sealed-path';
+import { identityTuple, type ProxyTokenPayload } from './tokens';
 import { isWholeResource, refusedUpstreamStatus } from './range-answer';
 import type { FreshTargetSource } from './refresh';
 import { BASE_VARY_HEADERS, referenceBase, type ReferenceBase } from './reference-base';
@@ -19,13 +23,13 @@ import type { UpstreamResponse } from './upstream';
 import type { ClientConditionals, UpstreamTarget } from './upstream-retry';
 import { UpstreamSession } from './upstream-session';
 
-/** Bytes sniffed at most to tell a playlist from media when headers do not say. */
-const SNIFF_BYTES = 1024;
+/** Bytes sniffed at most to tell a playlist or a DASH manifest from media when headers do not say (an MPD may open with a long comment). */
+const SNIFF_BYTES = 4096;
 
 /** What the client asked for, once its URL is understood. */
 interface Requested {
   /** The kind a link carries; undefined on the entry endpoint, where it is detected. */
-  kind: UriKind | undefined;
+  kind: LinkPayload['kind'] | undefined;
   conditionals: ClientConditionals;
   source: FreshTargetSource;
   /** The playlist of a subtitle rendition (`EXT-X-MEDIA TYPE=SUBTITLES`). */
@@ -92,11 +96,23 @@ export async function serveProxied(runtime: ProxyRuntime, ctx: RequestContext, t
   const link = openLink(runtime.tokens, token, nowSeconds(runtime));
   ctx.identity = link.lineage?.episode;
   const base = requestBase(runtime, ctx);
-  await fetchAndRespond(runtime, ctx, { url: link.url, headers: link.headers }, {
+  let url = link.url;
+  let reanchor: ((fresh: UpstreamTarget) => UpstreamTarget | undefined) | undefined;
+  if (link.sealedDirectory !== undefined) {
+    // A sealed DASH directory: the path after the token is what the player appended (an expanded template).
+    const sealed = parseSealedPath(ctx.req.url ?? '');
+    if (sealed === undefined) throw new ProxyError('STRM_BAD_PROXY_PATH', 'this proxy link needs a path after its token');
+    url = resolveSealedPath(link.url, sealed.rest, sealed.query, link.sealedDirectory.query);
+    reanchor = (fresh) => {
+      const directory = sealedDirectoryOf(fresh.url);
+      return directory === undefined ? undefined : { url: resolveSealedPath(directory.directory, sealed.rest, sealed.query, directory.query), headers: fresh.headers };
+    };
+  }
+  await fetchAndRespond(runtime, ctx, { url, headers: link.headers }, {
     kind: link.kind,
-    // A playlist is rewritten whole and its links differ on every fetch: no ranges, no 304s.
-    conditionals: link.kind === 'playlist' ? {} : clientConditionals(ctx),
-    source: { kind: 'link', lineage: link.lineage },
+    // A playlist (or manifest) is rewritten whole and its links differ on every fetch: no ranges, no 304s.
+    conditionals: link.kind === 'playlist' || link.kind === 'manifest' ? {} : clientConditionals(ctx),
+    source: { kind: 'link', lineage: link.lineage, ...(reanchor !== undefined ? { reanchor } : {}) },
     subtitles: link.subtitles,
     base,
   });
@@ -111,30 +127,53 @@ async function fetchAndRespond(runtime: ProxyRuntime, ctx: RequestContext, targe
     discardBody(upstream.body);
     throw refused;
   }
-  const { isPlaylist, head } = await detectKind(upstream, requested.kind, ctx.method, session);
-  if (isPlaylist) {
-    await respondPlaylist(runtime, ctx, session, { upstream, head, requested });
+  const { document, head } = await detectKind(upstream, requested.kind, ctx.method, session);
+  if (document !== 'media') {
+    await respondPlaylist(runtime, ctx, session, { upstream, head, requested, document });
     return;
   }
   const { conditionals } = requested;
   await sendMedia(ctx, session, { upstream, head, ask: { method: ctx.method, range: conditionals.range, ifRange: conditionals['if-range'] } });
 }
 
+type Document = 'playlist' | 'manifest' | 'media';
+
 /**
- * Whether an answer is a playlist: a link says so; otherwise its headers, or its first bytes
- * (read here and returned, to be written first).
+ * Whether an answer is an HLS playlist, a DASH manifest or media: a link says so; otherwise its
+ * headers, or its first bytes (read here and returned, to be written first).
  */
-async function detectKind(upstream: UpstreamResponse, kind: UriKind | undefined, method: 'GET' | 'HEAD', session: UpstreamSession): Promise<{ isPlaylist: boolean; head: Buffer[] }> {
-  if (kind !== undefined) return { isPlaylist: kind === 'playlist', head: [] };
-  const byHeaders = detectPlaylist({ contentType: String(upstream.headers['content-type'] ?? ''), url: upstream.url });
-  if (byHeaders === 'playlist') return { isPlaylist: true, head: [] };
-  if (method === 'HEAD') return { isPlaylist: await headIsPlaylist(upstream, session), head: [] };
-  if (upstream.status !== 200 && !(upstream.status === 206 && isWholeResource(upstream))) return { isPlaylist: false, head: [] };
-  const sniffed = await readHead(upstream.body, (bytes) => {
-    const verdict = sniffPlaylist(bytes);
-    return verdict === 'undecided' ? undefined : verdict;
-  }, SNIFF_BYTES);
-  return { isPlaylist: sniffed.verdict === 'playlist', head: sniffed.chunks };
+async function detectKind(upstream: UpstreamResponse, kind: LinkPayload['kind'] | undefined, method: 'GET' | 'HEAD', session: UpstreamSession): Promise<{ document: Document; head: Buffer[] }> {
+  if (kind !== undefined) return { document: kind === 'playlist' ? 'playlist' : kind === 'manifest' ? 'manifest' : 'media', head: [] };
+  const byHeaders = { contentType: String(upstream.headers['content-type'] ?? ''), url: upstream.url };
+  if (detectPlaylist(byHeaders) === 'playlist') return { document: 'playlist', head: [] };
+  if (detectManifest(byHeaders) === 'manifest') return { document: 'manifest', head: [] };
+  if (method === 'HEAD') return { document: (await headIsPlaylist(upstream, session)) ? 'playlist' : 'media', head: [] };
+  if (upstream.status !== 200 && !(upstream.status === 206 && isWholeResource(upstream))) return { document: 'media', head: [] };
+  const sniffed = await readHead(upstream.body, sniffDocument, SNIFF_BYTES);
+  return { document: sniffed.verdict ?? 'media', head: sniffed.chunks };
+}
+
+/**
+ * How the URLs of a DASH manifest are sealed: with the upstream headers and, for refresh, the
+ * lineage and the route; absolute under the request's base as playlist URIs are (reference-base.ts).
+ */
+function manifestRequest(runtime: ProxyRuntime, ctx: RequestContext, session: UpstreamSession, lineage: LinkLineage | undefined, base: string | undefined): ManifestRequest {
+  const target = ctx.req.url ?? '';
+  const queryAt = target.indexOf('?');
+  const headers = session.target.headers;
+  return {
+    from: ctx.route,
+    requestPath: queryAt === -1 ? target : target.slice(0, queryAt),
+    publicBaseUrl: base,
+    headers: Object.keys(headers).length > 0 ? headers : undefined,
+    seal: (payload: ProxyTokenPayload) => runtime.tokens.seal(payload),
+    locate: (payload, index) => {
+      if (lineage === undefined) return;
+      payload.i = identityTuple(lineage.episode);
+      payload.e = lineage.fingerprint;
+      payload.r = [...lineage.route, index];
+    },
+  };
 }
 
 /** Content types under which providers serve playlists in disguise (`text/plain`, `.txt`). */
@@ -174,7 +213,7 @@ async function respondPlaylist(
   runtime: ProxyRuntime,
   ctx: RequestContext,
   session: UpstreamSession,
-  fetched: { upstream: UpstreamResponse; head: Buffer[]; requested: Requested },
+  fetched: { upstream: UpstreamResponse; head: Buffer[]; requested: Requested; document: 'playlist' | 'manifest' },
 ): Promise<void> {
   let { upstream, head } = fetched;
   if (!isWholeResource(upstream)) {
@@ -188,6 +227,15 @@ async function respondPlaylist(
     }
   }
   const { requested } = fetched;
+  const base = requested.base.kind === 'relative' ? undefined : requested.base.base;
+  if (fetched.document === 'manifest') {
+    if (requested.base.kind === 'fromRequest') {
+      const vary = ctx.res.getHeader('vary');
+      ctx.res.setHeader('vary', vary === undefined ? BASE_VARY_HEADERS : `${String(vary)}, ${BASE_VARY_HEADERS}`);
+    }
+    await sendManifest(ctx, { upstream, head, request: manifestRequest(runtime, ctx, session, playlistLineage(requested.source, session.target), base) });
+    return;
+  }
   const rewriteUri = linkMinter(runtime.tokens, {
     target: session.target,
     lineage: playlistLineage(requested.source, session.target),

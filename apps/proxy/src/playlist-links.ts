@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
-import { mediaFileName, PlaylistRewriter, type UriContext, type UriKind } from '@strm/hls-rewrite';
+import { detectManifest, MAX_SNIFF_BYTES, rewriteManifest } from '@strm/dash-rewrite';
+import { mediaFileName, PlaylistRewriter, sniffPlaylist, type UriContext, type UriKind } from '@strm/hls-rewrite';
 import type { EpisodeIdentity, ResolverClient } from '@strm/resolver-client';
 import type { TokenSealer, UnixSeconds } from '@strm/signing';
 import { discardBody } from './body-pump';
@@ -30,10 +31,17 @@ export interface LinkPayload {
   url: string;
   /** The upstream headers the resolver asked for. */
   headers: Record<string, string>;
-  kind: UriKind;
+  /** `manifest`: a DASH MPD (or MPD patch) to rewrite in turn. */
+  kind: UriKind | 'manifest';
   lineage: LinkLineage | undefined;
   /** The playlist of a subtitle rendition: its segments are named `.vtt`. */
   subtitles: boolean;
+  /**
+   * A sealed DASH directory (`url` ends in `/`): the request path after the token is resolved
+   * against it, with `query` (the upstream URL's own, never shown to the client) before the
+   * request's query (see `sealed-path.ts`).
+   */
+  sealedDirectory?: { query: string | undefined };
 }
 
 /** A playlist that is larger than the proxy reads (answered as `STRM_BAD_PLAYLIST`). */
@@ -51,6 +59,10 @@ export function linkToWire(link: LinkPayload): ProxyTokenPayload {
   const wire: ProxyTokenPayload = { u: link.url, k: link.kind };
   if (Object.keys(link.headers).length > 0) wire.h = link.headers;
   if (link.subtitles) wire.s = 1;
+  if (link.sealedDirectory !== undefined) {
+    wire.p = 1;
+    if (link.sealedDirectory.query !== undefined) wire.q = link.sealedDirectory.query;
+  }
   if (link.lineage !== undefined) {
     wire.i = identityTuple(link.lineage.episode);
     wire.e = link.lineage.fingerprint;
@@ -64,7 +76,9 @@ export function linkFromWire(wire: ProxyTokenPayload): LinkPayload {
   const lineage = wire.i !== undefined && wire.e !== undefined
     ? { episode: identityFromTuple(wire.i), fingerprint: wire.e, route: wire.r ?? [] }
     : undefined;
-  return { url: wire.u, headers: wire.h ?? {}, kind: wire.k, lineage, subtitles: wire.s === 1 };
+  const link: LinkPayload = { url: wire.u, headers: wire.h ?? {}, kind: wire.k, lineage, subtitles: wire.s === 1 };
+  if (wire.p === 1) link.sealedDirectory = { query: wire.q };
+  return link;
 }
 
 /** Opens the token of a `/strm/proxy/<token>/<name>` request, or throws a 401. */
@@ -202,7 +216,17 @@ export class Relocator {
       discardBody(response.body);
       throw new Error(`the playlist answered ${response.status}`);
     }
+    const chunks: Buffer[] = [];
+    for await (const chunk of cappedPlaylistChunks([], response.body)) chunks.push(chunk);
+    const body = Buffer.concat(chunks);
     const uris: string[] = [];
+    // A DASH manifest's URLs, numbered in the order its links were minted (respond-mpd.ts).
+    const contentType = String(response.headers['content-type'] ?? '');
+    if (detectManifest({ contentType, url: response.url, head: body.subarray(0, MAX_SNIFF_BYTES) }) === 'manifest' && sniffPlaylist(body.subarray(0, 16)) !== 'playlist') {
+      let index = 0;
+      rewriteManifest(body.toString('utf8'), { baseUrl: response.url, rewriteUrl: (context) => ((uris[index++] = context.href), context.uri) });
+      return uris;
+    }
     const rewriter = new PlaylistRewriter({
       baseUrl: response.url,
       rewriteUri: numberedUris((context, index) => {
@@ -210,7 +234,7 @@ export class Relocator {
         return context.uri;
       }),
     });
-    for await (const chunk of cappedPlaylistChunks([], response.body)) rewriter.push(chunk);
+    rewriter.push(body);
     rewriter.end();
     return uris;
   }

@@ -17,7 +17,12 @@ const STALE_STATUSES: ReadonlySet<number> = new Set([401, 403, 404, 410, 429, 45
  */
 export type FreshTargetSource =
   | { kind: 'entry'; episode: EpisodeIdentity }
-  | { kind: 'link'; lineage: LinkLineage | undefined };
+  | {
+      kind: 'link';
+      lineage: LinkLineage | undefined;
+      /** Maps the relocated URL to the one to fetch (a sealed DASH directory: the request's rest below the fresh directory). */
+      reanchor?: (fresh: UpstreamTarget) => UpstreamTarget | undefined;
+    };
 
 /** What finding a fresh target needs. */
 export interface RefreshDeps {
@@ -46,7 +51,8 @@ export async function findFreshTarget(source: FreshTargetSource, stale: Upstream
   const { lineage } = source;
   if (lineage === undefined || lineage.route.length === 0) return undefined;
   try {
-    return await deps.relocator.relocate(lineage);
+    const fresh = await deps.relocator.relocate(lineage);
+    return fresh !== undefined && source.reanchor !== undefined ? source.reanchor(fresh) : fresh;
   } catch (error) {
     if (error instanceof ProxyError) throw error;
     return undefined;

@@ -78,7 +78,9 @@ export function createProxyApp(options: ProxyListenerOptions): Express {
   });
   app.get('/strm/stream', (req: Request, res: Response) => serveMedia(options, telemetry, req, res));
   app.get('/strm/proxy/:token/:name', (req: Request, res: Response) => serveMedia(options, telemetry, req, res, String(req.params.token)));
-  app.all(['/strm/stream', '/strm/proxy/:token/:name'], (req: Request, res: Response) => methodNotAllowed(logger, req, res));
+  // A sealed DASH directory: the player appends a path of several segments after the token.
+  app.get('/strm/proxy/:token/*rest', (req: Request, res: Response) => serveMedia(options, telemetry, req, res, String(req.params.token)));
+  app.all(['/strm/stream', '/strm/proxy/:token/:name', '/strm/proxy/:token/*rest'], (req: Request, res: Response) => methodNotAllowed(logger, req, res));
   app.get('/healthz', (_req: Request, res: Response) => answerHealth(res));
   app.get('/readyz', (_req: Request, res: Response) => void answerReadiness(res, options.readiness ?? []));
   app.get('/metrics', (_req: Request, res: Response) => void answerMetrics(res, runtime.metrics, logger));

@@ -13,7 +13,15 @@ import { ProxyError } from './errors';
 export interface ProxyTokenPayload {
   u: string;
   h?: Record<string, string>;
-  k: UriKind;
+  /** `manifest`: a DASH MPD (or MPD patch) to rewrite in turn. */
+  k: UriKind | 'manifest';
+  /**
+   * 1 when `u` is a sealed directory of a DASH manifest: the request path after the token is
+   * resolved against it (templates are expanded by the player), see `sealed-path.ts`.
+   */
+  p?: 1;
+  /** With `p`: the upstream query of the sealed URL, appended instead of the request's own. */
+  q?: string;
   i?: [site: string, slug: string, season: number, episode: number, language: string, provider?: string];
   e?: string;
   r?: number[];

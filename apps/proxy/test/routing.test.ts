@@ -56,8 +56,12 @@ describe('media routes answer alike in their plain form and in every other spell
     expect(bad.status).toBe(401);
     expect(bad.json().error.code).toBe('STRM_TOKEN_INVALID');
     expect(bad.headers['access-control-allow-origin']).toBe('*');
+    // Several segments after the token are the sealed DASH form: the token is checked first.
     const three = await fetchAll(`${proxy.url}/strm/proxy/a/b/c`);
-    expect(three.status).toBe(404);
-    expect(three.json().error.code).toBe('STRM_NOT_FOUND');
+    expect(three.status).toBe(401);
+    expect(three.json().error.code).toBe('STRM_TOKEN_INVALID');
+    const unknown = await fetchAll(`${proxy.url}/strm/elsewhere/a`);
+    expect(unknown.status).toBe(404);
+    expect(unknown.json().error.code).toBe('STRM_NOT_FOUND');
   });
 });
