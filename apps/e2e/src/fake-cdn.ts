@@ -158,6 +158,7 @@ type RangePlan =
 const PLAYLIST_TYPE = 'application/vnd.apple.mpegurl';
 const CONTENT_TYPES: Readonly<Record<string, string>> = {
   '.m3u8': PLAYLIST_TYPE,
+  '.mpd': 'application/dash+xml',
   '.ts': 'video/mp2t',
   '.mp4': 'video/mp4',
   '.m4s': 'video/iso.segment',

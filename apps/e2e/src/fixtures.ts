@@ -14,20 +14,30 @@ import { fileURLToPath } from 'node:url';
 export const fixtureMediaDir: string = fileURLToPath(new URL('../fixtures/media', import.meta.url));
 
 /** Names of the fixtures, one folder each under {@link fixtureMediaDir}. */
-export type MediaFixtureName = 'mp4-faststart' | 'mp4-moov-end' | 'hls-ts' | 'hls-fmp4' | 'hls-byterange';
+export type MediaFixtureName =
+  | 'mp4-faststart'
+  | 'mp4-moov-end'
+  | 'hls-ts'
+  | 'hls-fmp4'
+  | 'hls-byterange'
+  | 'dash-template'
+  | 'dash-timeline'
+  | 'dash-single-file'
+  | 'dash-segment-base'
+  | 'dash-multi-period';
 
 /** One fixture: the file a player opens first, and what it exercises. */
 export interface MediaFixture {
   readonly name: MediaFixtureName;
   /** Entry file, relative to {@link fixtureMediaDir}: the URL a resolver hands out. */
   readonly path: string;
-  readonly kind: 'mp4' | 'hls';
+  readonly kind: 'mp4' | 'hls' | 'dash';
   /**
    * Streams ffprobe 5.1 reports, in its words. The WebVTT rendition of `hls-ts` is not among them:
    * ffmpeg 5.1 skips HLS subtitle renditions ("Can't support the subtitle"); open its playlist alone.
    */
   readonly streams: readonly ('video' | 'audio' | 'subtitle')[];
-  /** Approximate duration in seconds (every fixture is 4 s of lavfi test source). */
+  /** Approximate duration in seconds as ffprobe reports it (every fixture is 4 s of lavfi test source). */
   readonly seconds: number;
   readonly exercises: string;
 }
@@ -39,7 +49,7 @@ export interface MediaFixture {
  * ```ts
  * mediaFixtures.map((f) => f.path);
  * // ['mp4-faststart/video.mp4', 'mp4-moov-end/video.mp4', 'hls-ts/master.m3u8',
- * //  'hls-fmp4/master.m3u8', 'hls-byterange/index.m3u8']
+ * //  'hls-fmp4/master.m3u8', 'hls-byterange/index.m3u8', 'dash-template/manifest.mpd', …]
  * ```
  */
 export const mediaFixtures: readonly MediaFixture[] = Object.freeze([
@@ -83,5 +93,46 @@ export const mediaFixtures: readonly MediaFixture[] = Object.freeze([
     streams: ['video', 'audio'],
     seconds: 4,
     exercises: 'EXT-X-BYTERANGE segments cut out of one media.ts',
+  },
+  {
+    name: 'dash-template',
+    path: 'dash-template/manifest.mpd',
+    kind: 'dash',
+    streams: ['video', 'audio'],
+    seconds: 4,
+    exercises: 'MPEG-DASH SegmentTemplate with $RepresentationID$ and $Number%05d$ (ffmpeg -f dash), a video and an audio AdaptationSet',
+  },
+  {
+    name: 'dash-timeline',
+    path: 'dash-timeline/manifest.mpd',
+    kind: 'dash',
+    streams: ['video'],
+    seconds: 4,
+    exercises: 'MPEG-DASH SegmentTimeline with $Time$ segment names',
+  },
+  {
+    name: 'dash-single-file',
+    path: 'dash-single-file/manifest.mpd',
+    kind: 'dash',
+    streams: ['video'],
+    seconds: 4,
+    exercises: 'MPEG-DASH single file: a BaseURL file and a SegmentList of byte ranges (mediaRange)',
+  },
+  {
+    name: 'dash-segment-base',
+    path: 'dash-segment-base/manifest.mpd',
+    kind: 'dash',
+    streams: ['video'],
+    seconds: 4,
+    exercises: 'MPEG-DASH SegmentBase: the init range and the sidx (indexRange) of one file by byte ranges, under a ../ BaseURL',
+  },
+  {
+    name: 'dash-multi-period',
+    path: 'dash-multi-period/manifest.mpd',
+    kind: 'dash',
+    streams: ['video'],
+    // Two Periods of 2 s; ffmpeg 5.1's DASH demuxer reads only the last one, so ffprobe says 2 s.
+    seconds: 2,
+    exercises: 'MPEG-DASH two Periods, each with its own relative BaseURL (../dash-template/)',
   },
 ] satisfies MediaFixture[]);
