@@ -1,10 +1,11 @@
 // `pnpm bench`: the proxy against its references, all started in this run (see README.md).
-//   pnpm bench [--quick] [--only stream,segments,ttfb,memory,rewrite] [--no-nginx] [--profile] [--replicas]
+//   pnpm bench [--quick] [--only stream,segments,ttfb,memory,rewrite,dash] [--no-nginx] [--profile] [--replicas]
 import { execFileSync } from 'node:child_process';
 import { mkdir, mkdtemp, readdir, writeFile } from 'node:fs/promises';
 import { cpus, loadavg, release, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { runDashRewriteBench, type DashRewriteBenchRow } from './dash-rewrite';
 import { runHlsRewriteBench, type HlsRewriteBenchRow } from './hls-rewrite';
 import { runMemory, type MemoryRow } from './memory';
 import { benchDir, root } from './processes';
@@ -16,7 +17,7 @@ import { startStack } from './stack';
 import { fixed, ratio, textTable } from './stats';
 import { coldEpisodesNeeded, runTtfb, type TtfbSummary } from './ttfb';
 
-const SECTIONS = ['stream', 'segments', 'ttfb', 'memory', 'rewrite'] as const;
+const SECTIONS = ['stream', 'segments', 'ttfb', 'memory', 'rewrite', 'dash'] as const;
 type Section = (typeof SECTIONS)[number];
 const MiB = 1024 * 1024;
 
@@ -39,6 +40,7 @@ function plan(quick: boolean) {
         ttfb: { rounds: 2, samples: 60, warmup: 20 },
         memory: { clients: 100, seconds: 4 },
         rewrite: [10_000],
+        dash: [10_000, 100_000],
       }
     : {
         movieBytes: 256 * MiB,
@@ -47,6 +49,8 @@ function plan(quick: boolean) {
         ttfb: { rounds: 3, samples: 150, warmup: 30 },
         memory: { clients: 100, seconds: 10 },
         rewrite: [10_000, 100_000],
+        // The last size is the 50 MB manifest (about 92 bytes per SegmentURL): streaming methods only.
+        dash: [10_000, 100_000, 550_000],
       };
 }
 
@@ -129,6 +133,7 @@ async function main(): Promise<void> {
     ttfb?: TtfbSummary;
     memory?: MemoryRow[];
     rewrite?: HlsRewriteBenchRow[];
+    dash?: DashRewriteBenchRow[];
     replicas?: ReplicaBenchRow[];
     profile?: ProfileSummary;
   } = {};
@@ -215,6 +220,13 @@ async function main(): Promise<void> {
     const { rows, table } = await runHlsRewriteBench(settings.rewrite);
     results.rewrite = rows;
     tables.rewrite = ['playlist rewrite (@strm/hls-rewrite vs hls-parser parse + stringify)', table, ''];
+  }
+
+  if (sections.has('dash')) {
+    log(`MPD rewrite: ${settings.dash.join(', ')} SegmentURLs...`);
+    const { rows, table } = await runDashRewriteBench(settings.dash);
+    results.dash = rows;
+    tables.dash = ['MPD rewrite (@strm/dash-rewrite vs saxes and htmlparser2 parsing only; the largest manifest streamed only)', table, ''];
   }
 
   const output = SECTIONS.flatMap((section) => tables[section] ?? []);
