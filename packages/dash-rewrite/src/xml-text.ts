@@ -71,24 +71,35 @@ export function decodeContent(raw: string): string | undefined {
   return value;
 }
 
+const ATTRIBUTE_SPECIALS = /[&<"'\t\n\r]/;
+const ATTRIBUTE_SPECIALS_ALL = /[&<"'\t\n\r]/g;
+const ESCAPES: Readonly<Record<string, string>> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '\t': '&#9;', '\n': '&#10;', '\r': '&#13;', '"': '&quot;', "'": '&apos;' };
+
+function escapeInDoubleQuotes(char: string): string {
+  return char === "'" ? char : ESCAPES[char]!;
+}
+
+function escapeInSingleQuotes(char: string): string {
+  return char === '"' ? char : ESCAPES[char]!;
+}
+
 /**
  * Escapes text for an attribute delimited by `quote`: `&`, `<` and the quote, and tab, CR, LF as
  * character references so that attribute normalization gives them back.
  */
 export function encodeAttributeValue(text: string, quote: '"' | "'"): string {
-  return text.replace(/[&<"'\t\n\r]/g, (char) => {
-    switch (char) {
-      case '&': return '&amp;';
-      case '<': return '&lt;';
-      case '\t': return '&#9;';
-      case '\n': return '&#10;';
-      case '\r': return '&#13;';
-      default: return char === quote ? (quote === '"' ? '&quot;' : '&apos;') : char;
-    }
-  });
+  if (!ATTRIBUTE_SPECIALS.test(text)) return text;
+  return text.replace(ATTRIBUTE_SPECIALS_ALL, quote === '"' ? escapeInDoubleQuotes : escapeInSingleQuotes);
+}
+
+const CONTENT_SPECIALS = /[&<>\r]/;
+const CONTENT_SPECIALS_ALL = /[&<>\r]/g;
+
+function escapeInContent(char: string): string {
+  return ESCAPES[char]!;
 }
 
 /** Escapes text for element content: `&`, `<`, and `>` (which would end a `]]>`). CR as a reference, since parsers turn a literal one into LF. */
 export function encodeContent(text: string): string {
-  return text.replace(/[&<>\r]/g, (char) => (char === '&' ? '&amp;' : char === '<' ? '&lt;' : char === '>' ? '&gt;' : '&#13;'));
+  return CONTENT_SPECIALS.test(text) ? text.replace(CONTENT_SPECIALS_ALL, escapeInContent) : text;
 }
