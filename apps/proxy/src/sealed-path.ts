@@ -51,7 +51,7 @@ export function sealedRestProblem(rest: string): string | undefined {
 
 /**
  * The upstream URL a sealed path stands for: the rest resolved against the sealed directory,
- * with the sealed query when the manifest's URL had one (the client never saw it), else the
+ * with the sealed query when the manifest's URL had one (the client never saw it), then the
  * request's own. Throws `STRM_BAD_PROXY_PATH` (400) for anything that could leave the directory:
  * `..` or `.` segments (also percent-encoded), an encoded `/` or a backslash (either could be
  * read as a separator further on), a leading `/` (a network-path or absolute-path reference),
@@ -61,7 +61,9 @@ export function resolveSealedPath(directory: string, rest: string, query: string
   const problem = sealedRestProblem(rest);
   if (problem !== undefined) refuse(problem);
   const base = new URL(directory);
-  const resolved = new URL(rest + (sealedQuery ?? query), base);
+  // Parameters a player adds (content steering's `_DASH_pathway`, CMCD) follow the sealed ones.
+  const fullQuery = sealedQuery === undefined ? query : query === '' ? sealedQuery : `${sealedQuery}&${query.slice(1)}`;
+  const resolved = new URL(rest + fullQuery, base);
   if (resolved.origin !== base.origin || !resolved.pathname.startsWith(base.pathname)) refuse('the path after the token leaves the sealed directory');
   return resolved.href;
 }

@@ -20,7 +20,7 @@ export interface ProxyTokenPayload {
    * resolved against it (templates are expanded by the player), see `sealed-path.ts`.
    */
   p?: 1;
-  /** With `p`: the upstream query of the sealed URL, appended instead of the request's own. */
+  /** With `p`: the upstream query of the sealed URL, put before the request's own. */
   q?: string;
   i?: [site: string, slug: string, season: number, episode: number, language: string, provider?: string];
   e?: string;

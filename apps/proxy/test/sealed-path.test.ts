@@ -21,7 +21,8 @@ describe('sealed paths', () => {
   it.each([
     ['720p/seg-00042.m4s', '', undefined, 'https://cdn.test/show/e01/720p/seg-00042.m4s'],
     ['seg.m4s', '?player=1', undefined, 'https://cdn.test/show/e01/seg.m4s?player=1'],
-    ['seg.m4s', '?player=1', '?token=sealed', 'https://cdn.test/show/e01/seg.m4s?token=sealed'],
+    ['seg.m4s', '?player=1', '?token=sealed', 'https://cdn.test/show/e01/seg.m4s?token=sealed&player=1'],
+    ['seg.m4s', '', '?token=sealed', 'https://cdn.test/show/e01/seg.m4s?token=sealed'],
     ['a%20b.m4s', '', undefined, 'https://cdn.test/show/e01/a%20b.m4s'],
     ['', '', undefined, 'https://cdn.test/show/e01/'],
   ])('resolveSealedPath(directory, %j, %j, %j) is %j', (rest, query, sealedQuery, expected) => {
