@@ -1,4 +1,5 @@
 import { request as httpRequest } from 'node:http';
+import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { fetchAll, mediaBytes, serveBytes, startResolver, startServer, startTestProxy, type TestProxy, type TestResolver, type TestServer } from './support/servers';
 
@@ -72,6 +73,15 @@ beforeAll(async () => {
         return text(LIVE_MANIFEST, 'text/xml');
       case '/live/chunk-5.m4s':
         return serveBytes(req, res, SEGMENT, { contentType: 'video/mp4' });
+      case '/cut-small.mpd':
+        return text(vodManifest('https://cdn.example/').slice(0, -20), 'application/dash+xml');
+      case '/cut-large.mpd': {
+        // Over 1 MiB once rewritten, so the proxy is already streaming when the end is missing.
+        const list = Array.from({ length: 20_000 }, (_, index) => `<SegmentURL media="s${index}.m4s"/>`).join('\n');
+        res.writeHead(200, { 'content-type': 'application/dash+xml' });
+        res.end(`<MPD xmlns="urn:mpeg:dash:schema:mpd:2011"><Period><AdaptationSet><Representation id="r"><SegmentList>\n${list}\n</SegmentList></Representation>`);
+        return;
+      }
       case '/bad.mpd':
         return text('<html><body>maintenance</body></html>', 'application/dash+xml');
       case '/metadata.mpd':
@@ -89,6 +99,8 @@ beforeAll(async () => {
     { slug: 'vod', url: tokenized('/vod/manifest.mpd'), headers: { Referer: 'https://provider.example/' } },
     { slug: 'live', url: tokenized('/live/manifest.txt') },
     { slug: 'bad', url: tokenized('/bad.mpd') },
+    { slug: 'cut-small', url: tokenized('/cut-small.mpd') },
+    { slug: 'cut-large', url: tokenized('/cut-large.mpd') },
     { slug: 'metadata', url: tokenized('/metadata.mpd') },
   ]);
   proxy = await startTestProxy(resolver);
@@ -244,6 +256,17 @@ describe('DASH manifests through /strm/stream and /strm/proxy', () => {
     const response = await fetchAll(proxy.entryUrl('bad'));
     expect(response.status).toBe(502);
     expect(response.json().error.code).toBe('STRM_BAD_MANIFEST');
+  });
+
+  test('a manifest cut short: a 502 STRM_BAD_MANIFEST when it is small, an aborted response once streaming (never a cut manifest that looks whole)', async () => {
+    const small = await fetchAll(proxy.entryUrl('cut-small'));
+    expect(small.status).toBe(502);
+    expect(small.json().error.code).toBe('STRM_BAD_MANIFEST');
+    expect(small.json().error.message).toContain('ends before');
+    const large = await request(proxy.entryUrl('cut-large'));
+    expect(large.statusCode).toBe(200);
+    expect(large.headers['content-length']).toBeUndefined();
+    await expect(large.body.text()).rejects.toThrow();
   });
 
   test('the address guard holds for URLs from a manifest: a metadata-address BaseURL is refused (502 STRM_UPSTREAM_REFUSED)', async () => {
