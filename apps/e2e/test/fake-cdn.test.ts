@@ -433,9 +433,14 @@ describe('ffmpeg and ffprobe as clients of the fake CDN', () => {
     const { stdout } = await run('ffmpeg', ['-v', 'error', '-nostdin', '-i', issued, '-map', '0', '-f', 'framemd5', '-'], { maxBuffer: 64 * 1024 * 1024 });
     const frames = stdout.split('\n').filter((line) => /^\d+,/.test(line));
     const videoStreams = fixture.streams.filter((s) => s === 'video').length;
-    expect(frames.length).toBeGreaterThanOrEqual(videoStreams * 100);
+    // ffmpeg 5.1's DASH demuxer starts a static timeline or single file at its second segment and
+    // reads the last of two Periods only (fixtures/README.md): fewer frames than the 4 s hold.
+    const minimumFrames = fixture.kind === 'dash' ? 40 : 100;
+    expect(frames.length).toBeGreaterThanOrEqual(videoStreams * minimumFrames);
     const served = cdn.requests.filter((r) => r.token === token);
-    expect(served.every((r) => r.status === 200 || r.status === 206)).toBe(true);
+    // It also asks a static DASH template for one segment past its end: a 404, nothing else.
+    const allowed = (status: number) => status === 200 || status === 206 || (fixture.kind === 'dash' && status === 404);
+    expect(served.filter((r) => !allowed(r.status)).map((r) => `${r.status} ${r.resource}`)).toEqual([]);
     if (fixture.name === 'hls-ts') {
       const resources = served.map((r) => r.resource);
       expect(resources).toContain('hls-ts/keys/video.key');
