@@ -156,6 +156,13 @@ export const hlsPlayerFiles: Readonly<Record<string, PageFile>> = {
   '/vendor/hls.min.js': hlsJsFile,
 };
 
+/** The dash.js player page and dash.js from `node_modules` (the version pinned in `package.json`): `/dash.html?src=<url>` (see `pages/dash.html`). */
+export const dashPlayerFiles: Readonly<Record<string, PageFile>> = {
+  '/dash.html': { type: 'text/html; charset=utf-8', path: fileURLToPath(new URL('../pages/dash.html', import.meta.url)) },
+  // The package's `require` condition is dash.js's browser (UMD) build.
+  '/vendor/dash.all.min.js': { type: 'text/javascript', path: requireFromHere.resolve('dashjs') },
+};
+
 /**
  * Serves `files` (path → file) on 127.0.0.1, port 0. The pages are on another origin than the
  * proxy, so that every request of a player crosses origins as it does from a media server's web
