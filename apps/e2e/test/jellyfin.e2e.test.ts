@@ -33,7 +33,18 @@ const startAt = (seconds: number) => (seconds >= 8 ? '7' : '2');
  * the CDN too, `-ss 2 -i hls-fmp4/master.m3u8` decodes nothing (newer FFmpeg, such as
  * jellyfin-ffmpeg 7, seeks there). Through the proxy it must do exactly the same.
  */
-const seekLimits: Record<string, string> = { 'hls-fmp4': 'ffmpeg 5.1: no packet after an input seek into fMP4 HLS segments' };
+const seekLimits: Record<string, string> = {
+  'hls-fmp4': 'ffmpeg 5.1: no packet after an input seek into fMP4 HLS segments',
+  'dash-timeline': 'ffmpeg 5.1: no packet after an input seek into a DASH SegmentTimeline',
+  'dash-single-file': 'ffmpeg 5.1: no packet after an input seek into a single-file DASH SegmentList',
+  'dash-multi-period': 'ffmpeg 5.1: no packet after an input seek into the (last, 2 s) Period it reads',
+};
+
+/**
+ * ffmpeg 5.1's DASH demuxer starts a static SegmentTimeline and a single-file SegmentList at their
+ * second segment (apps/e2e/fixtures/README.md), directly too: a remux of them lasts 3 s, not 4.
+ */
+const remuxSeconds = (name: string, seconds: number) => (name === 'dash-timeline' || name === 'dash-single-file' ? seconds - 1 : seconds);
 
 let stack: Stack;
 let mediaDir: string | undefined;
@@ -68,9 +79,10 @@ describe('Jellyfin\'s ffprobe, playback and remux give the same through the prox
     );
     expect(proxied.streams).toEqual(direct.streams);
     expect(proxied.chapters).toEqual(direct.chapters);
-    // For HLS, ffprobe's `size` is the entry playlist's length and `bit_rate` that length over the
-    // duration: the rewritten playlist (URIs carrying sealed tokens) is longer. For MP4 both are the file's.
-    const comparable = (format: Record<string, unknown>) => (file.path.endsWith('.m3u8') ? { ...format, size: undefined, bit_rate: undefined } : format);
+    // For HLS and DASH, ffprobe's `size` is the entry playlist's (or MPD's) length and `bit_rate` that
+    // length over the duration: the rewritten one (URLs carrying sealed tokens) is longer. For MP4 both are the file's.
+    const isManifest = file.path.endsWith('.m3u8') || file.path.endsWith('.mpd');
+    const comparable = (format: Record<string, unknown>) => (isManifest ? { ...format, size: undefined, bit_rate: undefined } : format);
     expect(comparable(proxied.format)).toEqual(comparable(direct.format));
     if (!file.path.endsWith('.m3u8')) expect(proxied.format['size']).toBeDefined();
     expect(Number(direct.format['duration'])).toBeGreaterThanOrEqual(file.seconds - 0.1);
@@ -112,7 +124,7 @@ describe('Jellyfin\'s ffprobe, playback and remux give the same through the prox
     const proxied = await remux(stack.entryUrl(entry));
     console.log(`jellyfin remux ${name}: ${proxied.duration} s in ${proxied.segments} segments, ${proxied.packets.frames.length} packets through the proxy; directly ${direct.duration} s, ${direct.segments} segments`);
     expect(proxied.duration).toBe(direct.duration);
-    expect(Number(direct.duration)).toBeGreaterThanOrEqual(file.seconds - 0.1);
+    expect(Number(direct.duration)).toBeGreaterThanOrEqual(remuxSeconds(name, file.seconds) - 0.1);
     expect(proxied.segments).toBe(direct.segments);
     // Stronger than the duration: the copied packets themselves are the same.
     expect(firstFrameDifference(direct.packets, proxied.packets)).toBeUndefined();
