@@ -148,13 +148,14 @@ describe('DASH manifests through /strm/stream and /strm/proxy', () => {
     expect(text).not.toContain(origin.origin);
     expect(text).not.toContain('tok=abc');
     const [mpdBase, audioBase] = baseUrls(text);
-    expect(mpdBase).toMatch(/^proxy\/[A-Za-z0-9_-]+\/$/);
+    // Absolute from the request's own origin, like playlist URIs.
+    expect(mpdBase).toMatch(new RegExp(`^${proxy.url}/strm/proxy/[A-Za-z0-9_-]+/$`));
     // Relative BaseURLs and query-less templates that already resolve through the proxy are kept.
     expect(audioBase).toBe('audio/track.mp4');
     expect(attribute(text, 'initialization')).toBe('$RepresentationID$/init.mp4');
-    expect(attribute(text, 'media')).toMatch(/^\.\.\/[A-Za-z0-9_-]+\/\$RepresentationID\$\/seg-\$Number%03d\$\.m4s$/);
+    expect(attribute(text, 'media')).toMatch(new RegExp(`^${proxy.url}/strm/proxy/[A-Za-z0-9_-]+/\\$RepresentationID\\$/seg-\\$Number%03d\\$\\.m4s$`));
     // Everything but the URLs is as the CDN sent it.
-    expect(text.replace(/<BaseURL>proxy\/[^<]*<\/BaseURL>/, '').replace(/media="[^"]*"/, '')).toBe(
+    expect(text.replace(/<BaseURL>http[^<]*\/strm\/proxy\/[^<]*<\/BaseURL>/, '').replace(/media="[^"]*"/, '')).toBe(
       vodManifest('X').replace('<BaseURL>X</BaseURL>', '').replace(/media="[^"]*"/, ''),
     );
   });
@@ -211,7 +212,7 @@ describe('DASH manifests through /strm/stream and /strm/proxy', () => {
     expect(origin.requests.length).toBe(before);
   });
 
-  test('a manifest sent as text/xml behind a comment is sniffed; Location comes back through the proxy and is rewritten relative to its own path', async () => {
+  test('a manifest sent as text/xml behind a comment is sniffed; Location comes back through the proxy and is rewritten in turn', async () => {
     const entry = proxy.entryUrl('live');
     const first = await fetchAll(entry);
     expect(first.headers['content-type']).toBe('application/dash+xml');
@@ -219,8 +220,8 @@ describe('DASH manifests through /strm/stream and /strm/proxy', () => {
     expect(text).toContain('<!-- packager 1.0 -->');
     expect(text).toContain('value="https://time.example/?iso"'); // UTCTiming kept
     const location = /<Location>([^<]*)<\/Location>/.exec(text)![1]!;
-    expect(location).toMatch(/^proxy\/[A-Za-z0-9_-]+\/manifest\.txt$/);
-    expect(attribute(text, 'media')).toMatch(/^proxy\/[A-Za-z0-9_-]+\/chunk-\$Number\$\.m4s$/);
+    expect(location).toMatch(new RegExp(`^${proxy.url}/strm/proxy/[A-Za-z0-9_-]+/manifest\\.txt$`));
+    expect(attribute(text, 'media')).toMatch(new RegExp(`^${proxy.url}/strm/proxy/[A-Za-z0-9_-]+/chunk-\\$Number\\$\\.m4s$`));
 
     const reloadUrl = new URL(location, entry).href;
     const reloaded = await fetchAll(reloadUrl);
@@ -228,7 +229,7 @@ describe('DASH manifests through /strm/stream and /strm/proxy', () => {
     const again = reloaded.body.toString('utf8');
     expect(origin.requests.at(-1)!.path).toMatch(/\/live\/manifest\.txt\?session=7$/);
     const media = attribute(again, 'media')!;
-    expect(media).toMatch(/^\.\.\/[A-Za-z0-9_-]+\/chunk-\$Number\$\.m4s$/);
+    expect(media).toMatch(new RegExp(`^${proxy.url}/strm/proxy/[A-Za-z0-9_-]+/chunk-\\$Number\\$\\.m4s$`));
     const chunk = await fetchAll(new URL(expand(media, { RepresentationID: 'v', Number: 5 }), reloadUrl).href);
     expect(chunk.body.equals(SEGMENT)).toBe(true);
   });
