@@ -41,7 +41,7 @@ const CHUNK = 64 * 1024;
 const MB = 1024 * 1024;
 
 /** A static MPD with one SegmentList of `segments` SegmentURLs (the largest shape DASH manifests take) and a SegmentTemplate set. */
-export function generateManifest(segments: number): string {
+function generateManifest(segments: number): string {
   const parts = [
     '<?xml version="1.0" encoding="UTF-8"?>',
     '<MPD xmlns="urn:mpeg:dash:schema:mpd:2011" profiles="urn:mpeg:dash:profile:full:2011" type="static" mediaPresentationDuration="PT10H" minBufferTime="PT2S">',

@@ -16,7 +16,7 @@ const BUFFERED_OUTPUT_BYTES = 1024 * 1024;
 /** Stands in for the proxy's own origin when no public base URL is configured: only relative references leave it. */
 const PLACEHOLDER_ORIGIN = 'http://strm.invalid';
 
-export const MANIFEST_HEADERS = {
+const MANIFEST_HEADERS = {
   'content-type': 'application/dash+xml',
   'cache-control': 'no-store',
 } as const;
@@ -68,6 +68,31 @@ function fileName(href: string, fallback: string): string {
 }
 
 /**
+ * Whether a relative reference can stay as it is: the player already resolves it, through a
+ * token this manifest sealed for a directory (without a query), to the URL the manifest meant.
+ */
+function keepsReference(context: UrlContext, root: string, sealedDirectories: ReadonlyMap<string, { directory: string; query: string | undefined }>): boolean {
+  if (/^[A-Za-z][A-Za-z0-9+.-]*:|^\/|\?/.test(context.uri) || !context.outputBase.startsWith(root)) return false;
+  let resolved: string;
+  try {
+    resolved = new URL(context.uri, context.outputBase).href;
+  } catch {
+    return false;
+  }
+  if (!resolved.startsWith(root)) return false;
+  const slash = resolved.indexOf('/', root.length);
+  const sealed = slash === -1 ? undefined : sealedDirectories.get(resolved.slice(root.length, slash));
+  if (sealed === undefined || sealed.query !== undefined) return false;
+  const rest = resolved.slice(slash + 1);
+  if (sealedRestProblem(rest) !== undefined) return false;
+  try {
+    return resolveSealedPath(sealed.directory, rest, '', undefined) === context.href;
+  } catch {
+    return false;
+  }
+}
+
+/**
  * The URL callback of one manifest rewrite, and the URL the output is read from.
  *
  * Every URL becomes a sealed path `<root>/proxy/<token>/<rest>` (see `sealed-path.ts`): the token
@@ -102,35 +127,13 @@ export function manifestUrlRewriter(request: ManifestRequest): { outputUrl: stri
     return request.seal(payload);
   };
 
-  /** The relative reference as it is, when the player already resolves it through a token of this manifest to `href`. */
-  const keeps = (context: UrlContext): boolean => {
-    if (/^[A-Za-z][A-Za-z0-9+.-]*:|^\/|\?/.test(context.uri) || !context.outputBase.startsWith(root)) return false;
-    let resolved: string;
-    try {
-      resolved = new URL(context.uri, context.outputBase).href;
-    } catch {
-      return false;
-    }
-    if (!resolved.startsWith(root)) return false;
-    const slash = resolved.indexOf('/', root.length);
-    const sealed = slash === -1 ? undefined : sealedDirectories.get(resolved.slice(root.length, slash));
-    if (sealed === undefined || sealed.query !== undefined) return false;
-    const rest = resolved.slice(slash + 1);
-    if (sealedRestProblem(rest) !== undefined) return false;
-    try {
-      return resolveSealedPath(sealed.directory, rest, '', undefined) === context.href;
-    } catch {
-      return false;
-    }
-  };
-
   const rewriteUrl = (context: UrlContext): string => {
     const at = index++;
     if (context.kind === 'manifest' || context.kind === 'patch') {
       const token = seal({ u: context.href, k: 'manifest' }, at);
       return reference(`${root}${token}/${fileName(context.href, context.kind === 'patch' ? 'patch.mpp' : 'manifest.mpd')}`, context.outputBase);
     }
-    if (keeps(context)) return context.uri;
+    if (keepsReference(context, root, sealedDirectories)) return context.uri;
     const directory = templateDirectory(context.href);
     let rest = directory === undefined ? '' : context.href.slice(directory.length);
     let query: string | undefined;

@@ -6,9 +6,10 @@ import { decodeAttributeValue, decodeContent, encodeAttributeValue, encodeConten
 
 const DEFAULT_MAX_ELEMENT_LENGTH = 1024 * 1024;
 const MAX_WARNINGS = 100;
-/** Characters XML 1.0 forbids (§2.2), which only binary data holds. */
 /** A UTF-16 surrogate without its pair: not a character, cannot be encoded as UTF-8. */
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+/** Characters XML 1.0 forbids (§2.2), which only binary data holds. */
+// eslint-disable-next-line no-control-regex -- the forbidden control characters are what this finds
 const FORBIDDEN_CHARACTERS = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]/;
 
 /** A base in effect: the upstream URL that references resolve against, and its counterpart in the output. */
@@ -220,7 +221,7 @@ export class ManifestRewriter {
     } catch (error) {
       throw new DashRewriteError('DASH_INVALID_TEXT', 'the manifest is not valid UTF-8', { cause: error });
     }
-    return this.#feed(text, false);
+    return this.#feed(text);
   }
 
   /**
@@ -230,7 +231,7 @@ export class ManifestRewriter {
   pushText(text: string): string {
     if (typeof text !== 'string') throw new TypeError(`pushText expects a string, received ${typeof text}`);
     if (LONE_SURROGATE.test(text)) throw new DashRewriteError('DASH_INVALID_TEXT', 'the manifest holds a lone surrogate (not valid Unicode text)');
-    return this.#feed(text, false);
+    return this.#feed(text);
   }
 
   /** Ends the input: returns the rest of the output, or throws if the manifest is incomplete. */
@@ -241,7 +242,7 @@ export class ManifestRewriter {
     } catch (error) {
       throw new DashRewriteError('DASH_TRUNCATED', 'the manifest ends inside a UTF-8 sequence', { cause: error });
     }
-    const output = this.#feed(text, true);
+    const output = this.#feed(text);
     this.#ended = true;
     if (this.#pending.length > 0) {
       throw new DashRewriteError('DASH_TRUNCATED', `the manifest ends inside markup: ${preview(this.#pending)}`);
@@ -253,7 +254,7 @@ export class ManifestRewriter {
     return output;
   }
 
-  #feed(input: string, final: boolean): string {
+  #feed(input: string): string {
     if (this.#ended) throw new TypeError('the rewriter has ended: create another one');
     if (FORBIDDEN_CHARACTERS.test(input)) {
       const at = input.search(FORBIDDEN_CHARACTERS);

@@ -17,7 +17,7 @@ function referenceValue(body: string): string | undefined {
  * Replaces character and predefined entity references; `undefined` when the text holds a
  * reference to an undeclared entity or a bare `&` (its meaning cannot be known here).
  */
-export function decodeReferences(raw: string): string | undefined {
+function decodeReferences(raw: string): string | undefined {
   let ampersand = raw.indexOf('&');
   if (ampersand === -1) return raw;
   let decoded = '';
