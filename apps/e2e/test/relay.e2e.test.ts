@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { mediaFixtures } from '../src/fixtures';
 import { startStaticStreamRelay, type StaticStreamRelay } from '../src/media-server-relay';
 import { playlistUris } from './support/playlists';
-import { cdnRequestsOf, episode, startStack, type Stack } from './support/stack';
+import { cdnRequestsOf, cdnRequestsUnder, episode, failedResources, startStack, type Stack } from './support/stack';
 import { firstFrameDifference, framemd5, redact } from './support/tools';
 
 // Jellyfin's "static" remote stream: the media server fetches the .strm URL itself and copies the
@@ -40,7 +40,8 @@ describe('through a Jellyfin-like static-stream relay, ffmpeg decodes every fixt
       for (const uri of uris) expect(uri.startsWith(`${stack.proxy.url}/strm/proxy/`), `${uri.slice(0, 80)} points at the proxy`).toBe(true);
     }
 
-    const direct = await framemd5(stack.cdn.issue(fixture.path));
+    const directUrl = stack.cdn.issue(fixture.path);
+    const direct = await framemd5(directUrl);
     const relayed = await framemd5(relayUrl);
     const item = relay.requests.filter((r) => r.path.startsWith(itemPath.slice(0, itemPath.lastIndexOf('/'))));
     const proxied = stack.requestLines(fromLog);
@@ -50,11 +51,11 @@ describe('through a Jellyfin-like static-stream relay, ffmpeg decodes every fixt
         `the proxy ${proxied.length} (${proxied.filter((line) => line.route === 'proxy').length} playlist URIs)`,
     );
     expect(firstFrameDifference(direct, relayed), `${name}: framemd5 differs`).toBeUndefined();
-    expect(direct.frames.length).toBeGreaterThan(100);
+    expect(direct.frames.length).toBeGreaterThan(fixture.kind === 'dash' ? 40 : 100);
     // Nothing reached the relay but its one endpoint, and nothing there failed.
     expect(item.filter((r) => r.status !== 200 && r.status !== 206).map((r) => `${r.status} ${r.path}`)).toEqual([]);
     expect(relay.requests.filter((r) => r.status === 404).map((r) => r.path)).toEqual([]);
     if (fixture.kind === 'hls') expect(proxied.filter((line) => line.route === 'proxy').length).toBeGreaterThan(1);
-    expect(cdnRequestsOf(stack, entry).filter((r) => r.status >= 400)).toEqual([]);
+    expect(failedResources(cdnRequestsOf(stack, entry))).toEqual(failedResources(cdnRequestsUnder(stack, directUrl)));
   });
 });

@@ -4,7 +4,7 @@ import { mediaFixtures } from '../src/fixtures';
 import { startStaticStreamRelay, type StaticStreamRelay } from '../src/media-server-relay';
 import { startNginxFront, readmeNginxSnippet, type FrontLogLine, type NginxFront } from './support/nginx';
 import { playlistUris } from './support/playlists';
-import { cdnRequestsOf, episode, startStack, type RequestLine, type Stack } from './support/stack';
+import { cdnRequestsOf, cdnRequestsUnder, episode, failedResources, startStack, type RequestLine, type Stack } from './support/stack';
 import { firstFrameDifference, framemd5, redact } from './support/tools';
 
 // The household's other path: strm behind nginx under /anime/, configured with exactly the
@@ -66,7 +66,8 @@ describe("behind nginx under /anime/ with the README's snippet, ffmpeg decodes e
       for (const uri of uris) expect(uri.startsWith(`${front.origin}/anime/strm/proxy/`), `${uri.slice(0, 80)} points at nginx under /anime`).toBe(true);
     }
 
-    const direct = await framemd5(stack.cdn.issue(fixture.path));
+    const directUrl = stack.cdn.issue(fixture.path);
+    const direct = await framemd5(directUrl);
     const fronted = await framemd5(entryUrl);
     const { viaFront, served, front: frontLines } = await settledLogs(fromProxy, fromFront);
     console.log(
@@ -74,13 +75,15 @@ describe("behind nginx under /anime/ with the README's snippet, ffmpeg decodes e
         `nginx passed ${viaFront.length} requests (${[...new Set(frontLines.map((line) => line.status))].join(', ')}), the proxy served ${served.length}`,
     );
     expect(firstFrameDifference(direct, fronted), `${name}: framemd5 differs`).toBeUndefined();
-    expect(direct.frames.length).toBeGreaterThan(100);
+    expect(direct.frames.length).toBeGreaterThan(fixture.kind === 'dash' ? 40 : 100);
     expect(served.length).toBeGreaterThan(0);
     // Every request the proxy served came through nginx, and nginx passed nothing else.
     expect(served, 'requests that reached the proxy without nginx').toEqual(viaFront);
     expect(frontLines.every((line) => line.uri.startsWith('/anime/strm/'))).toBe(true);
-    expect(frontLines.filter((line) => line.status >= 400).map((line) => `${line.status} ${line.uri.slice(0, 60)}`)).toEqual([]);
-    expect(cdnRequestsOf(stack, entry).filter((r) => r.status >= 400)).toEqual([]);
+    // Only what failed directly fails through nginx (ffmpeg's request past the end of a DASH template).
+    const failedDirectly = cdnRequestsUnder(stack, directUrl).filter((r) => r.status >= 400);
+    expect(frontLines.filter((line) => line.status >= 400).map((line) => line.status)).toEqual(failedDirectly.map((r) => r.status));
+    expect(failedResources(cdnRequestsOf(stack, entry))).toEqual(failedResources(failedDirectly));
   });
 });
 

@@ -2,7 +2,7 @@ import { lookup as dnsLookup } from 'node:dns/promises';
 import { Writable } from 'node:stream';
 import { createLogger, loadConfig, startProxy, type LookupFunction, type RunningProxy } from '@strm/proxy';
 import { signedEntryUrl } from '@strm/signing';
-import { startFakeCdn, type FakeCdn } from '../../src/fake-cdn';
+import { startFakeCdn, type CdnRequestLog, type FakeCdn } from '../../src/fake-cdn';
 import { startFakeResolver, type CatalogEntry, type EpisodeIdentity, type FakeResolver } from '../../src/fake-resolver';
 import { createProxyLog } from './proxy-log';
 
@@ -113,6 +113,15 @@ export function cdnRequestsOf(stack: Stack, identity: EpisodeIdentity) {
 }
 
 /** Requests the CDN received under the token of one issued URL. */
+/**
+ * The resources the CDN failed (4xx/5xx), each once, sorted: what a playback through the proxy
+ * must have in common with the same playback from the CDN directly. ffmpeg 5.1 asks for one
+ * segment past the end of a static DASH template (a 404, directly too); nothing else may fail.
+ */
+export function failedResources(requests: readonly CdnRequestLog[]): string[] {
+  return [...new Set(requests.filter((request) => request.status >= 400).map((request) => `${request.status} ${request.resource}`))].sort();
+}
+
 export function cdnRequestsUnder(stack: Stack, issuedUrl: string) {
   const token = /\/t\/([^/]+)\//.exec(issuedUrl)?.[1];
   return stack.cdn.requests.filter((request) => request.token === token);
