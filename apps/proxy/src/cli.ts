@@ -305,6 +305,16 @@ function library(values: Record<string, string | boolean | undefined>): void {
   }
 }
 
+/** The options that name one episode, shared by `sign` and `resolve` so both read the same. */
+const EPISODE_OPTIONS: Record<string, CommandOption> = {
+  site: { type: 'string', value: 'SITE', default: 'aniworld.to', help: 'the site of the episode' },
+  slug: { type: 'string', value: 'SLUG', help: 'the series slug' },
+  season: { type: 'string', value: 'N', short: 's', help: 'season number (0 = specials)' },
+  episode: { type: 'string', value: 'N', short: 'e', help: 'episode number' },
+  lang: { type: 'string', value: 'LANGUAGE', help: 'language, e.g. "German Dub"' },
+  provider: { type: 'string', value: 'NAME', help: 'preferred provider' },
+};
+
 const COMMANDS: Record<string, Command> = {
   serve: {
     summary: 'run the proxy, configured by the environment',
@@ -327,12 +337,7 @@ const COMMANDS: Record<string, Command> = {
     usage: '--base-url URL --slug SLUG --season N --episode N --lang LANGUAGE [options]',
     options: {
       'base-url': { type: 'string', value: 'URL', help: 'the proxy as the media server reaches it, e.g. http://nas:8080' },
-      site: { type: 'string', value: 'SITE', default: 'aniworld.to', help: 'the site of the episode' },
-      slug: { type: 'string', value: 'SLUG', help: 'the series slug' },
-      season: { type: 'string', value: 'N', short: 's', help: 'season number (0 = specials)' },
-      episode: { type: 'string', value: 'N', short: 'e', help: 'episode number' },
-      lang: { type: 'string', value: 'LANGUAGE', help: 'language, e.g. "German Dub"' },
-      provider: { type: 'string', value: 'NAME', help: 'preferred provider' },
+      ...EPISODE_OPTIONS,
       'expires-in': { type: 'string', value: 'SECONDS', help: 'make the URL expire (default: never)' },
       out: { type: 'string', value: 'FILE', help: 'also write the URL to this .strm file (relative to the current folder)' },
     },
@@ -343,12 +348,7 @@ const COMMANDS: Record<string, Command> = {
     summary: 'ask the configured resolver for one episode and show what it answers (URL host and path, header names, expiry, time taken)',
     usage: '--slug SLUG -s N -e N --lang LANGUAGE [options]',
     options: {
-      site: { type: 'string', value: 'SITE', default: 'aniworld.to', help: 'the site of the episode' },
-      slug: { type: 'string', value: 'SLUG', help: 'the series slug' },
-      season: { type: 'string', value: 'N', short: 's', help: 'season number' },
-      episode: { type: 'string', value: 'N', short: 'e', help: 'episode number' },
-      lang: { type: 'string', value: 'LANGUAGE', help: 'language, e.g. "German Dub"' },
-      provider: { type: 'string', value: 'NAME', help: 'preferred provider' },
+      ...EPISODE_OPTIONS,
       refresh: { type: 'boolean', help: 'ask the resolver to bypass its own cache' },
     },
     variables: ['STRM_RESOLVER_URL', 'STRM_RESOLVER_FILE', 'STRM_RESOLVER_COMMAND', 'STRM_RESOLVER_TIMEOUT_MS', 'STRM_PROXY_UPSTREAM_TIMEOUT_MS', 'STRM_PROXY_CACHE_TTL_SECONDS'],
