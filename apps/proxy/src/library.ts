@@ -1,17 +1,12 @@
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import type { EpisodeIdentity } from '@strm/resolver-client';
 import { signedEntryUrl } from '@strm/signing';
 import { parseJsonText } from './json-text';
 
 /** One episode of a library list: the identity an entry URL names, and the show's display name. */
-export interface LibraryEpisode {
-  site: string;
-  slug: string;
-  season: number;
-  episode: number;
-  language: string;
-  provider?: string;
+export interface LibraryEpisode extends EpisodeIdentity {
   /** The folder and file name of the show; from the slug when the list has none. */
   show: string;
 }
