@@ -3,8 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { mediaFixtures } from '../src/fixtures';
-import { mediaDirWithLargeMp4s } from './support/media';
-import { episode, startStack, type Stack } from './support/stack';
+import { episode, startStackWithLargeMp4s, type Stack } from './support/stack';
 import { startTamperingFront } from './support/tamper';
 import { firstFrameDifference, framemd5, redact, runTool } from './support/tools';
 
@@ -47,16 +46,14 @@ const seekLimits: Record<string, string> = {
 const remuxSeconds = (name: string, seconds: number) => (name === 'dash-timeline' || name === 'dash-single-file' ? seconds - 1 : seconds);
 
 let stack: Stack;
-let mediaDir: string | undefined;
 const scratch: string[] = [];
 beforeAll(async () => {
-  mediaDir = await mediaDirWithLargeMp4s();
-  stack = await startStack({ catalog, mediaDir });
+  stack = await startStackWithLargeMp4s(catalog);
   // Encoding the 8-second MP4s can outlast the default 10 s hook timeout on a loaded runner.
 }, 60_000);
 afterAll(async () => {
   await stack?.close();
-  for (const dir of [mediaDir, ...scratch]) if (dir !== undefined) await rm(dir, { recursive: true, force: true });
+  for (const dir of scratch) await rm(dir, { recursive: true, force: true });
 });
 
 /** Jellyfin's probe, verbatim: `ffprobe -analyzeduration 200M -probesize 1G -i URL -threads 0 -v warning -print_format json -show_streams -show_chapters -show_format`. */

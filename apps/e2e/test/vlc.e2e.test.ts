@@ -1,9 +1,7 @@
-import { rm } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { mediaDirWithLargeMp4s } from './support/media';
 import { playerCases } from './support/player-cases';
 import { decodedDifference, describeDecode, vlcDecode, vlcSeekDecode } from './support/players';
-import { cdnRequestsOf, cdnRequestsUnder, episode, startStack, type Stack } from './support/stack';
+import { cdnRequestsOf, cdnRequestsUnder, episode, startStackWithLargeMp4s, type Stack } from './support/stack';
 import { startTamperingFront } from './support/tamper';
 import { redact } from './support/tools';
 
@@ -14,15 +12,12 @@ import { redact } from './support/tools';
 const catalog = playerCases.map((playerCase, index) => episode('vlc', index + 1, playerCase.path));
 
 let stack: Stack;
-let mediaDir: string | undefined;
 beforeAll(async () => {
-  mediaDir = await mediaDirWithLargeMp4s();
-  stack = await startStack({ catalog, mediaDir });
+  stack = await startStackWithLargeMp4s(catalog);
   // Encoding the 8-second MP4s can outlast the default 10 s hook timeout on a loaded runner.
 }, 60_000);
 afterAll(async () => {
   await stack?.close();
-  if (mediaDir !== undefined) await rm(mediaDir, { recursive: true, force: true });
 });
 
 const plays = playerCases.flatMap((playerCase, index) =>

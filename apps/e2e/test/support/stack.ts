@@ -1,9 +1,11 @@
 import { lookup as dnsLookup } from 'node:dns/promises';
+import { rm } from 'node:fs/promises';
 import { Writable } from 'node:stream';
 import { createLogger, loadConfig, startProxy, type LookupFunction, type RunningProxy } from '@strm/proxy';
 import { signedEntryUrl } from '@strm/signing';
 import { startFakeCdn, type CdnRequestLog, type FakeCdn } from '../../src/fake-cdn';
 import { startFakeResolver, type CatalogEntry, type EpisodeIdentity, type FakeResolver } from '../../src/fake-resolver';
+import { mediaDirWithLargeMp4s } from './media';
 import { createProxyLog } from './proxy-log';
 
 export const SECRET = 'e2e-secret-0123456789abcdef';
@@ -102,6 +104,30 @@ export async function startStack(options: {
       await proxy.close(1000);
       await resolver.close();
       await cdn.close();
+    },
+  };
+}
+
+/**
+ * A stack whose CDN serves {@link mediaDirWithLargeMp4s} (the fixtures plus 8-second MP4s
+ * encoded here); its `close` also removes that folder, and so does a failed start. The player
+ * suites share it so that each sets up and tears down the same way.
+ */
+export async function startStackWithLargeMp4s(catalog: readonly CatalogEntry[]): Promise<Stack> {
+  const mediaDir = await mediaDirWithLargeMp4s();
+  const removeMedia = () => rm(mediaDir, { recursive: true, force: true });
+  let stack: Stack;
+  try {
+    stack = await startStack({ catalog, mediaDir });
+  } catch (error) {
+    await removeMedia();
+    throw error;
+  }
+  return {
+    ...stack,
+    async close() {
+      await stack.close();
+      await removeMedia();
     },
   };
 }
