@@ -1,5 +1,5 @@
-import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { randomText } from '../../../tools/testing/random-text';
 import { MAX_REFERENCE_BYTES } from '../src/reference-base';
 import { fetchAll, mediaBytes, serveBytes, startResolver, startServer, startTestProxy, type TestProxy, type TestResolver, type TestServer } from './support/servers';
 
@@ -8,17 +8,6 @@ import { fetchAll, mediaBytes, serveBytes, startResolver, startServer, startTest
 // resolver headers up to 1 KB, and past what fits the proxy says so instead of handing out a URI
 // that a player cuts. The characters are random, so that compression gets no help from repeats.
 
-/** Deterministic characters drawn uniformly from `alphabet`. */
-function randomText(length: number, alphabet: string, seed: number): string {
-  let text = '';
-  for (let block = 0; text.length < length; block++) {
-    // SHA-256 in counter mode: reproducible, and as incompressible as real random tokens.
-    for (const byte of createHash('sha256').update(`${seed}:${block}`).digest()) {
-      if (text.length < length) text += alphabet[byte % alphabet.length];
-    }
-  }
-  return text;
-}
 const QUERY_CHARACTERS = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~';
 const HEADER_CHARACTERS = Array.from({ length: 94 }, (_, i) => String.fromCharCode(33 + i)).join('');
 

@@ -1,5 +1,5 @@
-import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
+import { randomText } from '../../../tools/testing/random-text';
 import { COMPRESSED_TOKEN_VERSION, MAX_TOKEN_LENGTH, SigningError, TOKEN_VERSION, createTokenSealer, type OpenResult } from '@strm/signing';
 import { realisticPayload } from './realistic-payload';
 
@@ -223,17 +223,6 @@ describe('misuse and failures', () => {
   });
 });
 
-/** Deterministic characters drawn from `alphabet`. */
-function randomText(length: number, alphabet: string, seed: number): string {
-  let text = '';
-  for (let block = 0; text.length < length; block++) {
-    // SHA-256 in counter mode: reproducible, and as incompressible as real random tokens.
-    for (const byte of createHash('sha256').update(`${seed}:${block}`).digest()) {
-      if (text.length < length) text += alphabet[byte % alphabet.length];
-    }
-  }
-  return text;
-}
 const URL_CHARACTERS = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~';
 const PRINTABLE = Array.from({ length: 95 }, (_, i) => String.fromCharCode(32 + i)).join('');
 
