@@ -1,8 +1,9 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { dashPlayerFiles, openBrowser, runPlayerPage, servePlayerPage, type BrowserRequest, type OpenBrowser, type PageServer } from '../src/browser';
+import { dashPlayerFiles, runPlayerPage, type BrowserRequest, type OpenBrowser, type PageServer } from '../src/browser';
 import { mediaFixtures } from '../src/fixtures';
-import { cdnRequestsOf, episode, startStack, type Stack } from './support/stack';
-import { startTamperingFront, type TamperingFront } from './support/tamper';
+import { startBrowserStack, type BrowserStack } from './support/browser-stack';
+import { cdnRequestsOf, episode, type Stack } from './support/stack';
+import type { TamperingFront } from './support/tamper';
 import { redact } from './support/tools';
 
 // dash.js in Debian's Chromium, on a page of another origin than the proxy: every MPD, init
@@ -29,17 +30,13 @@ let stack: Stack;
 let browser: OpenBrowser;
 let pages: PageServer;
 let corsCdn: TamperingFront;
+let started: BrowserStack | undefined;
 beforeAll(async () => {
-  stack = await startStack({ catalog });
-  pages = await servePlayerPage(dashPlayerFiles);
-  browser = await openBrowser();
-  corsCdn = await startTamperingFront(stack.cdn.origin, { addCors: true });
+  started = await startBrowserStack(catalog, dashPlayerFiles);
+  ({ stack, pages, browser, corsCdn } = started);
 }, 60_000);
 afterAll(async () => {
-  await corsCdn?.close();
-  await browser?.close();
-  await pages?.close();
-  await stack?.close();
+  await started?.close();
 });
 
 const describeRequest = (request: BrowserRequest) => `${request.method} ${redact(request.url).slice(0, 90)} → ${request.status ?? request.failure}`;

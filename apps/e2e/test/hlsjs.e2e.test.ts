@@ -1,9 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { hlsPlayerFiles, openBrowser, runPlayerPage, servePlayerPage, type OpenBrowser, type PageServer } from '../src/browser';
+import { hlsPlayerFiles, runPlayerPage, type OpenBrowser, type PageServer } from '../src/browser';
 import { fixtureMediaDir } from '../src/fixtures';
-import { cdnRequestsOf, episode, startStack, type Stack } from './support/stack';
+import { startBrowserStack, type BrowserStack } from './support/browser-stack';
+import { cdnRequestsOf, episode, type Stack } from './support/stack';
 import { decodedDifference, describeRequest, originOf, playbackSummary, playOnPage as playHls, sequenceNumbers, type HlsPlayerResult } from './support/hls-page';
 import { startTamperingFront, type TamperingFront } from './support/tamper';
 import { redact } from './support/tools';
@@ -59,18 +60,14 @@ let stack: Stack;
 let browser: OpenBrowser;
 let pages: PageServer;
 let corsCdn: TamperingFront;
+let started: BrowserStack | undefined;
 beforeAll(async () => {
-  stack = await startStack({ catalog });
-  pages = await servePlayerPage(hlsPlayerFiles);
-  browser = await openBrowser();
-  corsCdn = await startTamperingFront(stack.cdn.origin, { addCors: true });
+  started = await startBrowserStack(catalog, hlsPlayerFiles);
+  ({ stack, pages, browser, corsCdn } = started);
   // Starting Chromium can outlast the default 10 s hook timeout on a loaded runner.
 }, 60_000);
 afterAll(async () => {
-  await corsCdn?.close();
-  await browser?.close();
-  await pages?.close();
-  await stack?.close();
+  await started?.close();
 });
 
 const range = (count: number) => Array.from({ length: count }, (_value, index) => index);
