@@ -5,6 +5,7 @@ import { createServer } from 'node:net';
 import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
+import { outputUntilClose } from '../../../tools/testing/child-output';
 
 // `npm start` with no configuration runs this demo; its printed URLs must play, its mistakes
 // must be one line, and it must leave nothing behind. Each demo gets a TMPDIR and a state folder
@@ -51,16 +52,7 @@ function startDemo(env: Record<string, string> = {}): RunningDemo {
 async function runDemo(env: Record<string, string>) {
   const { tmp, env: fullEnv } = demoEnv(env);
   const child = spawn(process.execPath, ['--conditions=@strm/source', '--import', 'tsx', DEMO], { env: fullEnv, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-    stdout += chunk;
-  });
-  child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
-    stderr += chunk;
-  });
-  const [status] = (await once(child, 'close')) as [number | null];
-  return { status, stdout, stderr, tmp };
+  return { ...(await outputUntilClose(child)), tmp };
 }
 
 /** What the demo left in its TMPDIR (tsx keeps its compile cache there too, which is not the demo's). */

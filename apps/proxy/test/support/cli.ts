@@ -1,8 +1,8 @@
 import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { outputUntilClose } from '../../../../tools/testing/child-output';
 
 const CLI = join(import.meta.dirname, '..', '..', 'src', 'cli.ts');
 // By URL: a CLI run in a folder of its own would not find a bare `tsx`.
@@ -22,14 +22,5 @@ export async function runCli(args: string[], env: Record<string, string> = {}, c
     cwd,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-    stdout += chunk;
-  });
-  child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
-    stderr += chunk;
-  });
-  const [status] = (await once(child, 'close')) as [number | null];
-  return { status, stdout, stderr };
+  return outputUntilClose(child);
 }
