@@ -4,7 +4,7 @@
 // episode through it, every segment a request of its own, and a Range request comes back exact.
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { connect, createServer } from 'node:net';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
@@ -13,6 +13,7 @@ import { fixtureMediaDir, startFakeCdn, type FakeCdn } from '@strm/e2e';
 import { loadConfig, startProxy, type RunningProxy } from '@strm/proxy';
 import { signedEntryUrl } from '@strm/signing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freeLoopbackPort } from '../../tools/testing/redis-server';
 import { deployDir, readText } from './support';
 
 const secret = 'nginx-replicas-test-secret';
@@ -23,14 +24,6 @@ const hits = [0, 0];
 let nginx: ChildProcess | undefined;
 let nginxStderr = '';
 let balancer = '';
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 const errorLog = (): string => {
   try {
@@ -90,7 +83,7 @@ beforeAll(async () => {
     proxy.server.on('request', () => (hits[index]! += 1));
     replicas.push(proxy);
   }
-  const port = await freePort();
+  const port = await freeLoopbackPort();
   balancer = `http://127.0.0.1:${port}`;
   const conf = localConf(readText(join(deployDir, 'compose/replicas/nginx.conf')), replicas.map((proxy) => new URL(proxy.url).host), port);
   writeFileSync(join(prefix, 'nginx.conf'), conf);

@@ -10,13 +10,13 @@
 import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { get as httpGet, type IncomingMessage } from 'node:http';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { startFakeCdn } from '@strm/e2e';
 import { request } from 'undici';
+import { freeLoopbackPort } from '../testing/redis-server';
 
 const run = promisify(execFile);
 const [engine, image] = process.argv.slice(2);
@@ -46,14 +46,6 @@ async function engineRun(args: string[], timeoutMs = 60_000): Promise<{ code: nu
     const failed = error as { code?: number | string; stdout?: string; stderr?: string };
     return { code: typeof failed.code === 'number' ? failed.code : 1, stdout: failed.stdout ?? '', stderr: failed.stderr ?? String(error) };
   }
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 /** Waits until `url` answers 200, for at most `timeoutMs`; returns the milliseconds it took, or undefined. */
@@ -141,7 +133,7 @@ async function main(): Promise<void> {
     const bad = await engineRun(['run', '--rm', ...hardened(), '-e', 'STRM_PROXY_SECRET=', image!, 'serve']);
     check(bad.code !== 0 && bad.stderr.includes('invalid configuration') && bad.stderr.includes('STRM_PROXY_SECRET'), 'serve without configuration exits non-zero and names what is missing', `exit ${bad.code}`);
 
-    const port = await freePort();
+    const port = await freeLoopbackPort();
     const base = `http://127.0.0.1:${port}`;
     const name = `strm-smoke-${process.pid}`;
     const started = performance.now();
@@ -225,7 +217,7 @@ async function main(): Promise<void> {
     // bounded, so the process cuts that stream after 10 s and still exits 0, and the client sees
     // a broken body, never a short one presented as complete.
     const stalledName = `${name}-stalled`;
-    const stalledPort = await freePort();
+    const stalledPort = await freeLoopbackPort();
     await engineRun([
       'run', '-d', '--name', stalledName, ...hardened(),
       '-v', `${resolverFile}:/config/episodes.json:ro`,
@@ -256,7 +248,7 @@ async function main(): Promise<void> {
     }
 
     // The demo: its own fake CDN and resolver inside the container; /tmp is the one writable path it needs.
-    const demoPort = await freePort();
+    const demoPort = await freeLoopbackPort();
     const demoName = `${name}-demo`;
     const demoStarted = await engineRun(['run', '-d', '--name', demoName, ...hardened(), '--tmpfs', '/tmp', '-e', `PORT=${demoPort}`, image!, 'demo']);
     containers.push(demoName);
