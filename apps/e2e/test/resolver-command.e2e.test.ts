@@ -5,14 +5,13 @@ import { createServer, type Server } from 'node:http';
 import { connect, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
-import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { createLogger, loadConfig, startProxy, type RunningProxy } from '@strm/proxy';
 import { signedEntryUrl } from '@strm/signing';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { startFakeCdn, type FakeCdn } from '../src/fake-cdn';
-import { createProxyLog, type ProxyLog } from './support/proxy-log';
+import { createProxyLog, logSink, type ProxyLog } from './support/proxy-log';
 import { ipv4Lookup, SECRET } from './support/stack';
 import { probe, redact } from './support/tools';
 
@@ -48,16 +47,7 @@ interface CommandProxy {
 /** The real proxy with STRM_RESOLVER_COMMAND, its JSON log collected. */
 async function startCommandProxy(command: string, env: Record<string, string> = {}, now?: () => number): Promise<CommandProxy> {
   const log = createProxyLog();
-  let pending = '';
-  const sink = new Writable({
-    write(chunk: Buffer, _encoding, callback) {
-      pending += chunk.toString('utf8');
-      const lines = pending.split('\n');
-      pending = lines.pop() ?? '';
-      for (const text of lines) log.add(text);
-      callback();
-    },
-  });
+  const sink = logSink(log);
   const config = loadConfig({
     PORT: '0',
     HOST: '127.0.0.1',

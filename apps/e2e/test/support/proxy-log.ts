@@ -1,3 +1,4 @@
+import { Writable } from 'node:stream';
 import type { LogLine, RequestLine } from './stack';
 
 /** The proxy's JSON log lines as they arrive, with a wait for request lines (event-driven). */
@@ -40,4 +41,21 @@ export function createProxyLog(): ProxyLog {
         check();
       }),
   };
+}
+
+/**
+ * A stream for the proxy's logger that adds each complete line written to it to `log`; a line
+ * split across writes is kept until its end arrives.
+ */
+export function logSink(log: ProxyLog): Writable {
+  let pending = '';
+  return new Writable({
+    write(chunk: Buffer, _encoding, callback) {
+      pending += chunk.toString('utf8');
+      const lines = pending.split('\n');
+      pending = lines.pop() ?? '';
+      for (const text of lines) log.add(text);
+      callback();
+    },
+  });
 }

@@ -1,12 +1,11 @@
 import { lookup as dnsLookup } from 'node:dns/promises';
 import { rm } from 'node:fs/promises';
-import { Writable } from 'node:stream';
 import { createLogger, loadConfig, startProxy, type LookupFunction, type RunningProxy } from '@strm/proxy';
 import { signedEntryUrl } from '@strm/signing';
 import { startFakeCdn, type CdnRequestLog, type FakeCdn } from '../../src/fake-cdn';
 import { startFakeResolver, type CatalogEntry, type EpisodeIdentity, type FakeResolver } from '../../src/fake-resolver';
 import { mediaDirWithLargeMp4s } from './media';
-import { createProxyLog } from './proxy-log';
+import { createProxyLog, logSink } from './proxy-log';
 
 export const SECRET = 'e2e-secret-0123456789abcdef';
 
@@ -66,16 +65,7 @@ export async function startStack(options: {
   const cdn = await startFakeCdn({ host: '127.0.0.1', ...(options.mediaDir ? { mediaDir: options.mediaDir } : {}) });
   const resolver = await startFakeResolver({ cdn, catalog: options.catalog });
   const log = createProxyLog();
-  let pending = '';
-  const sink = new Writable({
-    write(chunk: Buffer, _encoding, callback) {
-      pending += chunk.toString('utf8');
-      const lines = pending.split('\n');
-      pending = lines.pop() ?? '';
-      for (const text of lines) log.add(text);
-      callback();
-    },
-  });
+  const sink = logSink(log);
   const config = loadConfig({
     PORT: '0',
     HOST: '127.0.0.1',
