@@ -1,7 +1,6 @@
-import { request as httpRequest } from 'node:http';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { fetchAll, mediaBytes, serveBytes, startResolver, startServer, startTestProxy, type TestProxy, type TestResolver, type TestServer } from './support/servers';
+import { fetchAll, mediaBytes, rawGet, serveBytes, startResolver, startServer, startTestProxy, type TestProxy, type TestResolver, type TestServer } from './support/servers';
 
 const INIT = mediaBytes(700);
 const SEGMENT = mediaBytes(3000);
@@ -122,20 +121,6 @@ function expand(template: string, values: { RepresentationID: string; Number: nu
 const attribute = (text: string, name: string) => new RegExp(`${name}="([^"]*)"`).exec(text)?.[1]?.replace(/&amp;/g, '&');
 const baseUrls = (text: string) => [...text.matchAll(/<BaseURL>([^<]*)<\/BaseURL>/g)].map((match) => match[1]!);
 
-/** GET with a raw request target, as sent (undici and URL would normalize dot segments). */
-function rawGet(base: string, target: string): Promise<{ status: number; body: string }> {
-  const { hostname, port } = new URL(base);
-  return new Promise((resolve, reject) => {
-    const req = httpRequest({ host: hostname, port, path: target, method: 'GET' }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => (body += chunk));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-    });
-    req.on('error', reject);
-    req.end();
-  });
-}
 
 describe('DASH manifests through /strm/stream and /strm/proxy', () => {
   test('the entry MPD is rewritten: every URL points at the proxy, templates stay templates, CDN queries are sealed', async () => {

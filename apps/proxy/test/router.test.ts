@@ -1,6 +1,5 @@
-import { request as httpRequest } from 'node:http';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { startResolver, startTestProxy, type TestProxy, type TestResolver } from './support/servers';
+import { rawGet, startResolver, startTestProxy, type TestProxy, type TestResolver } from './support/servers';
 
 // One router for every endpoint, Express's: paths match without regard to case, with one
 // optional trailing slash, and the token is percent-decoded (a malformed encoding is a 400).
@@ -18,20 +17,6 @@ afterAll(async () => {
   await resolver?.close();
 });
 
-/** GET with the request target sent as written (absolute-form and `*` included). */
-function get(target: string): Promise<{ status: number; body: string }> {
-  const { hostname, port } = new URL(proxy.url);
-  return new Promise((resolve, reject) => {
-    const req = httpRequest({ host: hostname, port, path: target, method: 'GET' }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => (body += chunk));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-    });
-    req.on('error', reject);
-    req.end();
-  });
-}
 
 /** What an endpoint answers to an unsigned GET: the status and the JSON error code, or the status. */
 const STREAM = [401, 'STRM_UNAUTHORIZED'];
@@ -43,7 +28,7 @@ const READYZ = [200, 'ready'];
 const METRICS = [200, 'metrics'];
 
 async function endpointOf(target: string): Promise<[number, string]> {
-  const { status, body } = await get(target);
+  const { status, body } = await rawGet(proxy.url, target);
   if (body.startsWith('# HELP')) return [status, 'metrics'];
   const json = JSON.parse(body) as { error?: { code: string }; status?: string };
   return [status, json.error?.code ?? json.status ?? ''];
