@@ -190,6 +190,17 @@ function environmentReader(env: Readonly<Record<string, string | undefined>>, pr
   return { text, integer, list, httpUrl };
 }
 
+/**
+ * `STRM_PUBLIC_BASE_URL` is a prefix that paths are appended to: a query, a fragment or user info
+ * would end up in the middle of every rewritten URI, so they are refused at start-up.
+ */
+function checkPublicBase(raw: string, problems: string[]): void {
+  const url = new URL(raw);
+  if (/[?#]/.test(raw) || url.username !== '' || url.password !== '') {
+    problems.push(`STRM_PUBLIC_BASE_URL must be a scheme, a host and an optional path prefix, without query, fragment or user info, got ${show(raw)}`);
+  }
+}
+
 /** `STRM_PROXY_UPSTREAM_ALLOWLIST`: each entry a host name, an IP address or a CIDR. */
 function checkAllowlist(entries: readonly string[], problems: string[]): void {
   for (const entry of entries) {
@@ -269,6 +280,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): P
   const previousSecrets = list('STRM_PROXY_PREVIOUS_SECRETS');
 
   const publicBaseUrl = httpUrl('STRM_PUBLIC_BASE_URL');
+  if (publicBaseUrl !== undefined) checkPublicBase(publicBaseUrl, problems);
   const tokenTtlSeconds = integer('STRM_PROXY_TOKEN_TTL_SECONDS', 60, 31_536_000);
   const cacheTtlSeconds = integer('STRM_PROXY_CACHE_TTL_SECONDS', 0, 31_536_000);
 

@@ -19,9 +19,12 @@ export function createLogger(level: string, destination?: NodeJS.WritableStream)
   );
 }
 
-/** The request path as it may be logged: no query, the token of `/strm/proxy` cut short. */
+/**
+ * The request path as it may be logged: no query, the token of `/strm/proxy` cut short. Routes
+ * match without regard to case, so `/STRM/Proxy/<token>` is shortened too.
+ */
 export function loggablePath(url: string): string {
   const query = url.indexOf('?');
   const path = query === -1 ? url : url.slice(0, query);
-  return path.replace(/^\/strm\/proxy\/([^/]{8})[^/]*/, '/strm/proxy/$1…');
+  return path.replace(/^(\/strm\/proxy\/[^/]{8})[^/]*/i, '$1…');
 }
