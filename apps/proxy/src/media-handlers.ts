@@ -1,7 +1,7 @@
 import { detectManifest } from '@strm/dash-rewrite';
 import { detectPlaylist, sniffPlaylist } from '@strm/hls-rewrite';
 import type { EpisodeIdentity } from '@strm/resolver-client';
-import { rangeToForward } from '@strm/range';
+import { parseContentRange, rangeToForward } from '@strm/range';
 import type { UnixSeconds } from '@strm/signing';
 import { authorizeEntry } from './auth';
 import { discardBody, readHead } from './body-pump';
@@ -148,7 +148,7 @@ async function detectKind(upstream: UpstreamResponse, kind: LinkPayload['kind'] 
   if (detectPlaylist(byHeaders) === 'playlist') return { document: 'playlist', head: [] };
   if (detectManifest(byHeaders) === 'manifest') return { document: 'manifest', head: [] };
   if (method === 'HEAD') return { document: (await headIsPlaylist(upstream, session)) ? 'playlist' : 'media', head: [] };
-  if (upstream.status !== 200 && !(upstream.status === 206 && isWholeResource(upstream))) return { document: 'media', head: [] };
+  if (upstream.status !== 200 && !(upstream.status === 206 && isWholeResource(upstream))) return { document: await documentBehindPart(upstream, session), head: [] };
   const sniffed = await readHead(upstream.body, sniffDocument, SNIFF_BYTES);
   return { document: sniffed.verdict ?? 'media', head: sniffed.chunks };
 }
@@ -203,6 +203,26 @@ async function headIsPlaylist(upstream: UpstreamResponse, session: UpstreamSessi
   return sniffed.verdict === 'playlist';
 }
 
+/**
+ * What an entry is when it answered the client's Range or conditionals with no whole body to
+ * sniff (304, 416, a partial 206) and its headers did not tell: asked once more with HEAD and no
+ * conditionals. A typed partial body, or one larger than a playlist may be, is media at once:
+ * a player seeking through a movie costs no extra request.
+ */
+async function documentBehindPart(upstream: UpstreamResponse, session: UpstreamSession): Promise<Document> {
+  // A 416's Content-Type is that of its error page; a 206's and a 304's are the resource's.
+  const type = upstream.status === 416 ? '' : String(upstream.headers['content-type'] ?? '');
+  const range = parseContentRange(String(upstream.headers['content-range'] ?? ''));
+  const size = range.kind === 'invalid' ? undefined : range.size;
+  if ((type !== '' && !DISGUISED_PLAYLIST_TYPE.test(type)) || (size !== undefined && size > MAX_PLAYLIST_BYTES)) return 'media';
+  const probe = await session.fetch('HEAD', {});
+  discardBody(probe.body);
+  const byHeaders = { contentType: String(probe.headers['content-type'] ?? ''), url: probe.url };
+  if (detectPlaylist(byHeaders) === 'playlist') return 'playlist';
+  if (detectManifest(byHeaders) === 'manifest') return 'manifest';
+  return (await headIsPlaylist(probe, session)) ? 'playlist' : 'media';
+}
+
 /** The lineage the links of a playlist inherit: an entry playlist starts one. */
 function playlistLineage(source: FreshTargetSource, target: UpstreamTarget): LinkLineage | undefined {
   if (source.kind === 'link') return source.lineage;
@@ -216,14 +236,16 @@ async function respondPlaylist(
   fetched: { upstream: UpstreamResponse; head: Buffer[]; requested: Requested; document: 'playlist' | 'manifest' },
 ): Promise<void> {
   let { upstream, head } = fetched;
-  if (!isWholeResource(upstream)) {
-    // A playlist is rewritten whole: ask again without the client's Range.
+  if (upstream.status !== 200 && !(upstream.status === 206 && isWholeResource(upstream))) {
+    // A playlist is rewritten whole, and its validators are the proxy's (playlist-response.ts):
+    // a part, a 304 or a 416 answers the client's Range or conditionals, so ask again without them.
     discardBody(upstream.body);
     head = [];
     upstream = await session.fetch('GET', {});
     if (upstream.status !== 200) {
       discardBody(upstream.body);
-      throw new ProxyError('STRM_UPSTREAM_FAILED', `the upstream answered ${upstream.status}`, { status: upstream.status >= 400 ? upstream.status : 502 });
+      const passed = upstream.status >= 400 && upstream.status !== 416;
+      throw new ProxyError('STRM_UPSTREAM_FAILED', `the upstream answered ${upstream.status}`, { status: passed ? upstream.status : 502 });
     }
   }
   const { requested } = fetched;

@@ -2,6 +2,7 @@ import { once } from 'node:events';
 import { HlsRewriteError, PlaylistRewriter, type RewriteOptions } from '@strm/hls-rewrite';
 import { discardBody } from './body-pump';
 import { ProxyError } from './errors';
+import { sendHeldDocument } from './held-document';
 import { cappedPlaylistChunks, PlaylistTooLargeError } from './playlist-links';
 import type { RequestContext } from './request-context';
 import type { UpstreamResponse } from './upstream';
@@ -14,13 +15,27 @@ const BUFFERED_OUTPUT_BYTES = 1024 * 1024;
 const PLAYLIST_HEADERS = {
   'content-type': 'application/vnd.apple.mpegurl',
   'cache-control': 'no-store',
+  // A Range is ignored: links differ on every rewrite, so two parts would not fit together.
+  'accept-ranges': 'none',
 } as const;
+
+/**
+ * What a client is told of each rewrite failure. The rewriter's own message quotes the body (the
+ * first 40 characters, which can be an upstream URL with its token): it goes to the log only.
+ */
+const PLAYLIST_FAULTS: Readonly<Record<string, string>> = {
+  HLS_NOT_A_PLAYLIST: 'the upstream answer is not an HLS playlist: it does not start with #EXTM3U',
+  HLS_LINE_TOO_LONG: `a line of the upstream playlist is longer than ${MAX_LINE_BYTES / 1024 / 1024} MiB`,
+  HLS_INVALID_TEXT: 'the upstream playlist is not UTF-8 text (binary data or control characters)',
+  HLS_TRUNCATED: 'the upstream playlist ends inside its first line or inside a character',
+};
 
 function badPlaylist(error: unknown): ProxyError {
   if (error instanceof ProxyError) return error;
   if (error instanceof PlaylistTooLargeError) return new ProxyError('STRM_BAD_PLAYLIST', error.message);
   if (error instanceof HlsRewriteError) {
-    return new ProxyError('STRM_BAD_PLAYLIST', `the upstream playlist could not be rewritten: ${error.message}`, { cause: error });
+    const told = PLAYLIST_FAULTS[error.code] ?? `the upstream playlist could not be rewritten (${error.code})`;
+    return new ProxyError('STRM_BAD_PLAYLIST', told, { cause: error });
   }
   return new ProxyError('STRM_UPSTREAM_FAILED', 'the upstream playlist could not be read to its end', { cause: error });
 }
@@ -58,17 +73,14 @@ class PlaylistOutput {
     this.#held = [];
   }
 
-  /** Ends the answer: a held playlist goes out whole, with its exact Content-Length. */
+  /** Ends the answer: a held playlist goes out whole, with its exact Content-Length and ETag (or as a 304). */
   end(): void {
     const { res } = this.#ctx;
     if (this.streaming) {
       res.end();
       return;
     }
-    const body = this.#held.length === 1 ? this.#held[0]! : Buffer.concat(this.#held);
-    this.#ctx.writeHead(200, { ...PLAYLIST_HEADERS, 'content-length': String(body.length) });
-    this.#ctx.bytes += body.length;
-    res.end(body);
+    sendHeldDocument(this.#ctx, PLAYLIST_HEADERS, this.#held.length === 1 ? this.#held[0]! : Buffer.concat(this.#held));
   }
 }
 

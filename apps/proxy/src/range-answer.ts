@@ -92,7 +92,9 @@ export function planMediaAnswer(ask: ClientAsk, upstream: UpstreamHead): MediaAn
     return { kind: 'refuse', error: new ProxyError('STRM_RANGE_NOT_SATISFIABLE', 'the requested range lies outside the resource', { headers: verdict.headers }) };
   }
   if (verdict.kind === 'mismatch') {
-    return { kind: 'refuse', error: new ProxyError('STRM_UPSTREAM_BAD_RANGE', `the upstream answered with other bytes than were asked for (${verdict.reason})`) };
+    // The reason quotes the upstream's Content-Range: for the log (the cause), not for the client.
+    const error = new ProxyError('STRM_UPSTREAM_BAD_RANGE', 'the upstream answered with other bytes than were asked for', { cause: new Error(verdict.reason) });
+    return { kind: 'refuse', error };
   }
   const headers = passedResponseHeaders(upstream.headers);
   let status = upstream.status;

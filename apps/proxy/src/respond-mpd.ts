@@ -3,6 +3,7 @@ import { DashRewriteError, ManifestRewriter, sniffManifest, templateDirectory, t
 import { sniffPlaylist, type RewriteStats as PlaylistRewriteStats } from '@strm/hls-rewrite';
 import { discardBody } from './body-pump';
 import { ProxyError } from './errors';
+import { sendHeldDocument } from './held-document';
 import { cappedPlaylistChunks, MAX_PLAYLIST_BYTES, PlaylistTooLargeError } from './playlist-links';
 import type { RequestContext } from './request-context';
 import { sealedRestProblem, resolveSealedPath } from './sealed-path';
@@ -19,6 +20,8 @@ const PLACEHOLDER_ORIGIN = 'http://strm.invalid';
 const MANIFEST_HEADERS = {
   'content-type': 'application/dash+xml',
   'cache-control': 'no-store',
+  // A Range is ignored: links differ on every rewrite, so two parts would not fit together.
+  'accept-ranges': 'none',
 } as const;
 
 /**
@@ -172,11 +175,24 @@ export function sealedDirectoryOf(href: string): { directory: string; query: str
   return { directory, query: queryAt !== -1 && !rest.includes('$', queryAt) ? rest.slice(queryAt) : undefined };
 }
 
+/**
+ * What a client is told of each rewrite failure. The rewriter's own message quotes markup of the
+ * body (which can hold upstream URLs and their tokens): it goes to the log only.
+ */
+const MANIFEST_FAULTS: Readonly<Record<string, string>> = {
+  DASH_NOT_A_MANIFEST: 'the upstream answer is not a DASH manifest: it holds no MPD root element',
+  DASH_INVALID_TEXT: 'the upstream manifest is not UTF-8 text (binary data or control characters)',
+  DASH_ELEMENT_TOO_LARGE: `a piece of markup of the upstream manifest is longer than ${MAX_ELEMENT_LENGTH / 1024 / 1024} MiB`,
+  DASH_TRUNCATED: 'the upstream manifest is cut short',
+  DASH_MALFORMED: 'the upstream manifest is not well-formed XML',
+};
+
 function badManifest(error: unknown): ProxyError {
   if (error instanceof ProxyError) return error;
   if (error instanceof PlaylistTooLargeError) return new ProxyError('STRM_BAD_MANIFEST', `the upstream manifest is larger than ${MAX_PLAYLIST_BYTES / 1024 / 1024} MiB`);
   if (error instanceof DashRewriteError) {
-    return new ProxyError('STRM_BAD_MANIFEST', `the upstream DASH manifest could not be rewritten: ${error.message}`, { cause: error });
+    const told = MANIFEST_FAULTS[error.code] ?? `the upstream DASH manifest could not be rewritten (${error.code})`;
+    return new ProxyError('STRM_BAD_MANIFEST', told, { cause: error });
   }
   return new ProxyError('STRM_UPSTREAM_FAILED', 'the upstream manifest could not be read to its end', { cause: error });
 }
@@ -241,8 +257,5 @@ export async function sendManifest(ctx: RequestContext, fetched: { upstream: Ups
     res.end();
     return;
   }
-  const body = held.length === 1 ? held[0]! : Buffer.concat(held);
-  ctx.writeHead(200, { ...MANIFEST_HEADERS, 'content-length': String(body.length) });
-  ctx.bytes += body.length;
-  res.end(body);
+  sendHeldDocument(ctx, MANIFEST_HEADERS, held.length === 1 ? held[0]! : Buffer.concat(held));
 }

@@ -5,6 +5,7 @@ import { createResolverClient, type EpochMilliseconds, type ResolutionSource, ty
 import type { Logger } from 'pino';
 import { request } from 'undici';
 import type { LookupFunction } from './address-guard';
+import { answerClientError, refuseConnect } from './client-errors';
 import { configWarnings, type ProxyConfig } from './config';
 import { createLogger } from './logger';
 import { createMetrics, type ProxyMetrics } from './metrics';
@@ -32,6 +33,8 @@ export interface StartProxyOptions {
   /** Extra `/readyz` checks. */
   readiness?: readonly ReadinessCheck[];
   now?: () => EpochMilliseconds;
+  /** How long a client may take to send its request headers, and how often that is checked (tests shorten both). */
+  headersTimeout?: { ms: number; checkEveryMs: number };
 }
 
 export interface RunningProxy {
@@ -188,7 +191,15 @@ export async function startProxy(config: ProxyConfig, options: StartProxyOptions
     startedAt: now(),
   });
   const listener = createProxyApp({ runtime, logger, readiness, board, statusPage });
-  const server = createServer({ keepAliveTimeout: 65_000, headersTimeout: 30_000, requestTimeout: 60_000 }, listener);
+  const server = createServer({
+    keepAliveTimeout: 65_000,
+    headersTimeout: options.headersTimeout?.ms ?? 30_000,
+    requestTimeout: 60_000,
+    ...(options.headersTimeout ? { connectionsCheckingInterval: options.headersTimeout.checkEveryMs } : {}),
+  }, listener);
+  // Requests Node's parser refuses, and CONNECT, get the proxy's JSON answer too (client-errors.ts).
+  server.on('clientError', answerClientError(logger));
+  server.on('connect', refuseConnect(logger));
   const { url, port } = await listen(server, config);
   for (const warning of configWarnings(config)) logger.warn(warning);
   if (options.source === undefined && config.resolverUrl !== undefined) warnIfResolverSilent(readiness[0]!, config.resolverUrl, logger);

@@ -19,11 +19,14 @@ export interface ResumedBody {
   skip: number;
 }
 
-/** Maps an upstream failure that outlived the refresh to the proxy's answer. */
+/**
+ * Maps an upstream failure that outlived the refresh to the proxy's answer: the client is told
+ * the failure's public message (no host, port or path), the log keeps the cause.
+ */
 function upstreamFailure(error: UpstreamFetchError): ProxyError {
-  if (error.kind === 'timeout') return new ProxyError('STRM_UPSTREAM_TIMEOUT', error.message, { cause: error });
-  if (error.kind === 'refused') return new ProxyError('STRM_UPSTREAM_REFUSED', error.message, { cause: error });
-  return new ProxyError('STRM_UPSTREAM_FAILED', error.message, { cause: error });
+  if (error.kind === 'timeout') return new ProxyError('STRM_UPSTREAM_TIMEOUT', error.publicMessage, { cause: error });
+  if (error.kind === 'refused') return new ProxyError('STRM_UPSTREAM_REFUSED', error.publicMessage, { cause: error });
+  return new ProxyError('STRM_UPSTREAM_FAILED', error.publicMessage, { cause: error });
 }
 
 /**

@@ -61,18 +61,36 @@ export type UpstreamFailureKind = 'timeout' | 'network' | 'refused';
 /** Where a timeout struck: while connecting, or waiting for the response headers. */
 export type UpstreamTimeoutPhase = 'connect' | 'headers';
 
-/** The upstream could not be reached or did not answer in time. */
+/** What a client is told of each kind of failure: nothing of the upstream's host, port or path. */
+const PUBLIC_MESSAGES: Readonly<Record<UpstreamFailureKind, string>> = {
+  timeout: 'the upstream did not answer in time',
+  network: 'the upstream could not be reached',
+  refused: 'the proxy does not connect to this upstream',
+};
+
+/** A Node or undici error code (`ECONNREFUSED`, `UND_ERR_SOCKET`): a fixed word, never a host or a path. */
+function errorCodeOf(error: unknown): string | undefined {
+  const code = (error as { code?: unknown } | undefined)?.code;
+  return typeof code === 'string' && /^[A-Z][A-Z0-9_]{1,40}$/.test(code) ? code : undefined;
+}
+
+/**
+ * The upstream could not be reached or did not answer in time. `message` names the host, for the
+ * log; `publicMessage` is what a client may be told.
+ */
 export class UpstreamFetchError extends Error {
   readonly kind: UpstreamFailureKind;
   /** The upstream host (`name:port`, never a path or query), for the failure log. */
   readonly host: string | undefined;
   readonly phase: UpstreamTimeoutPhase | undefined;
-  constructor(kind: UpstreamFailureKind, message: string, options: { cause?: unknown; host?: string; phase?: UpstreamTimeoutPhase } = {}) {
+  readonly publicMessage: string;
+  constructor(kind: UpstreamFailureKind, message: string, options: { cause?: unknown; host?: string; phase?: UpstreamTimeoutPhase; publicMessage?: string } = {}) {
     super(message, options.cause === undefined ? {} : { cause: options.cause });
     this.name = 'UpstreamFetchError';
     this.kind = kind;
     this.host = options.host;
     this.phase = options.phase;
+    this.publicMessage = options.publicMessage ?? PUBLIC_MESSAGES[kind];
   }
 }
 
@@ -113,13 +131,23 @@ function describeHost(url: URL): string {
 function classifyFailure(error: unknown, url: URL): UpstreamFetchError {
   if (error instanceof UpstreamFetchError) return error;
   const host = describeHost(url);
-  if (error instanceof UpstreamRefusedError) return new UpstreamFetchError('refused', error.message, { cause: error, host });
+  if (error instanceof UpstreamRefusedError) {
+    // The class of the address says why without saying where.
+    const publicMessage = error.addressClass === undefined
+      ? 'the upstream host has no address'
+      : `the upstream resolves to a ${error.addressClass} address, which the proxy refuses (STRM_PROXY_UPSTREAM_ALLOWLIST allows it if it is yours)`;
+    return new UpstreamFetchError('refused', error.message, { cause: error, host, publicMessage });
+  }
   if (error instanceof undiciErrors.HeadersTimeoutError || error instanceof undiciErrors.ConnectTimeoutError) {
     const phase = error instanceof undiciErrors.ConnectTimeoutError ? 'connect' : 'headers';
     return new UpstreamFetchError('timeout', `the upstream ${host} did not answer in time`, { cause: error, host, phase });
   }
-  const code = (error as { code?: string }).code ?? 'unknown';
-  return new UpstreamFetchError('network', `the upstream ${host} could not be reached (${code})`, { cause: error, host });
+  const code = errorCodeOf(error);
+  return new UpstreamFetchError('network', `the upstream ${host} could not be reached (${code ?? 'unknown'})`, {
+    cause: error,
+    host,
+    publicMessage: `${PUBLIC_MESSAGES.network}${code === undefined ? '' : ` (${code})`}`,
+  });
 }
 
 /**
@@ -167,7 +195,7 @@ export function createUpstreamFetcher(options: UpstreamOptions): UpstreamFetcher
       let currentHeaders = headers;
       for (let hop = 0; ; hop += 1) {
         if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-          throw new UpstreamFetchError('refused', `the upstream URL scheme ${url.protocol} is not http(s)`, { host: url.host });
+          throw new UpstreamFetchError('refused', `the upstream URL scheme ${url.protocol} is not http(s)`, { host: url.host, publicMessage: 'the upstream URL (or a redirect) is not http(s)' });
         }
         const response = await fetchOnce(url, method, currentHeaders, signal);
         const location = response.headers.location;
@@ -178,12 +206,15 @@ export function createUpstreamFetcher(options: UpstreamOptions): UpstreamFetcher
           return { url, status: response.statusCode, headers: response.headers, body: response.body };
         }
         await response.body.dump();
-        if (hop >= maxRedirects) throw new UpstreamFetchError('network', `the upstream redirected more than ${maxRedirects} times`, { host: url.host });
+        if (hop >= maxRedirects) {
+          const message = `the upstream redirected more than ${maxRedirects} times`;
+          throw new UpstreamFetchError('network', message, { host: url.host, publicMessage: message });
+        }
         let next: URL;
         try {
           next = new URL(location, url);
         } catch (error) {
-          throw new UpstreamFetchError('network', 'the upstream redirected to an invalid URL', { cause: error, host: url.host });
+          throw new UpstreamFetchError('network', 'the upstream redirected to an invalid URL', { cause: error, host: url.host, publicMessage: 'the upstream redirected to an invalid URL' });
         }
         if (next.origin !== url.origin) {
           currentHeaders = { ...currentHeaders };

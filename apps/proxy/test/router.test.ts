@@ -51,7 +51,8 @@ describe('the router', () => {
     ['/strm/proxy/a/b/c', PROXY],
     ['/strm/proxy//seg.ts', NOT_FOUND],
     ['/strm/proxy/abc', NOT_FOUND],
-    ['http://proxy.example/strm/stream?x=1', STREAM],
+    // Absolute-form is what a client sends to a forward proxy, which strm is not.
+    ['http://proxy.example/strm/stream?x=1', BAD_REQUEST],
     ['/healthz', HEALTHZ],
     ['/readyz/', READYZ],
     ['/Metrics', METRICS],

@@ -1,11 +1,11 @@
-import { createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { connect, type AddressInfo, type Socket } from 'node:net';
 import { Writable } from 'node:stream';
 import { signedEntryUrl } from '@strm/signing';
 import { request } from 'undici';
 import { loadConfig } from '../../src/config';
 import { createLogger } from '../../src/logger';
-import { startProxy, type RunningProxy } from '../../src/server';
+import { startProxy, type RunningProxy, type StartProxyOptions } from '../../src/server';
 
 interface LoggedRequest {
   method: string;
@@ -157,7 +157,7 @@ export interface TestProxy extends RunningProxy {
 }
 
 /** The real proxy, configured like an operator would, on 127.0.0.1 port 0, logging into memory. */
-export async function startTestProxy(resolver: { origin: string }, env: Record<string, string> = {}): Promise<TestProxy> {
+export async function startTestProxy(resolver: { origin: string }, env: Record<string, string> = {}, start: Pick<StartProxyOptions, 'headersTimeout'> = {}): Promise<TestProxy> {
   const logs: Array<Record<string, unknown>> = [];
   const waiters: Array<{ predicate: (line: Record<string, unknown>) => boolean; resolve: (line: Record<string, unknown>) => void }> = [];
   const sink = new Writable({
@@ -190,7 +190,7 @@ export async function startTestProxy(resolver: { origin: string }, env: Record<s
     LOG_LEVEL: 'info',
     ...env,
   });
-  const proxy = await startProxy(config, { logger: createLogger(config.logLevel, sink) });
+  const proxy = await startProxy(config, { logger: createLogger(config.logLevel, sink), ...start });
   return Object.assign(proxy, {
     logs,
     waitForLog,
@@ -206,20 +206,79 @@ export async function fetchAll(url: string, options: { method?: 'GET' | 'HEAD'; 
   return { status: response.statusCode, headers: response.headers, body, json: () => JSON.parse(body.toString('utf8')) as { error: { code: string; message: string } } };
 }
 
+/** An HTTP answer read off a raw socket. */
+export interface RawAnswer {
+  /** The status line's code (0 when the server closed without answering). */
+  status: number;
+  /** Header names in lower case. */
+  headers: Record<string, string>;
+  body: string;
+  /** Everything the server sent, as latin1 text. */
+  raw: string;
+}
+
+/** Splits what a server sent into status, headers and (de-chunked) body. */
+function parseRawAnswer(raw: string): RawAnswer {
+  const headEnd = raw.indexOf('\r\n\r\n');
+  if (!raw.startsWith('HTTP/') || headEnd === -1) return { status: 0, headers: {}, body: '', raw };
+  const [statusLine, ...lines] = raw.slice(0, headEnd).split('\r\n');
+  const headers: Record<string, string> = {};
+  for (const line of lines) {
+    const colon = line.indexOf(':');
+    headers[line.slice(0, colon).trim().toLowerCase()] = line.slice(colon + 1).trim();
+  }
+  let body = raw.slice(headEnd + 4);
+  if (headers['transfer-encoding'] === 'chunked') {
+    let plain = '';
+    for (let at = 0; ;) {
+      const sizeEnd = body.indexOf('\r\n', at);
+      const size = Number.parseInt(body.slice(at, sizeEnd), 16);
+      if (!(size > 0)) break;
+      plain += body.slice(sizeEnd + 2, sizeEnd + 2 + size);
+      at = sizeEnd + 2 + size + 2;
+    }
+    body = plain;
+  }
+  return { status: Number(statusLine!.split(' ')[1]), headers, body: Buffer.from(body, 'latin1').toString('utf8'), raw };
+}
+
+/**
+ * Sends `bytes` as they are over a fresh TCP connection and reads everything the server sends
+ * until it closes the connection (the caller asks for `Connection: close`, or the server closes
+ * after an error). Several parts are sent one by one, each once the server has answered
+ * something to the one before (a keep-alive connection, not a pipeline). Rejects when the
+ * server has not closed within `timeoutMs`.
+ */
+export function rawExchange(base: string, bytes: string | Buffer | ReadonlyArray<string | Buffer>, timeoutMs = 10_000): Promise<RawAnswer> {
+  const { hostname, port } = new URL(base);
+  const parts = typeof bytes === 'string' || Buffer.isBuffer(bytes) ? [bytes] : [...bytes];
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    const socket = connect({ host: hostname, port: Number(port) }, () => socket.write(parts.shift()!));
+    socket.on('data', () => {
+      const next = parts.shift();
+      if (next !== undefined) socket.write(next);
+    });
+    const timer = setTimeout(() => {
+      socket.destroy();
+      reject(new Error(`the server did not close the connection within ${timeoutMs} ms; it sent ${JSON.stringify(Buffer.concat(chunks).toString('latin1').slice(0, 200))}`));
+    }, timeoutMs);
+    socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+    // A reset after the answer (the server closed with unread request bytes) still ends the exchange.
+    socket.on('error', () => undefined);
+    socket.on('close', () => {
+      clearTimeout(timer);
+      resolve(parseRawAnswer(Buffer.concat(chunks).toString('latin1')));
+    });
+  });
+}
+
 /**
  * GET with the request target sent exactly as written: absolute-form, `*` and dot segments
  * included (undici and `URL` would normalize them).
  */
-export function rawGet(base: string, target: string): Promise<{ status: number; body: string }> {
-  const { hostname, port } = new URL(base);
-  return new Promise((resolve, reject) => {
-    const req = httpRequest({ host: hostname, port, path: target, method: 'GET' }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => (body += chunk));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-    });
-    req.on('error', reject);
-    req.end();
-  });
+export async function rawGet(base: string, target: string): Promise<{ status: number; body: string }> {
+  const { host } = new URL(base);
+  const { status, body } = await rawExchange(base, `GET ${target} HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`);
+  return { status, body };
 }
