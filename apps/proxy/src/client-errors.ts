@@ -62,7 +62,7 @@ export function clientErrorAnswer(error: ParserError): ProxyError {
  * A whole HTTP/1.1 answer carrying the JSON error, written straight to a socket that has no
  * `ServerResponse` (a refused parse, CONNECT); the connection closes after it.
  */
-export function rawErrorResponse(error: ProxyError, extraHeaders: Record<string, string> = {}): string {
+function rawErrorResponse(error: ProxyError, extraHeaders: Record<string, string> = {}): string {
   const body = errorBody(error);
   const headers: Record<string, string> = {
     ...error.headers,

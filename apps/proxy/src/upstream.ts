@@ -150,6 +150,11 @@ function classifyFailure(error: unknown, url: URL): UpstreamFetchError {
   });
 }
 
+/** A redirect that cannot be followed; its message names no host, so the client may read it. */
+function redirectFailure(message: string, url: URL, cause?: unknown): UpstreamFetchError {
+  return new UpstreamFetchError('network', message, { host: url.host, publicMessage: message, ...(cause !== undefined ? { cause } : {}) });
+}
+
 /**
  * The proxy's only way out: a pooled keep-alive undici agent whose every connection, redirect hops
  * included, goes through the private-address guard. Redirects are followed here (not by undici)
@@ -206,15 +211,12 @@ export function createUpstreamFetcher(options: UpstreamOptions): UpstreamFetcher
           return { url, status: response.statusCode, headers: response.headers, body: response.body };
         }
         await response.body.dump();
-        if (hop >= maxRedirects) {
-          const message = `the upstream redirected more than ${maxRedirects} times`;
-          throw new UpstreamFetchError('network', message, { host: url.host, publicMessage: message });
-        }
+        if (hop >= maxRedirects) throw redirectFailure(`the upstream redirected more than ${maxRedirects} times`, url);
         let next: URL;
         try {
           next = new URL(location, url);
         } catch (error) {
-          throw new UpstreamFetchError('network', 'the upstream redirected to an invalid URL', { cause: error, host: url.host, publicMessage: 'the upstream redirected to an invalid URL' });
+          throw redirectFailure('the upstream redirected to an invalid URL', url, error);
         }
         if (next.origin !== url.origin) {
           currentHeaders = { ...currentHeaders };

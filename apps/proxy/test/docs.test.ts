@@ -2,6 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { CONFIG_VARIABLE_TABLE } from '../src/config';
+import { PROXY_ERRORS } from '../src/errors';
 
 // The variable table of the config module is the source; the operator guide that ships in the
 // package and the repository README must list every variable with the same default.
@@ -19,6 +20,12 @@ describe.each(Object.entries(READMES))('%s', (_name, path) => {
     const shown = cells[1] === `\`${name}\`` ? cells[2] : cells[2]!.split('/').map((part) => part.trim())[[...cells[1]!.matchAll(/`(\w+)`/g)].findIndex((match) => match[1] === name)];
     // Variables without a fixed default ("empty", "none", or one per resolver source) only need their row.
     if (variable.default !== '') expect(shown).toBe(`\`${variable.default}\``);
+  });
+  // Every code a client can receive has a row in the status code table, with its status.
+  test.each(Object.entries(PROXY_ERRORS))('lists the error code %s with its status %i', (code, status) => {
+    const rows = text.split('\n').filter((line) => line.startsWith('|') && line.includes(`\`${code}\``));
+    expect(rows.length, `no table row for ${code}`).toBeGreaterThan(0);
+    expect(rows.some((row) => row.split('|')[1]!.includes(String(status)) || row.split('|')[1]!.includes('4xx/5xx'))).toBe(true);
   });
 });
 

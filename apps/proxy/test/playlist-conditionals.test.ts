@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest';
-import { rewrittenEtag } from '../src/held-document';
+import { ifNoneMatchHolds, rewrittenEtag } from '../src/held-document';
 import { fetchAll, mediaBytes, serveBytes, startResolver, startServer, startTestProxy, type TestProxy, type TestResolver, type TestServer } from './support/servers';
 
 // A Range or a conditional on a playlist or manifest (docs/contract.md, "Playlists"): the
@@ -206,5 +206,22 @@ describe('media entries keep their Range and conditional answers', () => {
     expect(response.status).toBe(206);
     expect(response.body.equals(MOVIE.subarray(10, 20))).toBe(true);
     expect(asked()).toEqual([['GET', '/movie', 'bytes=10-19']]);
+  });
+});
+
+describe('ifNoneMatchHolds (RFC 9110 §13.1.2, weak comparison)', () => {
+  test.each<[string | undefined, boolean]>([
+    ['"m-a"', true],
+    ['W/"m-a"', true],
+    ['"x", "m-a"', true],
+    ['"x",W/"m-a"', true],
+    ['*', true],
+    [' * ', true],
+    ['"m-b"', false],
+    ['m-a', false],
+    ['', false],
+    [undefined, false],
+  ])('ifNoneMatchHolds(%j, \'"m-a"\') → %s', (header, holds) => {
+    expect(ifNoneMatchHolds(header, '"m-a"')).toBe(holds);
   });
 });
