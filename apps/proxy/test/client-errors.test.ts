@@ -35,15 +35,15 @@ const CRLF = '\r\n';
 const host = 'Host: 127.0.0.1' + CRLF;
 
 describe('requests the HTTP parser refuses', () => {
-  test.each<[string, string, number, string]>([
-    ['garbage', `garbage${CRLF}${CRLF}`, 400, 'STRM_BAD_REQUEST'],
-    ['a lowercase method', `get /healthz HTTP/1.1${CRLF}${host}${CRLF}`, 400, 'STRM_BAD_REQUEST'],
-    ['HTTP/1.2', `GET /healthz HTTP/1.2${CRLF}${host}${CRLF}`, 400, 'STRM_BAD_REQUEST'],
-    ['a control byte in a header value', `GET /healthz HTTP/1.1${CRLF}${host}X-Test: a\u0001b${CRLF}${CRLF}`, 400, 'STRM_BAD_REQUEST'],
-    ['a space before a header colon', `GET /healthz HTTP/1.1${CRLF}${host}X-Test : a${CRLF}${CRLF}`, 400, 'STRM_BAD_REQUEST'],
-    ['a URL of 20 KiB', `GET /${'a'.repeat(20 * 1024)} HTTP/1.1${CRLF}${host}${CRLF}`, 414, 'STRM_URL_TOO_LONG'],
-    ['headers of 20 KiB', `GET /healthz HTTP/1.1${CRLF}${host}X-Big: ${'b'.repeat(20 * 1024)}${CRLF}${CRLF}`, 431, 'STRM_HEADERS_TOO_LARGE'],
-  ])('%s → %i %s, then the connection closes', async (_name, bytes, status, code) => {
+  test.each<[string, number, string, string]>([
+    ['garbage', 400, 'STRM_BAD_REQUEST', `garbage${CRLF}${CRLF}`],
+    ['a lowercase method', 400, 'STRM_BAD_REQUEST', `get /healthz HTTP/1.1${CRLF}${host}${CRLF}`],
+    ['HTTP/1.2', 400, 'STRM_BAD_REQUEST', `GET /healthz HTTP/1.2${CRLF}${host}${CRLF}`],
+    ['a control byte in a header value', 400, 'STRM_BAD_REQUEST', `GET /healthz HTTP/1.1${CRLF}${host}X-Test: a\u0001b${CRLF}${CRLF}`],
+    ['a space before a header colon', 400, 'STRM_BAD_REQUEST', `GET /healthz HTTP/1.1${CRLF}${host}X-Test : a${CRLF}${CRLF}`],
+    ['a URL of 20 KiB', 414, 'STRM_URL_TOO_LONG', `GET /${'a'.repeat(20 * 1024)} HTTP/1.1${CRLF}${host}${CRLF}`],
+    ['headers of 20 KiB', 431, 'STRM_HEADERS_TOO_LARGE', `GET /healthz HTTP/1.1${CRLF}${host}X-Big: ${'b'.repeat(20 * 1024)}${CRLF}${CRLF}`],
+  ])('%s → %i %s, then the connection closes', async (_name, status, code, bytes) => {
     const answer = await rawExchange(proxy.url, Buffer.from(bytes, 'latin1'));
     expect(answer.status).toBe(status);
     expect(answer.headers.connection).toBe('close');
@@ -107,17 +107,17 @@ describe('request targets and methods the proxy does not serve', () => {
 
 describe('clientErrorAnswer', () => {
   const parserError = (code: string, rawPacket?: string) => Object.assign(new Error('Parse Error'), { code, ...(rawPacket !== undefined ? { rawPacket: Buffer.from(rawPacket) } : {}) });
-  test.each<[string, string | undefined, number]>([
-    ['HPE_INVALID_METHOD', undefined, 400],
-    ['HPE_INVALID_CHUNK_SIZE', undefined, 400],
-    ['ERR_HTTP_REQUEST_TIMEOUT', undefined, 408],
-    ['HPE_HEADER_OVERFLOW', `GET /${'a'.repeat(9000)}`, 414],
-    ['HPE_HEADER_OVERFLOW', `GET /${'a'.repeat(9000)} HTTP/1.1\r\nHost: x\r\n`, 414],
-    ['HPE_HEADER_OVERFLOW', `GET /${'a'.repeat(100)} HTTP/1.1\r\nX-Big: ${'b'.repeat(9000)}`, 431],
+  test.each<[string, number, string | undefined]>([
+    ['HPE_INVALID_METHOD', 400, undefined],
+    ['HPE_INVALID_CHUNK_SIZE', 400, undefined],
+    ['ERR_HTTP_REQUEST_TIMEOUT', 408, undefined],
+    ['HPE_HEADER_OVERFLOW', 414, `GET /${'a'.repeat(9000)}`],
+    ['HPE_HEADER_OVERFLOW', 414, `GET /${'a'.repeat(9000)} HTTP/1.1\r\nHost: x\r\n`],
+    ['HPE_HEADER_OVERFLOW', 431, `GET /${'a'.repeat(100)} HTTP/1.1\r\nX-Big: ${'b'.repeat(9000)}`],
     // The tail of a header that arrived over several reads: nothing says it was the URL.
-    ['HPE_HEADER_OVERFLOW', 'b'.repeat(9000), 431],
-    ['HPE_HEADER_OVERFLOW', undefined, 431],
-  ])('clientErrorAnswer(%s, packet %#) → %i', (code, packet, status) => {
+    ['HPE_HEADER_OVERFLOW', 431, 'b'.repeat(9000)],
+    ['HPE_HEADER_OVERFLOW', 431, undefined],
+  ])('clientErrorAnswer(%s) → %i (packet %#)', (code, status, packet) => {
     expect(clientErrorAnswer(parserError(code, packet)).status).toBe(status);
   });
 });
