@@ -138,6 +138,9 @@ async function fetchAndRespond(runtime: ProxyRuntime, ctx: RequestContext, targe
 
 type Document = 'playlist' | 'manifest' | 'media';
 
+/** A 200, or a 206 from the first byte to the last: a body that can be sniffed and rewritten whole. */
+const carriesWholeBody = (upstream: UpstreamResponse) => upstream.status === 200 || (upstream.status === 206 && isWholeResource(upstream));
+
 /**
  * Whether an answer is an HLS playlist, a DASH manifest or media: a link says so; otherwise its
  * headers, or its first bytes (read here and returned, to be written first).
@@ -148,7 +151,7 @@ async function detectKind(upstream: UpstreamResponse, kind: LinkPayload['kind'] 
   if (detectPlaylist(byHeaders) === 'playlist') return { document: 'playlist', head: [] };
   if (detectManifest(byHeaders) === 'manifest') return { document: 'manifest', head: [] };
   if (method === 'HEAD') return { document: (await headIsPlaylist(upstream, session)) ? 'playlist' : 'media', head: [] };
-  if (upstream.status !== 200 && !(upstream.status === 206 && isWholeResource(upstream))) return { document: await documentBehindPart(upstream, session), head: [] };
+  if (!carriesWholeBody(upstream)) return { document: await documentBehindPart(upstream, session), head: [] };
   const sniffed = await readHead(upstream.body, sniffDocument, SNIFF_BYTES);
   return { document: sniffed.verdict ?? 'media', head: sniffed.chunks };
 }
@@ -236,8 +239,8 @@ async function respondPlaylist(
   fetched: { upstream: UpstreamResponse; head: Buffer[]; requested: Requested; document: 'playlist' | 'manifest' },
 ): Promise<void> {
   let { upstream, head } = fetched;
-  if (upstream.status !== 200 && !(upstream.status === 206 && isWholeResource(upstream))) {
-    // A playlist is rewritten whole, and its validators are the proxy's (playlist-response.ts):
+  if (!carriesWholeBody(upstream)) {
+    // A playlist is rewritten whole, and its validators are the proxy's (held-document.ts):
     // a part, a 304 or a 416 answers the client's Range or conditionals, so ask again without them.
     discardBody(upstream.body);
     head = [];
