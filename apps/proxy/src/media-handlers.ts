@@ -5,6 +5,7 @@ import { parseContentRange, rangeToForward } from '@strm/range';
 import type { UnixSeconds } from '@strm/signing';
 import { authorizeEntry } from './auth';
 import { discardBody, readHead } from './body-pump';
+import { isBlockingReload, parseDeliveryDirectives, TargetDurationScan, withDeliveryDirectives } from './delivery-directives';
 import { ProxyError } from './errors';
 import { sendMedia } from './media-response';
 import { parseEpisodeParams } from './params';
@@ -36,6 +37,43 @@ interface Requested {
   subtitles: boolean;
   /** Where the URIs of a rewritten playlist point (see `reference-base.ts`). */
   base: UsableBase;
+  /** The upstream URL without Delivery Directives: the key of its target duration. */
+  playlistUrl: string;
+  /** The upstream wait of a blocking playlist reload; undefined = the configured one. */
+  timeoutMs?: number | undefined;
+}
+
+/**
+ * Where a playlist request with Delivery Directives (RFC 8216bis §6.2.5) goes: the directives
+ * travel to the origin as query parameters of the upstream URL, and a blocking reload waits
+ * for the origin as long as it may hold the request (see `delivery-directives.ts`).
+ */
+function withDirectives(runtime: ProxyRuntime, url: string, query: string): { url: string; timeoutMs: number | undefined } {
+  const directives = parseDeliveryDirectives(query);
+  return {
+    url: withDeliveryDirectives(url, directives),
+    timeoutMs: isBlockingReload(directives) ? runtime.targetDurations.blockingTimeoutMs(url, runtime.config.upstreamTimeoutMs) : undefined,
+  };
+}
+
+/** The query of a request target, without its `?`. */
+function queryOf(target: string | undefined): string {
+  const at = (target ?? '').indexOf('?');
+  return at === -1 ? '' : (target ?? '').slice(at + 1);
+}
+
+/**
+ * Takes the `_HLS_` parameters out of an entry URL's query: a player appends Delivery Directives
+ * to the URL of a live playlist it reloads, and they are not part of what was signed.
+ */
+function takeDirectives(params: URLSearchParams): string {
+  const directives = new URLSearchParams();
+  for (const [name, value] of [...params]) {
+    if (!name.startsWith('_HLS_')) continue;
+    directives.append(name, value);
+    params.delete(name);
+  }
+  return directives.toString();
 }
 
 type UsableBase = Exclude<ReferenceBase, { kind: 'invalid' }>;
@@ -72,22 +110,24 @@ function episodeForLog(params: URLSearchParams): EpisodeIdentity | undefined {
 
 /** `GET|HEAD /strm/stream`: parse → authorize → resolve → fetch (refresh once) → respond. */
 export async function serveStream(runtime: ProxyRuntime, ctx: RequestContext): Promise<void> {
-  const url = ctx.req.url ?? '';
-  const query = url.indexOf('?');
-  const params = new URLSearchParams(query === -1 ? '' : url.slice(query + 1));
+  const params = new URLSearchParams(queryOf(ctx.req.url));
+  const directives = takeDirectives(params);
   ctx.identity = episodeForLog(params);
   authorizeEntry(runtime.config.auth, runtime.secrets, params, ctx.header('x-api-key'), nowSeconds(runtime));
   const episode = parseEpisodeParams(params);
   ctx.identity = episode;
   const base = requestBase(runtime, ctx);
   const stored = await resolveEpisode(runtime.resolver, episode, {});
-  const target = { url: stored.resolution.url, headers: stored.resolution.headers };
+  const delivery = withDirectives(runtime, stored.resolution.url, directives);
+  const target = { url: delivery.url, headers: stored.resolution.headers };
   await fetchAndRespond(runtime, ctx, target, {
     kind: undefined,
     conditionals: clientConditionals(ctx),
     source: { kind: 'entry', episode },
     subtitles: false,
     base,
+    playlistUrl: stored.resolution.url,
+    timeoutMs: delivery.timeoutMs,
   });
 }
 
@@ -96,7 +136,9 @@ export async function serveProxied(runtime: ProxyRuntime, ctx: RequestContext, t
   const link = openLink(runtime.tokens, token, nowSeconds(runtime));
   ctx.identity = link.lineage?.episode;
   const base = requestBase(runtime, ctx);
-  let url = link.url;
+  // Only a playlist link takes Delivery Directives; any other ignores its query.
+  const delivery = link.kind === 'playlist' ? withDirectives(runtime, link.url, queryOf(ctx.req.url)) : { url: link.url, timeoutMs: undefined };
+  let url = delivery.url;
   let reanchor: ((fresh: UpstreamTarget) => UpstreamTarget | undefined) | undefined;
   if (link.sealedDirectory !== undefined) {
     // A sealed DASH directory: the path after the token is what the player appended (an expanded template).
@@ -115,11 +157,13 @@ export async function serveProxied(runtime: ProxyRuntime, ctx: RequestContext, t
     source: { kind: 'link', lineage: link.lineage, ...(reanchor !== undefined ? { reanchor } : {}) },
     subtitles: link.subtitles,
     base,
+    playlistUrl: link.url,
+    timeoutMs: delivery.timeoutMs,
   });
 }
 
 async function fetchAndRespond(runtime: ProxyRuntime, ctx: RequestContext, target: UpstreamTarget, requested: Requested): Promise<void> {
-  const session = new UpstreamSession(runtime, { target, source: requested.source, route: ctx.route, signal: ctx.signal });
+  const session = new UpstreamSession(runtime, { target, source: requested.source, route: ctx.route, signal: ctx.signal, timeoutMs: requested.timeoutMs });
   ctx.session = session;
   const upstream = await session.fetch(ctx.method, requested.conditionals);
   const refused = refusedUpstreamStatus(upstream.status);
@@ -253,17 +297,19 @@ async function respondPlaylist(
   }
   const { requested } = fetched;
   const base = requested.base.kind === 'relative' ? undefined : requested.base.base;
+  // The playlist's own URL, not the one with the Delivery Directives, names its lineage.
+  const fetchedTarget = session.refreshes === 0 ? { url: requested.playlistUrl, headers: session.target.headers } : session.target;
   if (fetched.document === 'manifest') {
     if (requested.base.kind === 'fromRequest') {
       const vary = ctx.res.getHeader('vary');
       ctx.res.setHeader('vary', vary === undefined ? BASE_VARY_HEADERS : `${String(vary)}, ${BASE_VARY_HEADERS}`);
     }
-    await sendManifest(ctx, { upstream, head, request: manifestRequest(runtime, ctx, session, playlistLineage(requested.source, session.target), base) });
+    await sendManifest(ctx, { upstream, head, request: manifestRequest(runtime, ctx, session, playlistLineage(requested.source, fetchedTarget), base) });
     return;
   }
   const rewriteUri = linkMinter(runtime.tokens, {
     target: session.target,
-    lineage: playlistLineage(requested.source, session.target),
+    lineage: playlistLineage(requested.source, fetchedTarget),
     subtitles: requested.subtitles,
     servedFrom: ctx.route,
     base: requested.base.kind === 'relative' ? undefined : requested.base.base,
@@ -274,5 +320,7 @@ async function respondPlaylist(
     const vary = ctx.res.getHeader('vary');
     ctx.res.setHeader('vary', vary === undefined ? BASE_VARY_HEADERS : `${String(vary)}, ${BASE_VARY_HEADERS}`);
   }
-  await sendPlaylist(ctx, { upstream, head, rewriteUri });
+  const scan = new TargetDurationScan();
+  await sendPlaylist(ctx, { upstream, head, rewriteUri, scan });
+  if (scan.seconds !== undefined) runtime.targetDurations.remember(requested.playlistUrl, scan.seconds);
 }

@@ -2,6 +2,7 @@ import { once } from 'node:events';
 import { HlsRewriteError, PlaylistRewriter, type RewriteOptions } from '@strm/hls-rewrite';
 import { discardBody } from './body-pump';
 import { ProxyError } from './errors';
+import type { TargetDurationScan } from './delivery-directives';
 import { sendHeldDocument } from './held-document';
 import { cappedPlaylistChunks, PlaylistTooLargeError } from './playlist-links';
 import type { RequestContext } from './request-context';
@@ -92,7 +93,7 @@ class PlaylistOutput {
  */
 export async function sendPlaylist(
   ctx: RequestContext,
-  fetched: { upstream: UpstreamResponse; head: readonly Buffer[]; rewriteUri: RewriteOptions['rewriteUri'] },
+  fetched: { upstream: UpstreamResponse; head: readonly Buffer[]; rewriteUri: RewriteOptions['rewriteUri']; scan?: TargetDurationScan },
 ): Promise<void> {
   const { upstream } = fetched;
   if (ctx.method === 'HEAD') {
@@ -104,7 +105,10 @@ export async function sendPlaylist(
   const rewriter = new PlaylistRewriter({ baseUrl: upstream.url, rewriteUri: fetched.rewriteUri, maxLineLength: MAX_LINE_BYTES });
   const output = new PlaylistOutput(ctx);
   try {
-    for await (const chunk of cappedPlaylistChunks(fetched.head, upstream.body)) await output.write(rewriter.push(chunk));
+    for await (const chunk of cappedPlaylistChunks(fetched.head, upstream.body)) {
+      fetched.scan?.push(chunk);
+      await output.write(rewriter.push(chunk));
+    }
     await output.write(rewriter.end());
   } catch (error) {
     discardBody(upstream.body);

@@ -74,7 +74,12 @@ function rangeVerdict(ask: Omit<ClientAsk, 'method'>, upstream: UpstreamHead) {
 function passedWindow(upstream: UpstreamHead): { first: number; last: number | undefined } {
   if (upstream.status === 206) {
     const range = parseContentRange(header(upstream.headers, 'content-range'));
-    return range.kind === 'range' ? { first: range.start, last: range.end } : { first: 0, last: undefined };
+    if (range.kind !== 'range') return { first: 0, last: undefined };
+    // A resource still being written (a low-latency part behind a preload hint) answers an open
+    // range with an indeterminate length (RFC 8673: `bytes 100-9007199254740991/*`, no
+    // Content-Length): its body ends where the resource does.
+    const indeterminate = range.size === undefined && header(upstream.headers, 'content-length') === undefined;
+    return { first: range.start, last: indeterminate ? undefined : range.end };
   }
   const length = header(upstream.headers, 'content-length');
   return { first: 0, last: length !== undefined && /^\d+$/.test(length) ? Number(length) - 1 : undefined };

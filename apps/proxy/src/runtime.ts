@@ -1,6 +1,7 @@
 import type { EpochMilliseconds, ResolverClient } from '@strm/resolver-client';
 import type { TokenSealer } from '@strm/signing';
 import type { ProxyConfig } from './config';
+import type { TargetDurations } from './delivery-directives';
 import type { ProxyMetrics } from './metrics';
 import type { Relocator } from './playlist-links';
 import type { ProxyTokenPayload } from './tokens';
@@ -15,6 +16,8 @@ export interface ProxyRuntime {
   resolver: ResolverClient;
   upstream: UpstreamFetcher;
   relocator: Relocator;
+  /** Target durations of the live playlists rewritten, for the upstream wait of blocking reloads. */
+  targetDurations: TargetDurations;
   metrics: ProxyMetrics;
   now: () => EpochMilliseconds;
 }

@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { createResolverClient, type EpochMilliseconds, type ResolutionSource, type ResolutionStore, type ResolverClient } from '@strm/resolver-client';
 import type { Logger } from 'pino';
 import { request } from 'undici';
+import { TargetDurations } from './delivery-directives';
 import type { LookupFunction } from './address-guard';
 import { answerClientError, refuseConnect } from './client-errors';
 import { configWarnings, type ProxyConfig } from './config';
@@ -99,6 +100,7 @@ function createRuntime(config: ProxyConfig, deps: { resolver: ResolverClient; me
     resolver,
     upstream,
     relocator: new Relocator({ upstream, metrics, resolver }),
+    targetDurations: new TargetDurations(),
     metrics,
     now: deps.now,
   };

@@ -50,12 +50,13 @@ async function headWithFallback(deps: UpstreamDeps, target: UpstreamTarget, head
   return { ...probe, ...headOfWholeFromProbe(probe) };
 }
 
-async function attemptOnce(deps: UpstreamDeps, target: UpstreamTarget, method: 'GET' | 'HEAD', conditionals: ClientConditionals, signal: AbortSignal | undefined): Promise<UpstreamAttempt> {
+async function attemptOnce(deps: UpstreamDeps, target: UpstreamTarget, request: AttemptRequest): Promise<UpstreamAttempt> {
+  const { method, conditionals, signal, timeoutMs } = request;
   const headers = upstreamRequestHeaders(target.headers, method === 'HEAD' ? {} : conditionals);
   try {
     const upstream = method === 'HEAD'
       ? await headWithFallback(deps, target, headers, signal)
-      : await deps.upstream.fetch({ url: target.url, method, headers, ...(signal ? { signal } : {}) });
+      : await deps.upstream.fetch({ url: target.url, method, headers, ...(signal ? { signal } : {}), ...(timeoutMs !== undefined ? { timeoutMs } : {}) });
     deps.metrics.upstreamResponses.inc({ class: statusClass(upstream.status) });
     return { upstream };
   } catch (error) {
@@ -63,6 +64,14 @@ async function attemptOnce(deps: UpstreamDeps, target: UpstreamTarget, method: '
     deps.metrics.upstreamResponses.inc({ class: error.kind });
     return { error };
   }
+}
+
+/** One upstream request: `timeoutMs` for one the origin may hold (see `UpstreamFetcher.fetch`). */
+export interface AttemptRequest {
+  method: 'GET' | 'HEAD';
+  conditionals: ClientConditionals;
+  signal?: AbortSignal | undefined;
+  timeoutMs?: number | undefined;
 }
 
 /**
@@ -73,16 +82,16 @@ async function attemptOnce(deps: UpstreamDeps, target: UpstreamTarget, method: '
 export async function attemptWithRetry(
   deps: UpstreamDeps,
   target: UpstreamTarget,
-  request: { method: 'GET' | 'HEAD'; conditionals: ClientConditionals; signal?: AbortSignal | undefined },
+  request: AttemptRequest,
 ): Promise<UpstreamAttempt> {
-  const { method, conditionals, signal } = request;
-  let result = await attemptOnce(deps, target, method, conditionals, signal);
+  const { signal } = request;
+  let result = await attemptOnce(deps, target, request);
   for (const delay of TRANSIENT_RETRY_DELAYS_MS) {
     if (!('upstream' in result) || !TRANSIENT_STATUSES.has(result.upstream.status) || signal?.aborted) break;
     discardAttempt(result);
     await setTimeout(delay, undefined, signal ? { signal } : {}).catch(() => undefined);
     if (signal?.aborted) break;
-    result = await attemptOnce(deps, target, method, conditionals, signal);
+    result = await attemptOnce(deps, target, request);
   }
   return result;
 }

@@ -53,10 +53,13 @@ export class UpstreamSession {
   readonly #source: FreshTargetSource;
   readonly #route: 'stream' | 'proxy';
   readonly #signal: AbortSignal;
+  readonly #timeoutMs: number | undefined;
   #target: UpstreamTarget;
 
-  constructor(deps: UpstreamSessionDeps, request: { target: UpstreamTarget; source: FreshTargetSource; route: 'stream' | 'proxy'; signal: AbortSignal }) {
+  /** `timeoutMs`: the upstream wait of a request the origin may hold (a blocking playlist reload). */
+  constructor(deps: UpstreamSessionDeps, request: { target: UpstreamTarget; source: FreshTargetSource; route: 'stream' | 'proxy'; signal: AbortSignal; timeoutMs?: number | undefined }) {
     this.#deps = deps;
+    this.#timeoutMs = request.timeoutMs;
     this.#target = request.target;
     this.#source = request.source;
     this.#route = request.route;
@@ -108,7 +111,7 @@ export class UpstreamSession {
   }
 
   async #fetchRefreshing(method: 'GET' | 'HEAD', conditionals: ClientConditionals): Promise<UpstreamResponse> {
-    const request = { method, conditionals, signal: this.#signal };
+    const request = { method, conditionals, signal: this.#signal, timeoutMs: this.#timeoutMs };
     let result = await attemptWithRetry(this.#deps, this.#target, request);
     if (isStaleAttempt(result) && !this.#signal.aborted) {
       const fresh = await this.#refresh(result);

@@ -118,7 +118,11 @@ export interface UpstreamOptions {
 }
 
 export interface UpstreamFetcher {
-  fetch(request: { url: string | URL; method: 'GET' | 'HEAD'; headers: Record<string, string>; signal?: AbortSignal }): Promise<UpstreamResponse>;
+  /**
+   * `timeoutMs` replaces the configured time to the response headers, and is the least idle time
+   * allowed in its body, for a request the origin may hold on purpose (a blocking playlist reload).
+   */
+  fetch(request: { url: string | URL; method: 'GET' | 'HEAD'; headers: Record<string, string>; signal?: AbortSignal; timeoutMs?: number }): Promise<UpstreamResponse>;
   close(): Promise<void>;
 }
 
@@ -175,7 +179,9 @@ export function createUpstreamFetcher(options: UpstreamOptions): UpstreamFetcher
   });
   const maxRedirects = options.maxRedirects ?? 5;
 
-  async function fetchOnce(url: URL, method: 'GET' | 'HEAD', headers: Record<string, string>, signal?: AbortSignal) {
+  const bodyTimeout = options.bodyIdleTimeoutMs ?? 30_000;
+
+  async function fetchOnce(url: URL, method: 'GET' | 'HEAD', headers: Record<string, string>, signal?: AbortSignal, timeoutMs?: number) {
     try {
       const response = await agent.request({
         origin: url.origin,
@@ -183,6 +189,7 @@ export function createUpstreamFetcher(options: UpstreamOptions): UpstreamFetcher
         method,
         headers,
         ...(signal ? { signal } : {}),
+        ...(timeoutMs !== undefined ? { headersTimeout: timeoutMs, bodyTimeout: Math.max(bodyTimeout, timeoutMs) } : {}),
         // What undici reads ahead of a slow client, per stream: 64 KiB (one socket read), not 256,
         // so 100 paused viewers hold ~20 MB less; a fast client never waits on it.
         highWaterMark: 64 * 1024,
@@ -195,14 +202,14 @@ export function createUpstreamFetcher(options: UpstreamOptions): UpstreamFetcher
   }
 
   return {
-    async fetch({ url: start, method, headers, signal }) {
+    async fetch({ url: start, method, headers, signal, timeoutMs }) {
       let url = new URL(start);
       let currentHeaders = headers;
       for (let hop = 0; ; hop += 1) {
         if (url.protocol !== 'http:' && url.protocol !== 'https:') {
           throw new UpstreamFetchError('refused', `the upstream URL scheme ${url.protocol} is not http(s)`, { host: url.host, publicMessage: 'the upstream URL (or a redirect) is not http(s)' });
         }
-        const response = await fetchOnce(url, method, currentHeaders, signal);
+        const response = await fetchOnce(url, method, currentHeaders, signal, timeoutMs);
         const location = response.headers.location;
         // A body's 'error' with no listener would crash the process; whoever reads the body
         // (pumpBody, for await) still sees the error through its own listener.
