@@ -150,9 +150,13 @@ const requireFromHere = createRequire(import.meta.url);
 /** hls.js from `node_modules` (the version pinned in `package.json`), as a page loads it. */
 const hlsJsFile: PageFile = { type: 'text/javascript', path: requireFromHere.resolve('hls.js/dist/hls.min.js') };
 
-/** The hls.js player page and its script: `/hls.html?src=<url>` (see `pages/hls.html`). */
+/**
+ * The hls.js player pages and their script: `/hls.html?src=<url>` (see `pages/hls.html`) and the
+ * live one, `/hls-live.html?src=<url>&lowLatency=1&seconds=<s>` (see `pages/hls-live.html`).
+ */
 export const hlsPlayerFiles: Readonly<Record<string, PageFile>> = {
   '/hls.html': { type: 'text/html; charset=utf-8', path: fileURLToPath(new URL('../pages/hls.html', import.meta.url)) },
+  '/hls-live.html': { type: 'text/html; charset=utf-8', path: fileURLToPath(new URL('../pages/hls-live.html', import.meta.url)) },
   '/vendor/hls.min.js': hlsJsFile,
 };
 

@@ -9,6 +9,7 @@ import { endianness } from 'node:os';
 import { extname, resolve, sep } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fixtureMediaDir, mediaFixtures } from './fixtures';
+import { createLiveOrigin, type LiveOriginOptions } from './live-origin';
 
 /**
  * Misbehaviours of real CDNs, switched on per issued URL. Every URL resolved relative to an issued
@@ -77,6 +78,8 @@ export interface CdnRequestLog {
   readonly token: string | undefined;
   /** Path inside the token (or the whole path), e.g. `hls-ts/video/180p/seg0.jpg`. */
   readonly resource: string;
+  /** The query, with its `?`, or `''` (LL-HLS Delivery Directives arrive here). */
+  readonly query: string;
   readonly range: string | undefined;
   readonly ifRange: string | undefined;
   readonly referer: string | undefined;
@@ -131,6 +134,11 @@ export interface FakeCdnOptions {
   readonly mediaDir?: string;
   /** Clock for `expireAfterMs` and the log, in milliseconds. Default `Date.now`. */
   readonly now?: () => number;
+  /**
+   * The live origins under `live/` (sliding window) and `ll/` (low-latency HLS), from this media
+   * (`tools/fixtures/generate-live-media.mjs`); without it those paths are 404.
+   */
+  readonly live?: Omit<LiveOriginOptions, 'now'>;
 }
 
 interface TokenState {
@@ -212,6 +220,7 @@ export async function startFakeCdn(options: FakeCdnOptions = {}): Promise<FakeCd
   const sockets = new Set<Socket>();
   const socketWaiters = new Set<() => void>();
   const bigChunks = new BigChunkCache();
+  const live = options.live === undefined ? undefined : createLiveOrigin({ ...options.live, now });
   let port = 0;
 
   const server: Server = createServer((req, res) => {
@@ -235,6 +244,7 @@ export async function startFakeCdn(options: FakeCdnOptions = {}): Promise<FakeCd
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const rawPath = (req.url ?? '/').split('?')[0] ?? '/';
+    const query = (req.url ?? '').slice(rawPath.length);
     const tokenMatch = /^\/t\/([A-Za-z0-9_-]+)\/(.*)$/.exec(rawPath);
     const token = tokenMatch?.[1];
     const encodedResource = tokenMatch ? (tokenMatch[2] ?? '') : rawPath.slice(1);
@@ -243,6 +253,7 @@ export async function startFakeCdn(options: FakeCdnOptions = {}): Promise<FakeCd
       path: rawPath,
       token,
       resource: safeDecode(encodedResource) ?? encodedResource,
+      query,
       range: header(req, 'range'),
       ifRange: header(req, 'if-range'),
       referer: header(req, 'referer'),
@@ -301,6 +312,7 @@ export async function startFakeCdn(options: FakeCdnOptions = {}): Promise<FakeCd
     }
 
     const decoded = safeDecode(encodedResource);
+    if (decoded !== undefined && live?.serve(req, res, decoded, new URLSearchParams(query), log)) return;
     const resource = decoded === undefined ? undefined : await findResource(decoded, faults);
     if (resource === undefined) return reply(404, undefined, {}, 'not found\n');
     await sendResource(req, res, resource, faults, state, log);
@@ -425,6 +437,7 @@ export async function startFakeCdn(options: FakeCdnOptions = {}): Promise<FakeCd
       });
     },
     async close(): Promise<void> {
+      live?.close();
       const closed = once(server, 'close');
       server.close();
       for (const socket of sockets) socket.destroy();

@@ -2,6 +2,7 @@
 // own origin, Chromium, and a hop that adds to the fake CDN the CORS headers it lacks, so that
 // each fixture also plays from the CDN directly.
 import { openBrowser, servePlayerPage, type OpenBrowser, type PageFile, type PageServer } from '../../src/browser';
+import type { FakeCdnOptions } from '../../src/fake-cdn';
 import type { CatalogEntry } from '../../src/fake-resolver';
 import { startStack, type Stack } from './stack';
 import { startTamperingFront, type TamperingFront } from './tamper';
@@ -21,13 +22,13 @@ export interface BrowserStack {
  * Starts a stack serving `catalog`, a page server for `playerFiles`, Chromium and the CORS hop;
  * when one fails to start, closes those already started before throwing.
  */
-export async function startBrowserStack(catalog: readonly CatalogEntry[], playerFiles: Readonly<Record<string, PageFile>>): Promise<BrowserStack> {
+export async function startBrowserStack(catalog: readonly CatalogEntry[], playerFiles: Readonly<Record<string, PageFile>>, options: { live?: FakeCdnOptions['live'] } = {}): Promise<BrowserStack> {
   const started: Array<{ close(): Promise<unknown> }> = [];
   const closeStarted = async () => {
     for (const part of [...started].reverse()) await part.close();
   };
   try {
-    const stack = await startStack({ catalog });
+    const stack = await startStack({ catalog, ...options });
     started.push(stack);
     const pages = await servePlayerPage(playerFiles);
     started.push(pages);

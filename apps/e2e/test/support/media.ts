@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdir, mkdtemp, readdir, readFile, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { fixtureMediaDir } from '../../src/fixtures';
@@ -75,4 +75,22 @@ export async function mediaDirWithLongUris(bytes: number, fixtures: readonly str
     }
   }
   return dir;
+}
+
+/** The generator of the live origins' media (a script of its own, so it can be run by hand too). */
+const LIVE_MEDIA_SCRIPT = join(import.meta.dirname, '../../../../tools/fixtures/generate-live-media.mjs');
+
+/**
+ * The media of the fake CDN's live origins (`FakeCdnOptions.live`), encoded here by
+ * `tools/fixtures/generate-live-media.mjs` into a temporary folder that is removed at once.
+ */
+export async function liveMedia(): Promise<Buffer> {
+  const dir = await mkdtemp(join(tmpdir(), 'strm-e2e-live-'));
+  try {
+    const run = await runTool(process.execPath, [LIVE_MEDIA_SCRIPT, '--out', dir]);
+    if (run.code !== 0) throw new Error(`could not encode the live media: ${run.stderr}`);
+    return await readFile(join(dir, 'live.mp4'));
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 }

@@ -2,7 +2,7 @@ import { lookup as dnsLookup } from 'node:dns/promises';
 import { rm } from 'node:fs/promises';
 import { createLogger, loadConfig, startProxy, type LookupFunction, type RunningProxy } from '@strm/proxy';
 import { signedEntryUrl } from '@strm/signing';
-import { startFakeCdn, type CdnRequestLog, type FakeCdn } from '../../src/fake-cdn';
+import { startFakeCdn, type CdnRequestLog, type FakeCdn, type FakeCdnOptions } from '../../src/fake-cdn';
 import { startFakeResolver, type CatalogEntry, type EpisodeIdentity, type FakeResolver } from '../../src/fake-resolver';
 import { mediaDirWithLargeMp4s } from './media';
 import { createProxyLog, logSink } from './proxy-log';
@@ -61,8 +61,10 @@ export async function startStack(options: {
   env?: Record<string, string>;
   /** Folder the CDN serves; default the committed fixtures. */
   mediaDir?: string;
+  /** The CDN's live origins (`live/`, `ll/`), see `FakeCdnOptions.live`. */
+  live?: FakeCdnOptions['live'];
 }): Promise<Stack> {
-  const cdn = await startFakeCdn({ host: '127.0.0.1', ...(options.mediaDir ? { mediaDir: options.mediaDir } : {}) });
+  const cdn = await startFakeCdn({ host: '127.0.0.1', ...(options.mediaDir ? { mediaDir: options.mediaDir } : {}), ...(options.live ? { live: options.live } : {}) });
   const resolver = await startFakeResolver({ cdn, catalog: options.catalog });
   const log = createProxyLog();
   const sink = logSink(log);

@@ -27,12 +27,13 @@ export interface TamperingFront {
  * `Access-Control-*` header (a browser must refuse the answers), `corrupt(path, contentType)`
  * picks responses whose body bytes get inverted from byte 400 to byte 4400 (past the TS or MP4
  * headers, into the pictures), `addCors` answers preflights itself and adds
- * `Access-Control-Allow-Origin: *` (as the proxy does). Requests keep their `Host`, so a proxy
+ * `Access-Control-Allow-Origin: *` (as the proxy does), `delayMs(path)` holds a request that long
+ * before forwarding it (a slow hop). Requests keep their `Host`, so a proxy
  * that derives absolute playlist URIs from it sends the player back through the front.
  */
 export async function startTamperingFront(
   target: string,
-  options: { dropCors?: boolean; addCors?: boolean; corrupt?: (path: string, contentType: string) => boolean },
+  options: { dropCors?: boolean; addCors?: boolean; corrupt?: (path: string, contentType: string) => boolean; delayMs?: (path: string) => number },
 ): Promise<TamperingFront> {
   const requests: TamperedRequest[] = [];
   const upstream = new URL(target);
@@ -44,31 +45,41 @@ export async function startTamperingFront(
       clientResponse.writeHead(204, { 'access-control-allow-origin': '*', 'access-control-allow-methods': 'GET, HEAD, OPTIONS', 'access-control-allow-headers': 'Range, If-Range' }).end();
       return;
     }
-    const forwarded = httpRequest(
-      { host: upstream.hostname, port: upstream.port, method: entry.method, path: entry.path, headers: clientRequest.headers },
-      (response) => {
-        const headers: IncomingHttpHeaders = { ...response.headers };
-        if (options.dropCors) for (const name of Object.keys(headers)) if (name.startsWith('access-control-')) delete headers[name];
-        if (options.addCors) Object.assign(headers, { 'access-control-allow-origin': '*', 'access-control-expose-headers': 'Content-Length, Content-Range, Accept-Ranges' });
-        entry.status = response.statusCode ?? 502;
-        const corrupt = options.corrupt?.(entry.path, String(headers['content-type'] ?? '')) ?? false;
-        entry.corrupted = corrupt;
-        clientResponse.writeHead(entry.status, headers);
-        if (!corrupt) {
-          response.pipe(clientResponse);
-          return;
-        }
-        let offset = 0;
-        response.on('data', (chunk: Buffer) => {
-          for (let i = 0; i < chunk.length; i += 1) if (offset + i >= 400 && offset + i < 4400) chunk[i] = chunk[i]! ^ 0xff;
-          offset += chunk.length;
-          clientResponse.write(chunk);
-        });
-        response.on('end', () => clientResponse.end());
-      },
-    );
-    forwarded.on('error', () => clientResponse.destroy());
-    clientRequest.pipe(forwarded);
+    const delay = options.delayMs?.(entry.path) ?? 0;
+    if (delay > 0) {
+      // A slow hop: the request goes on after `delay` ms (a latency a live player must notice).
+      clientRequest.pause();
+      setTimeout(() => forward(), delay);
+      return;
+    }
+    forward();
+    function forward(): void {
+      const forwarded = httpRequest(
+        { host: upstream.hostname, port: upstream.port, method: entry.method, path: entry.path, headers: clientRequest.headers },
+        (response) => {
+          const headers: IncomingHttpHeaders = { ...response.headers };
+          if (options.dropCors) for (const name of Object.keys(headers)) if (name.startsWith('access-control-')) delete headers[name];
+          if (options.addCors) Object.assign(headers, { 'access-control-allow-origin': '*', 'access-control-expose-headers': 'Content-Length, Content-Range, Accept-Ranges' });
+          entry.status = response.statusCode ?? 502;
+          const corrupt = options.corrupt?.(entry.path, String(headers['content-type'] ?? '')) ?? false;
+          entry.corrupted = corrupt;
+          clientResponse.writeHead(entry.status, headers);
+          if (!corrupt) {
+            response.pipe(clientResponse);
+            return;
+          }
+          let offset = 0;
+          response.on('data', (chunk: Buffer) => {
+            for (let i = 0; i < chunk.length; i += 1) if (offset + i >= 400 && offset + i < 4400) chunk[i] = chunk[i]! ^ 0xff;
+            offset += chunk.length;
+            clientResponse.write(chunk);
+          });
+          response.on('end', () => clientResponse.end());
+        },
+      );
+      forwarded.on('error', () => clientResponse.destroy());
+      clientRequest.pipe(forwarded);
+    }
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
