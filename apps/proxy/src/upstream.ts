@@ -179,8 +179,6 @@ export function createUpstreamFetcher(options: UpstreamOptions): UpstreamFetcher
   });
   const maxRedirects = options.maxRedirects ?? 5;
 
-  const bodyTimeout = options.bodyIdleTimeoutMs ?? 30_000;
-
   async function fetchOnce(url: URL, method: 'GET' | 'HEAD', headers: Record<string, string>, signal?: AbortSignal, timeoutMs?: number) {
     try {
       const response = await agent.request({
@@ -189,7 +187,7 @@ export function createUpstreamFetcher(options: UpstreamOptions): UpstreamFetcher
         method,
         headers,
         ...(signal ? { signal } : {}),
-        ...(timeoutMs !== undefined ? { headersTimeout: timeoutMs, bodyTimeout: Math.max(bodyTimeout, timeoutMs) } : {}),
+        ...(timeoutMs !== undefined ? { headersTimeout: timeoutMs, bodyTimeout: Math.max(options.bodyIdleTimeoutMs ?? 30_000, timeoutMs) } : {}),
         // What undici reads ahead of a slow client, per stream: 64 KiB (one socket read), not 256,
         // so 100 paused viewers hold ~20 MB less; a fast client never waits on it.
         highWaterMark: 64 * 1024,

@@ -14,7 +14,8 @@ export interface LivePlayerResult {
   playlists: Array<{ url?: string; startSN: number; endSN: number; parts: number; skipped: number }>;
   /** Every 250 ms of playback: hls.js's latency estimate and the real one (now - program date-time on screen), in seconds. */
   samples: Array<{ at: number; latency: number; real: number | null; targetLatency: number | null }>;
-  errors: Array<{ type: string; details: string; fatal: boolean; url?: string; status?: number }>;
+  /** hls.js's errors; `reason` is the first line of its message. */
+  errors: Array<{ type: string; details: string; fatal: boolean; reason?: string; url?: string; status?: number }>;
   /** `waiting` events once playback had started (stalls). */
   waiting: number;
   played: number;
@@ -34,7 +35,7 @@ export async function playLive(browser: OpenBrowser, pages: PageServer, src: str
 }
 
 /** The median of the numbers (undefined for none). */
-export function median(values: readonly number[]): number | undefined {
+function median(values: readonly number[]): number | undefined {
   if (values.length === 0) return undefined;
   const sorted = [...values].sort((a, b) => a - b);
   const middle = Math.floor(sorted.length / 2);
@@ -67,4 +68,34 @@ export function gaps(numbers: readonly number[]): number[] {
     for (let n = numbers[index - 1]! + 1; n < numbers[index]!; n += 1) missing.push(n);
   }
   return missing;
+}
+
+/** The URI lines of a playlist by the file name they end in (`seg17.m4s` → its proxy URI). */
+function segmentUris(playlist: string): Map<string, string> {
+  const uris = new Map<string, string>();
+  for (const line of playlist.split('\n')) {
+    const name = /\/(seg\d+\.m4s)$/.exec(line)?.[1];
+    if (name !== undefined && !line.startsWith('#')) uris.set(name, line);
+  }
+  return uris;
+}
+
+/**
+ * Whether the proxy gives a segment of a live playlist the same URI on every reload, which
+ * hls.js requires (it stops with "media sequence mismatch" when a reload names a segment it
+ * has by another URI). Asked of the low-latency origin through the proxy: the playlist, then a
+ * blocking reload for the next segment, which answers once the window has moved on by one.
+ */
+export async function liveUrisStable(entryUrl: string): Promise<boolean> {
+  const master = await (await fetch(entryUrl)).text();
+  const media = master.split('\n').find((line) => line.startsWith('http'));
+  if (media === undefined) throw new Error(`no media playlist in the LL-HLS multivariant playlist through the proxy:\n${master}`);
+  const before = await (await fetch(media)).text();
+  const sequence = Number(/#EXT-X-MEDIA-SEQUENCE:(\d+)/.exec(before)?.[1]);
+  const segments = before.split('\n').filter((line) => line.startsWith('#EXTINF')).length;
+  const after = await (await fetch(`${media}?_HLS_msn=${sequence + segments}`)).text();
+  const [first, second] = [segmentUris(before), segmentUris(after)];
+  const common = [...first.keys()].filter((name) => second.has(name));
+  if (common.length === 0) throw new Error('two reloads of the LL-HLS playlist share no segment');
+  return common.every((name) => first.get(name) === second.get(name));
 }
