@@ -5,6 +5,7 @@ import { describeRequest, originOf } from './support/hls-page';
 import { gaps, liveUrisStable, playLive, servedSegments } from './support/live-page';
 import { liveMedia } from './support/media';
 import { cdnRequestsOf, episode } from './support/stack';
+import { startTamperingFront } from './support/tamper';
 import { redact, runTool } from './support/tools';
 
 // A sliding-window live stream (the fake CDN's `live/` origin: 1-second segments, a window of six,
@@ -21,7 +22,7 @@ import { redact, runTool } from './support/tools';
 
 const SECONDS = Number(process.env.LIVE_SECONDS ?? 60);
 const SEGMENT_SECONDS = 1;
-const catalog = [episode('live', 1, 'live/index.m3u8'), episode('live', 2, 'live/index.m3u8'), episode('live', 3, 'll/master.m3u8')];
+const catalog = [episode('live', 1, 'live/index.m3u8'), episode('live', 2, 'live/index.m3u8'), episode('live', 3, 'll/master.m3u8'), episode('live', 4, 'live/index.m3u8')];
 
 let browserStack: BrowserStack;
 let stableUris: boolean;
@@ -78,4 +79,20 @@ describe('a sliding-window live stream through the proxy', () => {
     const proxyOrigin = originOf(stack.proxy.url);
     expect(hlsjs.requests.filter((request) => originOf(request.url) === proxyOrigin && request.status !== 200 && request.status !== 206).map(describeRequest)).toEqual([]);
   }, (SECONDS + 60) * 1000);
+
+  test('a front that refuses one segment shows as a skip in ffmpeg and a gap at the CDN (the checks can fail)', async () => {
+    const { stack } = browserStack;
+    let segments = 0;
+    // The fifth segment ffmpeg asks for is refused: ffmpeg goes on with the next one.
+    const front = await startTamperingFront(stack.proxy.url, { refuse: (path) => /\/seg\d+\.m4s$/.test(path) && ++segments === 5 });
+    try {
+      const ffmpeg = await ffmpegLive(front.via(stack.entryUrl(catalog[3]!)), 10);
+      const served = servedSegments(cdnRequestsOf(stack, catalog[3]!));
+      console.log(`ffmpeg behind a front refusing its fifth segment: ${ffmpeg.packets.length} packets, CDN segments ${served.join(' ')}, missing ${gaps(served).join(' ')}`);
+      expect(ffmpeg.run.stderr).toMatch(/skipping|expired|Failed to open segment/i);
+      expect(gaps(served)).toHaveLength(1);
+    } finally {
+      await front.close();
+    }
+  });
 });

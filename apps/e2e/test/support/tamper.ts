@@ -28,12 +28,12 @@ export interface TamperingFront {
  * picks responses whose body bytes get inverted from byte 400 to byte 4400 (past the TS or MP4
  * headers, into the pictures), `addCors` answers preflights itself and adds
  * `Access-Control-Allow-Origin: *` (as the proxy does), `delayMs(path)` holds a request that long
- * before forwarding it (a slow hop). Requests keep their `Host`, so a proxy
+ * before forwarding it (a slow hop), `refuse(path)` answers 404 instead of forwarding. Requests keep their `Host`, so a proxy
  * that derives absolute playlist URIs from it sends the player back through the front.
  */
 export async function startTamperingFront(
   target: string,
-  options: { dropCors?: boolean; addCors?: boolean; corrupt?: (path: string, contentType: string) => boolean; delayMs?: (path: string) => number },
+  options: { dropCors?: boolean; addCors?: boolean; corrupt?: (path: string, contentType: string) => boolean; delayMs?: (path: string) => number; refuse?: (path: string) => boolean },
 ): Promise<TamperingFront> {
   const requests: TamperedRequest[] = [];
   const upstream = new URL(target);
@@ -43,6 +43,11 @@ export async function startTamperingFront(
     if (options.addCors && entry.method === 'OPTIONS') {
       entry.status = 204;
       clientResponse.writeHead(204, { 'access-control-allow-origin': '*', 'access-control-allow-methods': 'GET, HEAD, OPTIONS', 'access-control-allow-headers': 'Range, If-Range' }).end();
+      return;
+    }
+    if (options.refuse?.(entry.path)) {
+      entry.status = 404;
+      clientResponse.writeHead(404, { 'content-type': 'text/plain' }).end('refused by the front\n');
       return;
     }
     const delay = options.delayMs?.(entry.path) ?? 0;
