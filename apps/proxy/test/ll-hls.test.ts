@@ -57,7 +57,7 @@ function serveGrowing(res: ServerResponse, range: string | undefined): void {
 beforeAll(async () => {
   origin = await startServer(async (req, res) => {
     const url = new URL(req.url ?? '/', 'http://cdn');
-    const text = (body: string) => res.writeHead(200, { 'content-type': 'application/vnd.apple.mpegurl', 'content-length': Buffer.byteLength(body) }).end(body);
+    const text = (body: string): void => void res.writeHead(200, { 'content-type': 'application/vnd.apple.mpegurl', 'content-length': Buffer.byteLength(body) }).end(body);
     if (url.pathname === '/live/master.m3u8') return text('#EXTM3U\n#EXT-X-STREAM-INF:BANDWIDTH=800000\nvideo/media.m3u8\n');
     if (url.pathname === '/live/video/media.m3u8' || url.pathname === '/live/audio/media.m3u8') {
       const msn = url.searchParams.get('_HLS_msn');
