@@ -5,7 +5,7 @@ import { parseContentRange, rangeToForward } from '@strm/range';
 import type { UnixSeconds } from '@strm/signing';
 import { authorizeEntry } from './auth';
 import { discardBody, readHead } from './body-pump';
-import { isBlockingReload, parseDeliveryDirectives, TargetDurationScan, withDeliveryDirectives } from './delivery-directives';
+import { isBlockingReload, parseDeliveryDirectives, TargetDurationScan, withDeliveryDirectives, type DeliveryDirectives } from './delivery-directives';
 import { ProxyError } from './errors';
 import { sendMedia } from './media-response';
 import { parseEpisodeParams } from './params';
@@ -48,8 +48,7 @@ interface Requested {
  * travel to the origin as query parameters of the upstream URL, and a blocking reload waits
  * for the origin as long as it may hold the request (see `delivery-directives.ts`).
  */
-function withDirectives(runtime: ProxyRuntime, url: string, query: string): { url: string; timeoutMs: number | undefined } {
-  const directives = parseDeliveryDirectives(query);
+function withDirectives(runtime: ProxyRuntime, url: string, directives: DeliveryDirectives): { url: string; timeoutMs: number | undefined } {
   return {
     url: withDeliveryDirectives(url, directives),
     timeoutMs: isBlockingReload(directives) ? runtime.targetDurations.blockingTimeoutMs(url, runtime.config.upstreamTimeoutMs) : undefined,
@@ -116,10 +115,12 @@ export async function serveStream(runtime: ProxyRuntime, ctx: RequestContext): P
   authorizeEntry(runtime.config.auth, runtime.secrets, params, ctx.header('x-api-key'), nowSeconds(runtime));
   const episode = parseEpisodeParams(params);
   ctx.identity = episode;
+  // Checked before the resolver is asked: a malformed directive costs nothing upstream.
+  const delivery = parseDeliveryDirectives(directives);
   const base = requestBase(runtime, ctx);
   const stored = await resolveEpisode(runtime.resolver, episode, {});
-  const delivery = withDirectives(runtime, stored.resolution.url, directives);
-  const target = { url: delivery.url, headers: stored.resolution.headers };
+  const upstream = withDirectives(runtime, stored.resolution.url, delivery);
+  const target = { url: upstream.url, headers: stored.resolution.headers };
   await fetchAndRespond(runtime, ctx, target, {
     kind: undefined,
     conditionals: clientConditionals(ctx),
@@ -127,7 +128,7 @@ export async function serveStream(runtime: ProxyRuntime, ctx: RequestContext): P
     subtitles: false,
     base,
     playlistUrl: stored.resolution.url,
-    timeoutMs: delivery.timeoutMs,
+    timeoutMs: upstream.timeoutMs,
   });
 }
 
@@ -137,7 +138,7 @@ export async function serveProxied(runtime: ProxyRuntime, ctx: RequestContext, t
   ctx.identity = link.lineage?.episode;
   const base = requestBase(runtime, ctx);
   // Only a playlist link takes Delivery Directives; any other ignores its query.
-  const delivery = link.kind === 'playlist' ? withDirectives(runtime, link.url, queryOf(ctx.req.url)) : { url: link.url, timeoutMs: undefined };
+  const delivery = link.kind === 'playlist' ? withDirectives(runtime, link.url, parseDeliveryDirectives(queryOf(ctx.req.url))) : { url: link.url, timeoutMs: undefined };
   let url = delivery.url;
   let reanchor: ((fresh: UpstreamTarget) => UpstreamTarget | undefined) | undefined;
   if (link.sealedDirectory !== undefined) {

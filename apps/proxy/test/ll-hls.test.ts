@@ -143,6 +143,14 @@ describe('LL-HLS Delivery Directives (RFC 8216bis §6.2.5)', () => {
     expect(origin.requests.slice(before).map((logged) => logged.path)).toEqual([`/live/video/media.m3u8?tok=abc&_HLS_msn=${lastMsn}&_HLS_skip=v2`]);
   });
 
+  test('a malformed directive on an entry URL is a 400 before the resolver is asked', async () => {
+    const calls = resolver.calls.get('ll-media')?.total ?? 0;
+    const response = await fetchAll(`${proxy.entryUrl('ll-media')}&_HLS_msn=x`);
+    expect(response.status).toBe(400);
+    expect(response.json().error.code).toBe('STRM_BAD_DELIVERY_DIRECTIVE');
+    expect(resolver.calls.get('ll-media')?.total ?? 0).toBe(calls);
+  });
+
   test.each([
     ['?_HLS_part=1', /_HLS_part needs _HLS_msn/],
     ['?_HLS_msn=abc', /_HLS_msn must be a decimal integer/],
