@@ -1,9 +1,9 @@
 // `pnpm bench`: the proxy against its references, all started in this run (see README.md).
-//   pnpm bench [--quick] [--only stream,segments,ttfb,memory,rewrite,dash] [--no-nginx] [--profile] [--replicas]
+//   pnpm bench [--quick] [--only stream,segments,ttfb,memory,rewrite,dash] [--no-nginx] [--profile] [--baseline DIR] [--replicas]
 import { execFileSync } from 'node:child_process';
 import { mkdir, mkdtemp, readdir, writeFile } from 'node:fs/promises';
 import { cpus, loadavg, release, tmpdir, totalmem } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { runDashRewriteBench, type DashRewriteBenchRow } from './dash-rewrite';
 import { runHlsRewriteBench, type HlsRewriteBenchRow } from './hls-rewrite';
@@ -14,7 +14,8 @@ import type { ReplicaBenchRow } from './replicas';
 import { runSegments, type SegmentRow } from './segments';
 import { runSingleStream, type StreamRow } from './single-stream';
 import { startStack } from './stack';
-import { fixed, ratio, textTable } from './stats';
+import { memoryTable, segmentTables, streamTable, ttfbTable } from './report';
+import { ratioSpread, textTable } from './stats';
 import { coldEpisodesNeeded, runTtfb, type TtfbSummary } from './ttfb';
 
 const SECTIONS = ['stream', 'segments', 'ttfb', 'memory', 'rewrite', 'dash'] as const;
@@ -27,6 +28,8 @@ const HELP = `pnpm bench [options]: the proxy against direct, a bare Node pipe a
   --only LIST        sections to run, comma-separated: ${SECTIONS.join(', ')}
   --no-nginx         skip the nginx reference
   --profile          run the proxy under node --cpu-prof and print where its time went
+  --baseline DIR     also run the proxy of another checkout (a git worktree), built the same way, as
+                     "baseline" rows: a before/after in one run
   --replicas         also run the replicas benchmark (1 vs 3 replicas, memory vs Redis; needs redis-server)
   --help
 `;
@@ -36,18 +39,18 @@ function plan(quick: boolean) {
     ? {
         movieBytes: 64 * MiB,
         stream: { rounds: 3 },
-        segments: { rounds: 2, seconds: 2, connections: 64 },
+        segments: { rounds: 2, seconds: 2, connections: [64, 512] },
         ttfb: { rounds: 2, samples: 60, warmup: 20 },
-        memory: { clients: 100, seconds: 4 },
+        memory: { clients: [100, 1000], seconds: 4 },
         rewrite: [10_000],
         dash: [10_000, 100_000],
       }
     : {
         movieBytes: 256 * MiB,
         stream: { rounds: 7 },
-        segments: { rounds: 5, seconds: 3, connections: 64 },
+        segments: { rounds: 5, seconds: 3, connections: [64, 512] },
         ttfb: { rounds: 3, samples: 150, warmup: 30 },
-        memory: { clients: 100, seconds: 10 },
+        memory: { clients: [100, 1000], seconds: 10 },
         rewrite: [10_000, 100_000],
         // The last size is the 50 MB manifest (about 92 bytes per SegmentURL): streaming methods only.
         dash: [10_000, 100_000, 550_000],
@@ -61,34 +64,39 @@ interface Targets {
   met: boolean | undefined;
 }
 
+/** The issue's targets, each a ratio measured in this run (medians of the per-round ratios). */
 function targetsOf(results: { stream?: StreamRow[]; segments?: SegmentRow[]; ttfb?: TtfbSummary; memory?: MemoryRow[] }): Targets[] {
   const targets: Targets[] = [];
-  const row = <T extends { variant: string }>(rows: T[] | undefined, variant: string) => rows?.find((r) => r.variant === variant);
-  const bare = row(results.stream, 'bare pipe');
+  const add = (name: string, value: number | undefined, target: string, met: (v: number) => boolean, unit = '') => {
+    if (value !== undefined && Number.isFinite(value)) targets.push({ name, value: `${value.toFixed(2)}${unit}`, target, met: met(value) });
+  };
+  const per = <R extends { rounds: unknown[] }>(a: R | undefined, b: R | undefined, pick: (round: R['rounds'][number]) => number | undefined) =>
+    a && b ? ratioSpread(a.rounds.map(pick), b.rounds.map(pick))?.median : undefined;
+  const stream = (variant: string) => results.stream?.find((r) => r.variant === variant);
+  const [direct, relay, bare, nginx] = [stream('direct'), stream('tcp relay'), stream('bare pipe'), stream('nginx')];
+  add('client ceiling: direct / nginx MB/s', per(direct, nginx, (r) => r.mbPerSecond), '>= 1.50', (v) => v >= 1.5);
   for (const variant of ['proxy /strm/stream', 'proxy /strm/proxy']) {
-    const proxy = row(results.stream, variant);
-    if (bare && proxy) {
-      const speed = proxy.mbPerSecond / bare.mbPerSecond;
-      targets.push({ name: `single stream MB/s, ${variant} / bare pipe`, value: speed.toFixed(2), target: '>= 0.90', met: speed >= 0.9 });
-      if (proxy.cpuSecondsPerGiB !== undefined && bare.cpuSecondsPerGiB !== undefined) {
-        const cpu = proxy.cpuSecondsPerGiB / bare.cpuSecondsPerGiB;
-        targets.push({ name: `single stream CPU/GiB, ${variant} / bare pipe`, value: cpu.toFixed(2), target: '<= 1.15', met: cpu <= 1.15 });
-      }
-    }
+    const proxy = stream(variant);
+    add(`single stream MB/s, ${variant} / tcp relay`, per(proxy, relay, (r) => r.mbPerSecond), '>= 0.85', (v) => v >= 0.85);
+    add(`single stream CPU/GiB, ${variant} / tcp relay`, per(proxy, relay, (r) => r.cpuSecondsPerGiB), '<= 1.25', (v) => v <= 1.25);
+    add(`single stream MB/s, ${variant} / bare pipe`, per(proxy, bare, (r) => r.mbPerSecond), '>= 1.00', (v) => v >= 1);
   }
-  const segBare = row(results.segments, 'bare pipe');
-  const segProxy = row(results.segments, 'proxy /strm/proxy');
-  if (segBare && segProxy) {
-    const rps = segProxy.requestsPerSecond / segBare.requestsPerSecond;
-    targets.push({ name: 'segments req/s, proxy / bare pipe', value: rps.toFixed(2), target: '>= 0.80', met: rps >= 0.8 });
+  for (const connections of new Set(results.segments?.map((r) => r.connections))) {
+    const segment = (variant: string) => results.segments?.find((r) => r.variant === variant && r.connections === connections);
+    const [proxy, segBare] = [segment('proxy /strm/proxy'), segment('bare pipe')];
+    add(`segments req/s at ${connections}, proxy / bare pipe`, per(proxy, segBare, (r) => r.requestsPerSecond), '>= 1.00', (v) => v >= 1);
+    add(`segments p99 at ${connections}, proxy / bare pipe`, per(proxy, segBare, (r) => r.p99Ms), '<= 1.20', (v) => v <= 1.2);
   }
   if (results.ttfb) {
     const { cached } = results.ttfb.added;
-    targets.push({ name: 'added TTFB (cached) p50', value: `${cached.p50Ms.toFixed(2)} ms`, target: '< 1 ms', met: cached.p50Ms < 1 });
-    targets.push({ name: 'added TTFB (cached) p99', value: `${cached.p99Ms.toFixed(2)} ms`, target: '< 5 ms', met: cached.p99Ms < 5 });
+    add('added TTFB (cached) p50', cached.p50Ms, '< 1 ms', (v) => v < 1, ' ms');
+    add('added TTFB (cached) p99', cached.p99Ms, '< 5 ms', (v) => v < 5, ' ms');
   }
-  const mem = row(results.memory, 'proxy /strm/stream');
-  if (mem) targets.push({ name: 'proxy RSS, 100 slow clients', value: `${mem.peakMiB.toFixed(0)} MiB`, target: '< 150 MB', met: mem.peakMiB * MiB < 150e6 });
+  for (const row of results.memory?.filter((r) => r.variant === 'proxy /strm/stream') ?? []) {
+    const memBare = results.memory?.find((r) => r.variant === 'bare pipe' && r.clients === row.clients);
+    if (memBare) add(`RSS with ${row.clients} slow clients, proxy / bare pipe`, row.peakMiB / memBare.peakMiB, '<= 1.20', (v) => v <= 1.2);
+    targets.push({ name: `slow clients served by the proxy, of ${row.clients}`, value: String(row.served), target: `= ${row.clients}`, met: row.served === row.clients });
+  }
   return targets;
 }
 
@@ -110,6 +118,7 @@ async function main(): Promise<void> {
       'no-nginx': { type: 'boolean', default: false },
       profile: { type: 'boolean', default: false },
       replicas: { type: 'boolean', default: false },
+      baseline: { type: 'string' },
       help: { type: 'boolean', default: false },
     },
     strict: true,
@@ -149,66 +158,31 @@ async function main(): Promise<void> {
       coldEpisodes: sections.has('ttfb') ? coldEpisodesNeeded(settings.ttfb) : 0,
       nginx: !values['no-nginx'] && (sections.has('stream') || sections.has('segments')),
       ...(profileDir ? { profileDir } : {}),
+      ...(values.baseline !== undefined ? { baseline: resolve(values.baseline) } : {}),
     });
     try {
       if (stack.nginxNote) log(stack.nginxNote);
       // Memory first, on fresh processes: afterwards the heaps keep what the 64-client segment load grew them to.
+      // Memory first, on fresh processes: afterwards the heaps keep what the segment loads grew them to.
       if (sections.has('memory')) {
         const m = settings.memory;
-        log(`memory: ${m.clients} clients reading 1 MB/s for ${m.seconds} s...`);
-        const rows = (results.memory = await runMemory(stack, m));
-        tables.memory = [
-          `memory, ${m.clients} clients reading 1 MB/s each for ${m.seconds} s (fresh processes)`,
-          textTable([
-            ['process', 'idle RSS MiB', 'peak RSS MiB', 'clients served', 'clients read MB/s'],
-            ...rows.map((r) => [r.variant, fixed(r.idleMiB, 0), fixed(r.peakMiB, 0), `${r.served}/${m.clients}`, fixed(r.readMBPerSecond, 0)]),
-          ]),
-          '',
-        ];
+        log(`memory: ${m.clients.join(', ')} slow clients for ${m.seconds} s each...`);
+        tables.memory = memoryTable((results.memory = await runMemory(stack, m)), m.seconds);
       }
       if (sections.has('ttfb')) {
         const t = settings.ttfb;
         log(`time to first byte: ${t.rounds} rounds of ${t.samples} requests per kind...`);
-        const summary = (results.ttfb = await runTtfb(stack, t));
-        tables.ttfb = [
-          `time to first byte, 1-byte Range request (${t.samples} requests per kind per round, median of ${t.rounds} rounds)`,
-          textTable([
-            ['kind', 'p50 ms', 'p99 ms'],
-            ...Object.entries(summary.kinds).map(([kind, v]) => [kind, fixed(v.p50Ms, 2), fixed(v.p99Ms, 2)]),
-            ['added by the bare pipe (the least a hop costs)', fixed(summary.added.barePipe.p50Ms, 2), fixed(summary.added.barePipe.p99Ms, 2)],
-            ['added by the proxy, cached', fixed(summary.added.cached.p50Ms, 2), fixed(summary.added.cached.p99Ms, 2)],
-            ['added by the proxy, token', fixed(summary.added.token.p50Ms, 2), fixed(summary.added.token.p99Ms, 2)],
-            ['added by the proxy, cold (resolver subtracted)', fixed(summary.added.cold.p50Ms, 2), fixed(summary.added.cold.p99Ms, 2)],
-          ]),
-          '',
-        ];
+        tables.ttfb = ttfbTable((results.ttfb = await runTtfb(stack, t)), t);
       }
       if (sections.has('stream')) {
         log(`single stream: ${settings.movieBytes / MiB} MiB, ${settings.stream.rounds} rounds...`);
         const rows = (results.stream = await runSingleStream(stack, { rounds: settings.stream.rounds, movieBytes: settings.movieBytes }));
-        const bare = rows.find((r) => r.variant === 'bare pipe');
-        tables.stream = [
-          `single stream, ${settings.movieBytes / MiB} MiB file (median of ${settings.stream.rounds} interleaved rounds)`,
-          textTable([
-            ['route', 'MB/s', 'x bare', 'CPU s/GiB', 'x bare'],
-            ...rows.map((r) => [r.variant, fixed(r.mbPerSecond, 0), ratio(r.mbPerSecond, bare?.mbPerSecond), fixed(r.cpuSecondsPerGiB, 2), ratio(r.cpuSecondsPerGiB, bare?.cpuSecondsPerGiB)]),
-          ]),
-          '',
-        ];
+        tables.stream = streamTable(rows, settings.movieBytes, settings.stream.rounds);
       }
       if (sections.has('segments')) {
         const s = settings.segments;
-        log(`segments: 1 MiB, ${s.connections} connections, ${s.rounds} rounds of ${s.seconds} s...`);
-        const rows = (results.segments = await runSegments(stack, { ...s, segmentBytes: MiB }));
-        const bare = rows.find((r) => r.variant === 'bare pipe');
-        tables.segments = [
-          `HLS segments, 1 MiB, ${s.connections} concurrent clients (median of ${s.rounds} interleaved rounds of ${s.seconds} s)`,
-          textTable([
-            ['route', 'req/s', 'x bare', 'p50 ms', 'p99 ms'],
-            ...rows.map((r) => [r.variant, fixed(r.requestsPerSecond, 0), ratio(r.requestsPerSecond, bare?.requestsPerSecond), fixed(r.p50Ms, 1), fixed(r.p99Ms, 1)]),
-          ]),
-          '',
-        ];
+        log(`segments: 1 MiB, ${s.connections.join(' and ')} connections, ${s.rounds} rounds of ${s.seconds} s...`);
+        tables.segments = segmentTables((results.segments = await runSegments(stack, { ...s, segmentBytes: MiB })), s);
       }
     } finally {
       await stack.stop();

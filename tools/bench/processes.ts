@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 export const root = resolve(fileURLToPath(import.meta.url), '..', '..', '..');
 export const benchDir = join(root, 'tools', 'bench');
 /** How workspace TypeScript runs without a build (see tools/dev/run.mjs). */
-export const SOURCE_NODE_ARGS = ['--conditions=@strm/source', '--import', 'tsx'];
+const SOURCE_NODE_ARGS = ['--conditions=@strm/source', '--import', 'tsx'];
 
 const START_TIMEOUT_MS = 30_000;
 const STOP_TIMEOUT_MS = 15_000;

@@ -1,68 +1,115 @@
-// HLS segments: many players fetching 1 MiB segments at once. 64 clients, each on its own
-// keep-alive connection, fetch the segment back to back for a fixed time against each route in
-// turn; requests per second and latency percentiles (request sent → last body byte).
+// HLS segments: many players fetching 1 MiB segments at once. At each concurrency (64 and 512
+// clients), every client on its own keep-alive connection fetches the segment back to back for a
+// fixed time against each route in turn; requests per second, latency percentiles (request sent →
+// last body byte), and the CPU time the process in the middle spent per request.
 //
-// The load comes from undici, not autocannon: autocannon spends so much per response body that on
-// 1 MiB segments it tops out near 40 req/s even against nginx serving a static file (undici reads
-// the same file at 600-700 req/s on this machine), so it would measure itself, not the proxy.
-import { fetchAndDiscard } from './client';
-import { clientAgent, type Stack } from './stack';
+// The load comes from the raw-socket reader (raw-client.ts), not autocannon or undici: autocannon
+// tops out near 40 req/s on 1 MiB bodies even against nginx serving a static file, and undici's
+// body stream costs the client more than a proxy costs the server, so either would measure itself.
+import type { ServerProcess } from './processes';
+import { RawConnection } from './raw-client';
+import { limitOf, medianShares, meterCores, type CoreShares } from './resources';
+import type { Stack } from './stack';
 import { interleave, median, quantile } from './stats';
 
-type SegmentVariant = 'direct' | 'bare pipe' | 'nginx' | 'proxy /strm/proxy';
+export type SegmentVariant = 'direct' | 'tcp relay' | 'bare pipe' | 'nginx' | 'proxy /strm/proxy' | 'baseline /strm/proxy';
+
+export interface SegmentRound {
+  requestsPerSecond: number;
+  p50Ms: number;
+  p99Ms: number;
+  /** CPU milliseconds of the process in the middle per request (undefined for direct). */
+  cpuMsPerRequest: number | undefined;
+  cores: CoreShares;
+}
 
 export interface SegmentRow {
   variant: SegmentVariant;
+  connections: number;
   /** Medians over rounds. */
   requestsPerSecond: number;
   p50Ms: number;
   p99Ms: number;
-  rounds: { requestsPerSecond: number; p50Ms: number; p99Ms: number }[];
+  cpuMsPerRequest: number | undefined;
+  limit: string;
+  rounds: SegmentRound[];
 }
 
-/** `connections` clients fetch `url` back to back until `seconds` have passed; every answer is checked. */
-async function load(url: string, connections: number, seconds: number, segmentBytes: number) {
-  const agent = clientAgent(connections);
+interface Target {
+  url: string;
+  server: ServerProcess | undefined;
+}
+
+/** `connections` clients fetch the segment back to back until `seconds` have passed; every answer is checked. */
+async function load(stack: Stack, target: Target, options: { connections: number; seconds: number; segmentBytes: number }): Promise<SegmentRound> {
+  const { pathname, search } = new URL(target.url);
+  const path = `${pathname}${search}`;
+  const clients = Array.from({ length: options.connections }, () => new RawConnection(target.url));
   const latencies: number[] = [];
+  const cores = meterCores(stack.origin, target.server);
+  const cpuBefore = target.server?.cpuSeconds();
   const started = performance.now();
-  const deadline = started + seconds * 1000;
-  const client = async () => {
+  const deadline = started + options.seconds * 1000;
+  const client = async (connection: RawConnection) => {
     while (performance.now() < deadline) {
-      const fetched = await fetchAndDiscard(agent, url);
-      if (fetched.status !== 200 || fetched.bytes !== segmentBytes) {
-        throw new Error(`segment through ${url}: expected 200 with ${segmentBytes} bytes, received ${fetched.status} with ${fetched.bytes}`);
+      const fetched = await connection.get(path).catch((error: Error) => {
+        throw new Error(`segment through ${target.url} (${options.connections} clients): ${error.message}`, { cause: error });
+      });
+      if (fetched.status !== 200 || fetched.bytes !== options.segmentBytes) {
+        throw new Error(`segment through ${target.url}: expected 200 with ${options.segmentBytes} bytes, received ${fetched.status} with ${fetched.bytes}`);
       }
       latencies.push(fetched.totalMs);
     }
   };
-  await Promise.all(Array.from({ length: connections }, client));
+  try {
+    await Promise.all(clients.map(client));
+  } finally {
+    for (const connection of clients) connection.close();
+  }
   const elapsed = (performance.now() - started) / 1000;
-  await agent.close();
-  return { requestsPerSecond: latencies.length / elapsed, p50Ms: quantile(latencies, 0.5), p99Ms: quantile(latencies, 0.99) };
+  const cpuAfter = target.server?.cpuSeconds();
+  return {
+    requestsPerSecond: latencies.length / elapsed,
+    p50Ms: quantile(latencies, 0.5),
+    p99Ms: quantile(latencies, 0.99),
+    cpuMsPerRequest: cpuBefore === undefined || cpuAfter === undefined ? undefined : ((cpuAfter - cpuBefore) * 1000) / latencies.length,
+    cores: cores(),
+  };
 }
 
 export async function runSegments(
   stack: Stack,
-  options: { rounds: number; seconds: number; connections: number; segmentBytes: number },
+  options: { rounds: number; seconds: number; connections: readonly number[]; segmentBytes: number },
 ): Promise<SegmentRow[]> {
-  const urls: Partial<Record<SegmentVariant, string>> = {
-    direct: stack.direct.segment,
-    'bare pipe': stack.barePipe.segment,
-    ...(stack.nginxRoute ? { nginx: stack.nginxRoute.segment } : {}),
-    'proxy /strm/proxy': stack.proxyToken.segment,
+  const targets: Partial<Record<SegmentVariant, Target>> = {
+    direct: { url: stack.direct.segment, server: undefined },
+    'tcp relay': { url: stack.relayRoute.segment, server: stack.relay },
+    'bare pipe': { url: stack.barePipe.segment, server: stack.bare },
+    ...(stack.nginxRoute ? { nginx: { url: stack.nginxRoute.segment, server: stack.nginx } } : {}),
+    'proxy /strm/proxy': { url: stack.proxyToken.segment, server: stack.proxy },
+    ...(stack.baseline ? { 'baseline /strm/proxy': { url: stack.baseline.token.segment, server: stack.baseline.proxy } } : {}),
   };
-  const variants = Object.keys(urls) as SegmentVariant[];
-  // A short untimed load per route: connections open, JIT warm.
-  for (const variant of variants) await load(urls[variant]!, options.connections, 1, options.segmentBytes);
-  const results = await interleave(variants, options.rounds, (variant) => load(urls[variant]!, options.connections, options.seconds, options.segmentBytes));
-  return variants.map((variant) => {
-    const rounds = results[variant];
-    return {
-      variant,
-      requestsPerSecond: median(rounds.map((round) => round.requestsPerSecond)),
-      p50Ms: median(rounds.map((round) => round.p50Ms)),
-      p99Ms: median(rounds.map((round) => round.p99Ms)),
-      rounds,
-    };
-  });
+  const variants = Object.keys(targets) as SegmentVariant[];
+  const rows: SegmentRow[] = [];
+  for (const connections of options.connections) {
+    const shape = { connections, seconds: options.seconds, segmentBytes: options.segmentBytes };
+    // A short untimed load per route: connections open, JIT warm.
+    for (const variant of variants) await load(stack, targets[variant]!, { ...shape, seconds: 1 });
+    const results = await interleave(variants, options.rounds, (variant) => load(stack, targets[variant]!, shape));
+    for (const variant of variants) {
+      const rounds = results[variant];
+      const cpu = rounds.map((round) => round.cpuMsPerRequest).filter((value): value is number => value !== undefined);
+      rows.push({
+        variant,
+        connections,
+        requestsPerSecond: median(rounds.map((round) => round.requestsPerSecond)),
+        p50Ms: median(rounds.map((round) => round.p50Ms)),
+        p99Ms: median(rounds.map((round) => round.p99Ms)),
+        cpuMsPerRequest: cpu.length > 0 ? median(cpu) : undefined,
+        limit: limitOf(medianShares(rounds.map((round) => round.cores)), variant.includes('/strm/') ? 'proxy' : variant),
+        rounds,
+      });
+    }
+  }
+  return rows;
 }

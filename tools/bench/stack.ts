@@ -8,9 +8,10 @@ import { join } from 'node:path';
 import { signedEntryUrl } from '@strm/signing';
 import { Agent, request } from 'undici';
 import { bundleServer } from './bundle';
+import { buildProxy } from './proxy-build';
 import { findNginx, startNginx } from './nginx';
 import { BENCH_SERIES, EPISODE, MEDIA } from './origin';
-import { jsonReadyLine, startNodeServer, startServer, SOURCE_NODE_ARGS, root, type ServerProcess } from './processes';
+import { jsonReadyLine, startNodeServer, startServer, root, type ServerProcess } from './processes';
 
 const MiB = 1024 * 1024;
 const SECRET = 'strm-bench-secret-0123456789abcdef';
@@ -21,8 +22,10 @@ export interface StackOptions {
   /** Episodes the resolver knows that nobody asked for yet: one per cold time-to-first-byte sample. */
   coldEpisodes: number;
   nginx: boolean;
-  /** Run the proxy from its sources under `node --cpu-prof`, writing the profile into this folder. */
+  /** Run the proxy under `node --cpu-prof`, writing the profile into this folder. */
   profileDir?: string;
+  /** Another checkout (a git worktree) whose proxy runs beside this one, for a before/after in one run. */
+  baseline?: string;
   /** Extra environment of the proxy (e.g. LOG_LEVEL). */
   proxyEnv?: Record<string, string>;
 }
@@ -40,11 +43,16 @@ export interface Stack {
   origin: ServerProcess;
   proxy: ServerProcess;
   bare: ServerProcess;
+  relay: ServerProcess;
+  /** The proxy of `StackOptions.baseline`, when one was given. */
+  baseline: { proxy: ServerProcess; stream: Pick<Route, 'movie'>; token: Route; checkout: string } | undefined;
   nginx: ServerProcess | undefined;
   /** Why nginx is missing, when it is. */
   nginxNote: string | undefined;
   direct: Route;
   barePipe: Route;
+  /** Through the TCP relay (no HTTP parsed): the same paths as direct. */
+  relayRoute: Route;
   nginxRoute: Route | undefined;
   /** `/strm/stream` (signed entry URL) for the movie; `/strm/proxy/<token>/<name>` for both, from the rewritten playlist. */
   proxyStream: Pick<Route, 'movie'>;
@@ -106,6 +114,35 @@ const onto = (base: string, url: string) => {
   return `${base}${pathname}${search}`;
 };
 
+/** The token URLs of the movie and the segment, from the playlist a proxy rewrote. */
+async function tokenRoute(playlistUrl: string): Promise<Route> {
+  const rewritten = (await getText(playlistUrl)).split('\n').filter((line) => line !== '' && !line.startsWith('#'));
+  const segment = rewritten.find((line) => line.endsWith('/segment.ts'));
+  const movie = rewritten.find((line) => line.endsWith('/movie.mp4'));
+  if (segment === undefined || movie === undefined) throw new Error(`the rewritten playlist lacks its URIs: ${rewritten.join(' ')}`);
+  return { movie: new URL(movie, playlistUrl).href, segment: new URL(segment, playlistUrl).href };
+}
+
+/** Starts a compiled proxy (its bin): auth on, the fake resolver, a JSON log line per request. */
+function startProxy(bin: string, resolverBase: string, options: StackOptions): Promise<ServerProcess> {
+  return startServer({
+    name: 'proxy',
+    command: process.execPath,
+    args: [...(options.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${options.profileDir}`] : []), bin, 'serve'],
+    env: {
+      STRM_PROXY_SECRET: SECRET,
+      STRM_PROXY_AUTH: 'token',
+      STRM_RESOLVER_URL: resolverBase,
+      STRM_PROXY_UPSTREAM_ALLOWLIST: '127.0.0.1',
+      HOST: '127.0.0.1',
+      PORT: '0',
+      LOG_LEVEL: 'info',
+      ...options.proxyEnv,
+    },
+    ready: proxyReadyLine,
+  });
+}
+
 export async function startStack(options: StackOptions): Promise<Stack> {
   const workDir = await mkdtemp(join(tmpdir(), 'strm-bench-'));
   const started: ServerProcess[] = [];
@@ -117,32 +154,20 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     const resolverBase = String(origin.info.resolver);
 
     const binDir = join(workDir, 'bin');
-    const [proxyBundle, bareBundle] = await Promise.all([
-      bundleServer('apps/proxy/src/cli.ts', join(binDir, 'strm-proxy.mjs')),
+    const [proxyBin, baselineBin, bareBundle, relayBundle] = await Promise.all([
+      buildProxy(root),
+      options.baseline === undefined ? undefined : buildProxy(options.baseline),
       bundleServer('tools/bench/bare-pipe.ts', join(binDir, 'bare-pipe.mjs')),
+      bundleServer('tools/bench/tcp-relay.ts', join(binDir, 'tcp-relay.mjs')),
     ]);
-    const proxy = await startServer({
-      name: 'proxy',
-      command: process.execPath,
-      // A profile names source files only when the proxy runs from them.
-      args: options.profileDir
-        ? ['--cpu-prof', `--cpu-prof-dir=${options.profileDir}`, ...SOURCE_NODE_ARGS, join(root, 'apps/proxy/src/cli.ts'), 'serve']
-        : [proxyBundle, 'serve'],
-      env: {
-        STRM_PROXY_SECRET: SECRET,
-        STRM_PROXY_AUTH: 'token',
-        STRM_RESOLVER_URL: resolverBase,
-        STRM_PROXY_UPSTREAM_ALLOWLIST: '127.0.0.1',
-        HOST: '127.0.0.1',
-        PORT: '0',
-        LOG_LEVEL: 'info',
-        ...options.proxyEnv,
-      },
-      ready: proxyReadyLine,
-    });
+    const proxy = await startProxy(proxyBin, resolverBase, options);
     started.push(proxy);
+    const baselineProxy = baselineBin === undefined ? undefined : await startProxy(baselineBin, resolverBase, { ...options, profileDir: undefined });
+    if (baselineProxy) started.push(baselineProxy);
     const bare = await startServer({ name: 'bare pipe', command: process.execPath, args: [bareBundle, origin.url], ready: jsonReadyLine });
     started.push(bare);
+    const relay = await startServer({ name: 'tcp relay', command: process.execPath, args: [relayBundle, origin.url], ready: jsonReadyLine });
+    started.push(relay);
 
     let nginx: ServerProcess | undefined;
     let nginxNote: string | undefined;
@@ -165,25 +190,28 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     const directSegment = new URL('segment.ts', await resolved(EPISODE.playlist)).href;
     const direct: Route = { movie: directMovie, segment: directSegment };
 
-    const entry = (episode: number) => signedEntryUrl(`${proxy.url}/strm/stream`, entryQuery(episode), SECRET);
-    const playlistUrl = entry(EPISODE.playlist);
-    const rewritten = (await getText(playlistUrl)).split('\n').filter((line) => line !== '' && !line.startsWith('#'));
-    const tokenSegment = rewritten.find((line) => line.endsWith('/segment.ts'));
-    const tokenMovie = rewritten.find((line) => line.endsWith('/movie.mp4'));
-    if (tokenSegment === undefined || tokenMovie === undefined) throw new Error(`the rewritten playlist lacks its URIs: ${rewritten.join(' ')}`);
+    const entry = (episode: number, base = proxy.url) => signedEntryUrl(`${base}/strm/stream`, entryQuery(episode), SECRET);
+    const proxyToken = await tokenRoute(entry(EPISODE.playlist));
+    const baseline =
+      baselineProxy === undefined || options.baseline === undefined
+        ? undefined
+        : { proxy: baselineProxy, stream: { movie: entry(EPISODE.movie, baselineProxy.url) }, token: await tokenRoute(entry(EPISODE.playlist, baselineProxy.url)), checkout: options.baseline };
 
     return {
       workDir,
       origin,
       proxy,
       bare,
+      relay,
+      baseline,
       nginx,
       nginxNote,
       direct,
       barePipe: { movie: onto(bare.url, direct.movie), segment: onto(bare.url, direct.segment) },
+      relayRoute: { movie: onto(relay.url, direct.movie), segment: onto(relay.url, direct.segment) },
       nginxRoute: nginx ? { movie: onto(nginx.url, direct.movie), segment: onto(nginx.url, direct.segment) } : undefined,
       proxyStream: { movie: entry(EPISODE.movie) },
-      proxyToken: { movie: new URL(tokenMovie, playlistUrl).href, segment: new URL(tokenSegment, playlistUrl).href },
+      proxyToken,
       coldEntry: (i) => entry(EPISODE.firstCold + i),
       resolverUrl: () => resolveUrl(EPISODE.movie),
       async stop() {

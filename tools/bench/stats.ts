@@ -30,12 +30,6 @@ export async function interleave<V extends string, T>(
   return results;
 }
 
-/** `a / b` with two decimals, or `n/a` when either side is missing. */
-export function ratio(a: number | undefined, b: number | undefined): string {
-  if (a === undefined || b === undefined || !Number.isFinite(a) || !Number.isFinite(b) || b === 0) return 'n/a';
-  return `${(a / b).toFixed(2)}x`;
-}
-
 /** A fixed-width text table: the first row is the header. */
 export function textTable(rows: readonly (readonly string[])[]): string {
   const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => (row[column] ?? '').length)));
@@ -46,3 +40,34 @@ export function textTable(rows: readonly (readonly string[])[]): string {
 
 export const fixed = (value: number | undefined, digits = 1): string =>
   value === undefined || !Number.isFinite(value) ? 'n/a' : value.toFixed(digits);
+
+/** The median of some rounds and their range: how far one round can be from another. */
+export interface Spread {
+  median: number;
+  min: number;
+  max: number;
+}
+
+export function spreadOf(values: readonly number[]): Spread {
+  const finite = values.filter((value) => Number.isFinite(value));
+  if (finite.length === 0) return { median: Number.NaN, min: Number.NaN, max: Number.NaN };
+  return { median: median(finite), min: Math.min(...finite), max: Math.max(...finite) };
+}
+
+/** Per-round ratios `a[i] / b[i]` of two interleaved measurements (round i of each ran side by side). */
+export function ratioSpread(a: readonly (number | undefined)[], b: readonly (number | undefined)[]): Spread | undefined {
+  const ratios: number[] = [];
+  for (let i = 0; i < Math.min(a.length, b.length); i++) {
+    const x = a[i];
+    const y = b[i];
+    if (x !== undefined && y !== undefined && Number.isFinite(x) && Number.isFinite(y) && y !== 0) ratios.push(x / y);
+  }
+  return ratios.length === 0 ? undefined : spreadOf(ratios);
+}
+
+/** `12.3 (11.0-14.1)`: the median and, in parentheses, the smallest and largest round. */
+export function withSpread(spread: Spread | undefined, digits = 1, suffix = ''): string {
+  if (spread === undefined || !Number.isFinite(spread.median)) return 'n/a';
+  const f = (value: number) => value.toFixed(digits);
+  return spread.min === spread.max ? `${f(spread.median)}${suffix}` : `${f(spread.median)}${suffix} (${f(spread.min)}-${f(spread.max)})`;
+}

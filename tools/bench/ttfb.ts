@@ -5,13 +5,17 @@
 // cold request waits for, subtracted from it).
 import { fetchAndDiscard } from './client';
 import { clientAgent, type Stack } from './stack';
-import { median, quantile } from './stats';
+import { median, quantile, spreadOf, type Spread } from './stats';
 
-type TtfbKind = 'direct' | 'bare pipe' | 'proxy cached' | 'proxy cold' | 'proxy token' | 'resolver';
+type TtfbKind = 'direct' | 'bare pipe' | 'proxy cached' | 'proxy cold' | 'proxy token' | 'resolver' | 'baseline cached';
+
+type Percentiles = { p50Ms: number; p99Ms: number };
 
 export interface TtfbSummary {
   /** Per kind, medians over rounds of each round's p50 and p99, in ms. */
-  kinds: Record<TtfbKind, { p50Ms: number; p99Ms: number }>;
+  kinds: Partial<Record<TtfbKind, Percentiles>>;
+  /** The same as `kinds` and `added`, as the spread over rounds. */
+  spreads: Record<string, { p50: Spread; p99: Spread }>;
   /** What the proxy adds over direct, medians over rounds: cached; cold minus the resolver's own time. */
   added: {
     cached: { p50Ms: number; p99Ms: number };
@@ -19,14 +23,17 @@ export interface TtfbSummary {
     token: { p50Ms: number; p99Ms: number };
     /** The reference: what the bare pipe adds over direct. */
     barePipe: { p50Ms: number; p99Ms: number };
+    /** The proxy of another checkout (`--baseline`), cached. */
+    baselineCached?: Percentiles;
   };
   samplesPerRound: number;
   rounds: number;
 }
 
-const KINDS: readonly TtfbKind[] = ['direct', 'bare pipe', 'proxy cached', 'proxy cold', 'proxy token', 'resolver'];
+const BASE_KINDS: readonly TtfbKind[] = ['direct', 'bare pipe', 'proxy cached', 'proxy cold', 'proxy token', 'resolver'];
 
 export async function runTtfb(stack: Stack, options: { rounds: number; samples: number; warmup: number }): Promise<TtfbSummary> {
+  const KINDS: readonly TtfbKind[] = stack.baseline ? [...BASE_KINDS, 'baseline cached'] : BASE_KINDS;
   const agents = new Map(KINDS.map((kind) => [kind, clientAgent(1)]));
   const range = { range: 'bytes=0-0' };
   let cold = 0;
@@ -38,6 +45,7 @@ export async function runTtfb(stack: Stack, options: { rounds: number; samples: 
       : kind === 'proxy cached' ? await fetchAndDiscard(agent, stack.proxyStream.movie, range)
       : kind === 'proxy cold' ? await fetchAndDiscard(agent, stack.coldEntry(cold++), range)
       : kind === 'proxy token' ? await fetchAndDiscard(agent, stack.proxyToken.movie, range)
+      : kind === 'baseline cached' ? await fetchAndDiscard(agent, stack.baseline!.stream.movie, range)
       : await fetchAndDiscard(agent, stack.resolverUrl());
     const expected = kind === 'resolver' ? 200 : 206;
     if (fetched.status !== expected || (kind !== 'resolver' && fetched.bytes !== 1)) {
@@ -48,7 +56,7 @@ export async function runTtfb(stack: Stack, options: { rounds: number; samples: 
   };
 
   for (let i = 0; i < options.warmup; i++) for (const kind of KINDS) await once(kind);
-  const perRound: Record<TtfbKind, { p50Ms: number; p99Ms: number }>[] = [];
+  const perRound: Record<TtfbKind, Percentiles>[] = [];
   for (let round = 0; round < options.rounds; round++) {
     const samples = Object.fromEntries(KINDS.map((kind) => [kind, [] as number[]])) as Record<TtfbKind, number[]>;
     for (let i = 0; i < options.samples; i++) {
@@ -67,19 +75,26 @@ export async function runTtfb(stack: Stack, options: { rounds: number; samples: 
   await Promise.all([...agents.values()].map((agent) => agent.close()));
 
   const over = (pick: (round: (typeof perRound)[number]) => number) => median(perRound.map(pick));
-  const kinds = Object.fromEntries(
-    KINDS.map((kind) => [kind, { p50Ms: over((r) => r[kind].p50Ms), p99Ms: over((r) => r[kind].p99Ms) }]),
-  ) as TtfbSummary['kinds'];
+  const spreads: TtfbSummary['spreads'] = {};
+  const both = (name: string, p50: (round: (typeof perRound)[number]) => number, p99: (round: (typeof perRound)[number]) => number): Percentiles => {
+    spreads[name] = { p50: spreadOf(perRound.map(p50)), p99: spreadOf(perRound.map(p99)) };
+    return { p50Ms: over(p50), p99Ms: over(p99) };
+  };
+  const kinds = Object.fromEntries(KINDS.map((kind) => [kind, both(kind, (r) => r[kind].p50Ms, (r) => r[kind].p99Ms)])) as TtfbSummary['kinds'];
+  const addedOver = (kind: TtfbKind) => both(`added ${kind}`, (r) => r[kind].p50Ms - r.direct.p50Ms, (r) => r[kind].p99Ms - r.direct.p99Ms);
   return {
     kinds,
+    spreads,
     added: {
-      cached: { p50Ms: over((r) => r['proxy cached'].p50Ms - r.direct.p50Ms), p99Ms: over((r) => r['proxy cached'].p99Ms - r.direct.p99Ms) },
-      cold: {
-        p50Ms: over((r) => r['proxy cold'].p50Ms - r.direct.p50Ms - r.resolver.p50Ms),
-        p99Ms: over((r) => r['proxy cold'].p99Ms - r.direct.p99Ms - r.resolver.p99Ms),
-      },
-      token: { p50Ms: over((r) => r['proxy token'].p50Ms - r.direct.p50Ms), p99Ms: over((r) => r['proxy token'].p99Ms - r.direct.p99Ms) },
-      barePipe: { p50Ms: over((r) => r['bare pipe'].p50Ms - r.direct.p50Ms), p99Ms: over((r) => r['bare pipe'].p99Ms - r.direct.p99Ms) },
+      cached: addedOver('proxy cached'),
+      cold: both(
+        'added proxy cold',
+        (r) => r['proxy cold'].p50Ms - r.direct.p50Ms - r.resolver.p50Ms,
+        (r) => r['proxy cold'].p99Ms - r.direct.p99Ms - r.resolver.p99Ms,
+      ),
+      token: addedOver('proxy token'),
+      barePipe: addedOver('bare pipe'),
+      ...(stack.baseline ? { baselineCached: addedOver('baseline cached') } : {}),
     },
     samplesPerRound: options.samples,
     rounds: options.rounds,

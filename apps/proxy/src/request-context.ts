@@ -74,10 +74,14 @@ export class RequestContext implements TrackedRequest {
     this.startedAt = telemetry.now();
     const controller = new AbortController();
     this.signal = controller.signal;
-    res.once('close', () => controller.abort());
-    // A client that leaves closes the response while the stream is still settling its byte
-    // count (promise callbacks); the line is written once they have run.
-    res.once('close', () => setImmediate(() => this.#finish()));
+    res.once('close', () => {
+      // Only a response cut short stops its upstream requests: after a complete one nothing runs
+      // that the signal could stop, and an abort costs an AbortError with its stack every time.
+      if (!res.writableFinished) controller.abort();
+      // A client that leaves closes the response while the stream is still settling its byte
+      // count (promise callbacks); the line is written once they have run.
+      setImmediate(this.#finish);
+    });
   }
 
   get refreshes(): number {
@@ -123,7 +127,7 @@ export class RequestContext implements TrackedRequest {
     sendError(this.res, new ProxyError('STRM_INTERNAL', 'the proxy failed unexpectedly; see its log'));
   }
 
-  #finish(): void {
+  readonly #finish = (): void => {
     const { metrics, logger } = this.#telemetry;
     const status = this.res.statusCode;
     metrics.requests.inc({ route: this.route, status: String(status) });
@@ -132,7 +136,7 @@ export class RequestContext implements TrackedRequest {
     const line = this.#logLine(status);
     if (status >= 500) logger.warn(line, 'request');
     else logger.info(line, 'request');
-  }
+  };
 
   #logLine(status: number): Record<string, unknown> {
     const session = this.session;

@@ -1,4 +1,4 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import { IncomingMessage, ServerResponse } from 'node:http';
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
 import type { Logger } from 'pino';
 import { requestTargetProblem } from './client-errors';
@@ -56,6 +56,35 @@ function serveMedia(options: ProxyListenerOptions, telemetry: RequestTelemetry, 
   options.board?.track(req, res, ctx);
   const served = token === undefined ? serveStream(runtime, ctx) : serveProxied(runtime, ctx, token);
   served.catch((error: unknown) => ctx.fail(error));
+}
+
+/** Node's constructor of a request or response, as `http.createServer` takes it. */
+type Constructed<T> = new (...args: never[]) => T;
+
+/**
+ * A constructor that builds Node's object (`base` runs on it) with `prototype` as its prototype.
+ * Node's request and response are constructor functions, callable on an object of a subclass.
+ */
+function constructorWithPrototype<T>(base: Constructed<T>, prototype: object): Constructed<T> {
+  function Constructor(this: T, ...args: unknown[]) {
+    (base as unknown as (this: T, ...rest: unknown[]) => void).apply(this, args);
+  }
+  Constructor.prototype = prototype;
+  return Constructor as unknown as Constructed<T>;
+}
+
+/**
+ * The request and response classes for the proxy's HTTP server: Node's own, born with the
+ * Express application's prototypes (`app.request`, `app.response`). Express gives every request
+ * those prototypes (`Object.setPrototypeOf` on each request and response); on objects that
+ * already have them that is a no-op, instead of a change of shape on every segment and every
+ * seek that makes each later property access on them slower (Node's own writes included).
+ */
+export function expressServerClasses(app: Express): { IncomingMessage: typeof IncomingMessage; ServerResponse: typeof ServerResponse } {
+  return {
+    IncomingMessage: constructorWithPrototype(IncomingMessage, app.request) as typeof IncomingMessage,
+    ServerResponse: constructorWithPrototype(ServerResponse, app.response) as unknown as typeof ServerResponse,
+  };
 }
 
 /**
