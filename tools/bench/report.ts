@@ -71,21 +71,32 @@ export function segmentTables(rows: SegmentRow[], options: { rounds: number; sec
           r.limit,
         ]),
       ]),
+      ...baselineLine(find('proxy /strm/proxy'), find('baseline /strm/proxy')),
       '',
     ];
   });
 }
 
+/** This checkout's proxy against the `--baseline` one, round by round. */
+function baselineLine(proxy: SegmentRow | undefined, baseline: SegmentRow | undefined): string[] {
+  if (proxy === undefined || baseline === undefined) return [];
+  const of = (pick: (round: SegmentRow['rounds'][number]) => number | undefined) => ratioText(versus(proxy, baseline, pick));
+  return [
+    `proxy / baseline: req/s ${of((r) => r.requestsPerSecond)}, p99 ${of((r) => r.p99Ms)}, CPU ms/req ${of((r) => r.cpuMsPerRequest)}`,
+  ];
+}
+
 export function ttfbTable(summary: TtfbSummary, options: { rounds: number; samples: number }): string[] {
   const row = (label: string, key: string, value: { p50Ms: number; p99Ms: number }) => {
     const spread = summary.spreads[key];
-    return [label, spread ? withSpread(spread.p50, 2) : fixed(value.p50Ms, 2), spread ? withSpread(spread.p99, 2) : fixed(value.p99Ms, 2)];
+    const cpu = summary.cpuMicrosPerRequest[key as keyof TtfbSummary['cpuMicrosPerRequest']];
+    return [label, spread ? withSpread(spread.p50, 2) : fixed(value.p50Ms, 2), spread ? withSpread(spread.p99, 2) : fixed(value.p99Ms, 2), cpu ? withSpread(cpu, 0) : ''];
   };
   const { added } = summary;
   return [
     `time to first byte, 1-byte Range request (${options.samples} requests per kind per round, median (min-max) of ${options.rounds} rounds)`,
     textTable([
-      ['kind', 'p50 ms', 'p99 ms'],
+      ['kind', 'p50 ms', 'p99 ms', 'server CPU us/req'],
       ...Object.entries(summary.kinds).map(([kind, v]) => row(kind, kind, v)),
       row('added by the bare pipe (the least a hop costs)', 'added bare pipe', added.barePipe),
       row('added by the proxy, cached', 'added proxy cached', added.cached),

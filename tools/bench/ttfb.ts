@@ -4,6 +4,7 @@
 // through the bare pipe (what one more hop costs at the least), and the resolver alone (what a
 // cold request waits for, subtracted from it).
 import { fetchAndDiscard } from './client';
+import type { ServerProcess } from './processes';
 import { clientAgent, type Stack } from './stack';
 import { median, quantile, spreadOf, type Spread } from './stats';
 
@@ -14,6 +15,11 @@ type Percentiles = { p50Ms: number; p99Ms: number };
 export interface TtfbSummary {
   /** Per kind, medians over rounds of each round's p50 and p99, in ms. */
   kinds: Partial<Record<TtfbKind, Percentiles>>;
+  /**
+   * CPU microseconds the server in the middle spent per request, median (min-max) over rounds:
+   * the per-request cost with no body to move, steadier than a latency on a shared machine.
+   */
+  cpuMicrosPerRequest: Partial<Record<TtfbKind, Spread>>;
   /** The same as `kinds` and `added`, as the spread over rounds. */
   spreads: Record<string, { p50: Spread; p99: Spread }>;
   /** What the proxy adds over direct, medians over rounds: cached; cold minus the resolver's own time. */
@@ -37,7 +43,25 @@ export async function runTtfb(stack: Stack, options: { rounds: number; samples: 
   const agents = new Map(KINDS.map((kind) => [kind, clientAgent(1)]));
   const range = { range: 'bytes=0-0' };
   let cold = 0;
+  const servers: Partial<Record<TtfbKind, ServerProcess>> = {
+    'bare pipe': stack.bare,
+    'proxy cached': stack.proxy,
+    'proxy cold': stack.proxy,
+    'proxy token': stack.proxy,
+    ...(stack.baseline ? { 'baseline cached': stack.baseline.proxy } : {}),
+  };
+  // A request's CPU (the mean: a collection now and then is part of the cost) is read when the next one starts: the server writes its log line and
+  // metrics after the last byte, while the client notes its sample.
+  let cpuSamples: Partial<Record<TtfbKind, number[]>> = {};
+  let open: { kind: TtfbKind; server: ServerProcess; before: number } | undefined;
+  const closeCpu = () => {
+    if (open !== undefined) (cpuSamples[open.kind] ??= []).push((open.server.cpuSeconds() - open.before) * 1e6);
+    open = undefined;
+  };
   const once = async (kind: TtfbKind): Promise<number> => {
+    closeCpu();
+    const server = servers[kind];
+    if (server !== undefined) open = { kind, server, before: server.cpuSeconds() };
     const agent = agents.get(kind)!;
     const fetched =
       kind === 'direct' ? await fetchAndDiscard(agent, stack.direct.movie, range)
@@ -57,7 +81,10 @@ export async function runTtfb(stack: Stack, options: { rounds: number; samples: 
 
   for (let i = 0; i < options.warmup; i++) for (const kind of KINDS) await once(kind);
   const perRound: Record<TtfbKind, Percentiles>[] = [];
+  const cpuPerRound: Partial<Record<TtfbKind, number>>[] = [];
   for (let round = 0; round < options.rounds; round++) {
+    closeCpu();
+    cpuSamples = {};
     const samples = Object.fromEntries(KINDS.map((kind) => [kind, [] as number[]])) as Record<TtfbKind, number[]>;
     for (let i = 0; i < options.samples; i++) {
       for (let k = 0; k < KINDS.length; k++) {
@@ -71,6 +98,8 @@ export async function runTtfb(stack: Stack, options: { rounds: number; samples: 
         { p50Ms: number; p99Ms: number }
       >,
     );
+    closeCpu();
+    cpuPerRound.push(Object.fromEntries(Object.entries(cpuSamples).map(([kind, values]) => [kind, values.reduce((sum, value) => sum + value, 0) / values.length])));
   }
   await Promise.all([...agents.values()].map((agent) => agent.close()));
 
@@ -82,8 +111,12 @@ export async function runTtfb(stack: Stack, options: { rounds: number; samples: 
   };
   const kinds = Object.fromEntries(KINDS.map((kind) => [kind, both(kind, (r) => r[kind].p50Ms, (r) => r[kind].p99Ms)])) as TtfbSummary['kinds'];
   const addedOver = (kind: TtfbKind) => both(`added ${kind}`, (r) => r[kind].p50Ms - r.direct.p50Ms, (r) => r[kind].p99Ms - r.direct.p99Ms);
+  const cpuMicrosPerRequest = Object.fromEntries(
+    Object.keys(servers).map((kind) => [kind, spreadOf(cpuPerRound.map((round) => round[kind as TtfbKind] ?? Number.NaN))]),
+  ) as TtfbSummary['cpuMicrosPerRequest'];
   return {
     kinds,
+    cpuMicrosPerRequest,
     spreads,
     added: {
       cached: addedOver('proxy cached'),

@@ -113,7 +113,8 @@ export async function serveStream(runtime: ProxyRuntime, ctx: RequestContext): P
   const directives = takeDirectives(params);
   ctx.identity = episodeForLog(params);
   authorizeEntry(runtime.config.auth, runtime.secrets, params, ctx.header('x-api-key'), nowSeconds(runtime));
-  const episode = parseEpisodeParams(params);
+  // Parsed once for the log line; parsed again only when that failed, to throw its error.
+  const episode = ctx.identity ?? parseEpisodeParams(params);
   ctx.identity = episode;
   // Checked before the resolver is asked: a malformed directive costs nothing upstream.
   const delivery = parseDeliveryDirectives(directives);
