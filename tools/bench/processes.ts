@@ -2,7 +2,7 @@
 // of each one can be read from /proc, apart from the client (this process) and from the origin.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { readdirSync, readFileSync } from 'node:fs';
+import { closeSync, openSync, readdirSync, readFileSync, watch } from 'node:fs';
 import { createServer, connect } from 'node:net';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -79,20 +79,59 @@ interface StartOptions {
   env?: Record<string, string>;
   /** Reads one stdout line; returns the parsed ready message when the server is listening. */
   ready: (line: string) => Record<string, unknown> | undefined;
+  /**
+   * Where stdout goes, instead of a pipe to this process. A server that logs a line per request
+   * writes to a pipe synchronously (Node does, on Linux): read by the busy client, a full pipe
+   * would stall the server's event loop and the benchmark would measure its own reading. A file
+   * is what a deployment writes its log to.
+   */
+  stdoutFile?: string;
+}
+
+/** Waits for the ready line in the server's stdout file (watched, and read again on each change). */
+function readyFromFile(path: string, child: ChildProcess, options: StartOptions, stderr: () => string): Promise<Record<string, unknown>> {
+  return new Promise((resolveReady, reject) => {
+    const watcher = watch(path);
+    const finish = (error: Error | undefined, info?: Record<string, unknown>) => {
+      clearTimeout(timer);
+      watcher.close();
+      child.removeAllListeners('exit');
+      if (error) {
+        child.kill('SIGKILL');
+        reject(new Error(`${error.message}\n${stderr()}`));
+      } else resolveReady(info!);
+    };
+    const check = () => {
+      for (const line of readFileSync(path, 'utf8').split('\n')) {
+        const info = options.ready(line);
+        if (info !== undefined) return finish(undefined, info);
+      }
+    };
+    const timer = setTimeout(() => finish(new Error(`${options.name} did not start within ${START_TIMEOUT_MS} ms`)), START_TIMEOUT_MS);
+    child.once('exit', (code, signal) => finish(new Error(`${options.name} exited (${code ?? signal}) before it was ready`)));
+    watcher.on('change', check);
+    check();
+  });
 }
 
 /** Starts a server that announces itself with one stdout line; the rest of its stdout is drained. */
 export async function startServer(options: StartOptions): Promise<ServerProcess> {
+  const stdoutFd = options.stdoutFile === undefined ? undefined : openSync(options.stdoutFile, 'w');
   const child = spawn(options.command, options.args, {
     cwd: root,
     env: { ...process.env, ...options.env },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: ['ignore', stdoutFd ?? 'pipe', 'pipe'],
   });
+  if (stdoutFd !== undefined) closeSync(stdoutFd);
   let stderr = '';
   child.stderr!.setEncoding('utf8');
   child.stderr!.on('data', (chunk: string) => {
     stderr = (stderr + chunk).slice(-4000);
   });
+  if (options.stdoutFile !== undefined) {
+    const info = await readyFromFile(options.stdoutFile, child, options, () => stderr);
+    return processHandle(options.name, child, info, () => stderr);
+  }
   const lines = createInterface({ input: child.stdout! });
   const info = await new Promise<Record<string, unknown>>((resolveReady, reject) => {
     const timer = setTimeout(() => fail(new Error(`${options.name} did not start within ${START_TIMEOUT_MS} ms`)), START_TIMEOUT_MS);

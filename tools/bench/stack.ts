@@ -123,10 +123,11 @@ async function tokenRoute(playlistUrl: string): Promise<Route> {
   return { movie: new URL(movie, playlistUrl).href, segment: new URL(segment, playlistUrl).href };
 }
 
-/** Starts a compiled proxy (its bin): auth on, the fake resolver, a JSON log line per request. */
-function startProxy(bin: string, resolverBase: string, options: StackOptions): Promise<ServerProcess> {
+/** Starts a compiled proxy (its bin): auth on, the fake resolver, a JSON log line per request into `logFile`. */
+function startProxy(bin: string, resolverBase: string, logFile: string, options: StackOptions): Promise<ServerProcess> {
   return startServer({
     name: 'proxy',
+    stdoutFile: logFile,
     command: process.execPath,
     args: [...(options.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${options.profileDir}`] : []), bin, 'serve'],
     env: {
@@ -160,9 +161,9 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       bundleServer('tools/bench/bare-pipe.ts', join(binDir, 'bare-pipe.mjs')),
       bundleServer('tools/bench/tcp-relay.ts', join(binDir, 'tcp-relay.mjs')),
     ]);
-    const proxy = await startProxy(proxyBin, resolverBase, options);
+    const proxy = await startProxy(proxyBin, resolverBase, join(workDir, 'proxy.log'), options);
     started.push(proxy);
-    const baselineProxy = baselineBin === undefined ? undefined : await startProxy(baselineBin, resolverBase, { ...options, profileDir: undefined });
+    const baselineProxy = baselineBin === undefined ? undefined : await startProxy(baselineBin, resolverBase, join(workDir, 'baseline.log'), { ...options, profileDir: undefined });
     if (baselineProxy) started.push(baselineProxy);
     const bare = await startServer({ name: 'bare pipe', command: process.execPath, args: [bareBundle, origin.url], ready: jsonReadyLine });
     started.push(bare);
