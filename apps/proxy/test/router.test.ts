@@ -1,4 +1,8 @@
+import { IncomingMessage, ServerResponse } from 'node:http';
+import { Socket } from 'node:net';
+import express from 'express';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { expressServerClasses } from '../src/router';
 import { rawGet, startResolver, startTestProxy, type TestProxy, type TestResolver } from './support/servers';
 
 // One router for every endpoint, Express's: paths match without regard to case, with one
@@ -61,5 +65,20 @@ describe('the router', () => {
     ['*', NOT_FOUND],
   ])('GET %s → %j', async (target, expected) => {
     expect(await endpointOf(target)).toEqual(expected);
+  });
+});
+
+describe('the server request classes', () => {
+  test('requests and responses are born with the Express application prototypes, so Express reshapes neither per request', () => {
+    const app = express();
+    const classes = expressServerClasses(app);
+    const req = new classes.IncomingMessage(new Socket());
+    const res = new classes.ServerResponse(req);
+    expect(Object.getPrototypeOf(req)).toBe(app.request);
+    expect(Object.getPrototypeOf(res)).toBe(app.response);
+    // Still Node's own objects: what Node and the proxy do with them is unchanged.
+    expect(req).toBeInstanceOf(IncomingMessage);
+    expect(res).toBeInstanceOf(ServerResponse);
+    expect(res.req).toBe(req);
   });
 });
