@@ -103,7 +103,7 @@ async function getText(url: string): Promise<string> {
 }
 
 /** The pino line the proxy prints once it listens. */
-function proxyReadyLine(line: string): Record<string, unknown> | undefined {
+export function proxyReadyLine(line: string): Record<string, unknown> | undefined {
   if (!line.includes('strm-proxy listening')) return undefined;
   return JSON.parse(line) as Record<string, unknown>;
 }

@@ -5,8 +5,27 @@
  * - `HLS_LINE_TOO_LONG`: a line is longer than `maxLineLength`.
  * - `HLS_INVALID_TEXT`: the bytes are not UTF-8, or hold control characters other than tab, CR and LF.
  * - `HLS_TRUNCATED`: the input ended inside a UTF-8 sequence, or before the `#EXTM3U` line was complete.
+ *
+ * The limits on the work one playlist may cause (see {@link RewriteLimitCode}) are codes too.
  */
-export type HlsRewriteErrorCode = 'HLS_NOT_A_PLAYLIST' | 'HLS_LINE_TOO_LONG' | 'HLS_INVALID_TEXT' | 'HLS_TRUNCATED';
+export type HlsRewriteErrorCode = 'HLS_NOT_A_PLAYLIST' | 'HLS_LINE_TOO_LONG' | 'HLS_INVALID_TEXT' | 'HLS_TRUNCATED' | RewriteLimitCode;
+
+/**
+ * Codes of the limits on the work one playlist may cause; the rewrite stops at the breach, before
+ * building the URI or the output that would pass the limit.
+ *
+ * - `HLS_URI_TOO_LONG`: a URI, once its `{$variable}` references are substituted, is longer than `maxUriLength`.
+ * - `HLS_TOO_MANY_VARIABLE_REFERENCES`: the playlist's URIs hold more `{$variable}` references than `maxVariableReferences`.
+ * - `HLS_TOO_MANY_URIS`: the playlist has more URIs to rewrite than `maxUris`.
+ * - `HLS_OUTPUT_TOO_LARGE`: the output would be longer than `maxOutputLength`.
+ * - `HLS_OUTPUT_AMPLIFIED`: the output would grow past `maxOutputRatio` times the input read so far (plus 64 KiB).
+ */
+export type RewriteLimitCode =
+  | 'HLS_URI_TOO_LONG'
+  | 'HLS_TOO_MANY_VARIABLE_REFERENCES'
+  | 'HLS_TOO_MANY_URIS'
+  | 'HLS_OUTPUT_TOO_LARGE'
+  | 'HLS_OUTPUT_AMPLIFIED';
 
 /**
  * The one error class of this package: every bad input (not a playlist, binary, invalid UTF-8, a line

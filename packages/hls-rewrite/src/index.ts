@@ -2,7 +2,7 @@ export { scanAttributeList } from './attributes';
 export type { AttributeSpan } from './attributes';
 export { detectPlaylist, isPlaylistContentType, isPlaylistPath, sniffPlaylist } from './detect';
 export { HlsRewriteError } from './errors';
-export type { HlsRewriteErrorCode } from './errors';
+export type { HlsRewriteErrorCode, RewriteLimitCode } from './errors';
 export { mediaFileName } from './media-file-name';
 export { PlaylistRewriter, rewritePlaylist } from './rewriter';
 export { createPlaylistRewriteStream, createPlaylistRewriteTransform } from './streams';

@@ -1,11 +1,21 @@
 import { scanAttributeList, type AttributeSpan } from './attributes';
-import { HlsRewriteError, preview } from './errors';
+import { HlsRewriteError, preview, type RewriteLimitCode } from './errors';
 import { isNormalizedHttpUrl, isPlainRelativeReference } from './resolve';
 import { TAG_RULES, type AttributeKindRule } from './tags';
 import type { RewriteOptions, RewriteStats, UriContext, UriKind } from './types';
 
 const EXTM3U = '#EXTM3U';
 const DEFAULT_MAX_LINE_LENGTH = 1024 * 1024;
+/** Defaults of the limits on one playlist's work (see `RewriteOptions`). */
+const DEFAULT_LIMITS = {
+  maxUriLength: 64 * 1024,
+  maxVariableReferences: 100_000,
+  maxUris: 100_000,
+  maxOutputLength: 64 * 1024 * 1024,
+  maxOutputRatio: 64,
+} as const;
+/** What the output may grow beyond `maxOutputRatio` times the input: room for a short multivariant playlist. */
+const OUTPUT_RATIO_ALLOWANCE = 64 * 1024;
 const MAX_WARNINGS = 100;
 const STRING_SLICE = 64 * 1024;
 
@@ -48,6 +58,22 @@ interface ValidatedOptions {
   baseDirectory: string;
   rewriteUri: (context: UriContext) => string;
   maxLineLength: number;
+  limits: RewriteLimits;
+}
+
+type RewriteLimits = { -readonly [Name in keyof typeof DEFAULT_LIMITS]: number };
+
+/** The limit options, each a positive number (`maxOutputRatio` may be fractional), or their defaults. */
+function validateLimits(options: RewriteOptions): RewriteLimits {
+  const limits = { ...DEFAULT_LIMITS } as RewriteLimits;
+  for (const name of Object.keys(DEFAULT_LIMITS) as Array<keyof RewriteLimits>) {
+    const value = options[name];
+    if (value === undefined) continue;
+    const valid = name === 'maxOutputRatio' ? Number.isFinite(value) && value > 0 : Number.isSafeInteger(value) && value >= 1;
+    if (!valid) throw new TypeError(`options.${name} must be a positive ${name === 'maxOutputRatio' ? 'number' : 'integer'}, received ${String(value)}`);
+    limits[name] = value;
+  }
+  return limits;
 }
 
 function validateOptions(options: RewriteOptions): ValidatedOptions {
@@ -70,7 +96,7 @@ function validateOptions(options: RewriteOptions): ValidatedOptions {
   if (!Number.isSafeInteger(maxLineLength) || maxLineLength < 1) {
     throw new TypeError(`options.maxLineLength must be a positive integer, received ${String(maxLineLength)}`);
   }
-  return { base, baseDirectory: new URL('./', base).href, rewriteUri, maxLineLength };
+  return { base, baseDirectory: new URL('./', base).href, rewriteUri, maxLineLength, limits: validateLimits(options) };
 }
 
 /**
@@ -94,6 +120,11 @@ class RewriteCore {
   private output = '';
   private copied = 0;
   private droppedWarnings = 0;
+  // For the limits: input taken (after a dropped BOM and leading whitespace), how much longer the
+  // output is than the input it replaced, and the variable references substituted.
+  private inputLength = 0;
+  private growth = 0;
+  private variableReferences = 0;
 
   constructor(options: RewriteOptions) {
     this.options = validateOptions(options);
@@ -106,6 +137,9 @@ class RewriteCore {
       const rest = this.readHeader(data, final);
       if (rest === undefined) return '';
       data = rest;
+      this.inputLength = data.length;
+    } else {
+      this.inputLength += text.length;
     }
     this.output = '';
     this.copied = 0;
@@ -278,7 +312,12 @@ class RewriteCore {
     }
   }
 
+  /**
+   * Substitutes the `{$name}` references of a URI. The expansion is measured before it is built,
+   * so a short line that references a long value many times stops at the first reference too many.
+   */
   private substitute(uri: string): string {
+    const { maxUriLength, maxVariableReferences } = this.options.limits;
     let result = '';
     let from = 0;
     for (;;) {
@@ -286,7 +325,15 @@ class RewriteCore {
       if (open === -1) break;
       const close = uri.indexOf('}', open + 2);
       if (close === -1) break;
+      if (++this.variableReferences > maxVariableReferences) {
+        throw new HlsRewriteError(
+          'HLS_TOO_MANY_VARIABLE_REFERENCES',
+          `line ${this.lineNumber}: the playlist's URIs hold more than maxVariableReferences (${maxVariableReferences}) {$variable} references`,
+        );
+      }
       const value = this.variables?.get(uri.slice(open + 2, close));
+      const piece = value === undefined ? close + 1 - from : open - from + value.length;
+      if (result.length + piece > maxUriLength) this.uriTooLong(result.length + piece);
       if (value === undefined) {
         this.warn(`line ${this.lineNumber}: ${preview(uri)} refers to an undefined variable ${preview(uri.slice(open, close + 1))}`);
         result += uri.slice(from, close + 1);
@@ -296,6 +343,31 @@ class RewriteCore {
       from = close + 1;
     }
     return result + uri.slice(from);
+  }
+
+  private uriTooLong(length: number): never {
+    throw new HlsRewriteError(
+      'HLS_URI_TOO_LONG',
+      `line ${this.lineNumber}: a URI is longer than maxUriLength once its variables are substituted: expected at most ${this.options.limits.maxUriLength} characters, received ${length} or more`,
+    );
+  }
+
+  /** Counts the output a replacement adds; throws before the output passes a limit. */
+  private account(data: string, start: number, end: number, replacementLength: number): void {
+    const { maxOutputLength, maxOutputRatio } = this.options.limits;
+    // Input read up to the end of this URI, and the output up to the end of its replacement.
+    const input = this.inputLength - (data.length - end);
+    const output = input + this.growth + replacementLength - (end - start);
+    if (output > maxOutputLength) {
+      throw new HlsRewriteError('HLS_OUTPUT_TOO_LARGE', `line ${this.lineNumber}: the output would be longer than maxOutputLength (${maxOutputLength} characters)`);
+    }
+    if (output > maxOutputRatio * input + OUTPUT_RATIO_ALLOWANCE) {
+      throw new HlsRewriteError(
+        'HLS_OUTPUT_AMPLIFIED',
+        `line ${this.lineNumber}: the output would grow past maxOutputRatio (${maxOutputRatio}) times the ${input} characters of input read so far`,
+      );
+    }
+    this.growth += replacementLength - (end - start);
   }
 
   private rewrite(
@@ -311,6 +383,7 @@ class RewriteCore {
     if (start === end) return;
     const uri = data.slice(start, end);
     const target = uri.includes('{$') ? this.substitute(uri) : uri;
+    if (target.length > this.options.limits.maxUriLength) this.uriTooLong(target.length);
     let href: string;
     let url: URL | undefined;
     let kind: UriKind;
@@ -335,6 +408,9 @@ class RewriteCore {
       href = url.href;
       kind = kindOrRule === 'by-extension' ? kindByExtension(url.pathname, -1) : kindOrRule;
     }
+    if (this.stats.uris >= this.options.limits.maxUris) {
+      throw new HlsRewriteError('HLS_TOO_MANY_URIS', `line ${this.lineNumber}: the playlist has more than maxUris (${this.options.limits.maxUris}) URIs to rewrite`);
+    }
     const context = new RewriteContext(uri, href, url, tag, attribute, typeValue, kind, this.isMaster, this.hasMap, this.lineNumber);
     const replacement = this.options.rewriteUri(context);
     if (typeof replacement !== 'string') {
@@ -345,6 +421,7 @@ class RewriteCore {
         `options.rewriteUri returned ${preview(replacement)}, which would break the playlist line: no CR or LF${placement === 'line' ? '' : placement === 'quoted' ? ' or double quote inside a quoted-string' : ', double quote or comma in an unquoted attribute'}`,
       );
     }
+    this.account(data, start, end, replacement.length);
     this.output += data.slice(this.copied, start) + replacement;
     this.copied = end;
     this.stats.uris++;
@@ -419,7 +496,8 @@ function nameIs(data: string, attribute: AttributeSpan, name: string): boolean {
  * (tags, attribute order, comments, blank lines, LF or CRLF per line, a missing final newline).
  * A leading BOM (and whitespace before `#EXTM3U`) is dropped.
  *
- * @throws {HlsRewriteError} `HLS_NOT_A_PLAYLIST`, `HLS_INVALID_TEXT`, `HLS_LINE_TOO_LONG`, `HLS_TRUNCATED`.
+ * @throws {HlsRewriteError} `HLS_NOT_A_PLAYLIST`, `HLS_INVALID_TEXT`, `HLS_LINE_TOO_LONG`, `HLS_TRUNCATED`, and a
+ *   {@link RewriteLimitCode} when the playlist would make the rewrite pass one of the limit options.
  * @throws {TypeError} for invalid options or a callback that does not return a usable string.
  * @example
  * ```ts

@@ -73,6 +73,23 @@ export interface RewriteOptions {
   rewriteUri: (context: UriContext) => string;
   /** Longest accepted line, in UTF-16 code units without its line ending. Default 1 MiB (1,048,576). */
   maxLineLength?: number;
+  /**
+   * Longest URI handed to the callback, in UTF-16 code units, after `EXT-X-DEFINE` substitution:
+   * a short line can reference a long variable many times. Default 65,536.
+   */
+  maxUriLength?: number;
+  /** Most `{$variable}` references substituted in the URIs of one playlist. Default 100,000. */
+  maxVariableReferences?: number;
+  /** Most URIs handed to the callback for one playlist. Default 100,000. */
+  maxUris?: number;
+  /** Longest output, in UTF-16 code units. Default 64 MiB (67,108,864). */
+  maxOutputLength?: number;
+  /**
+   * How many times longer than the input (in UTF-16 code units) the output may grow, plus 64 KiB so
+   * that a short multivariant playlist may grow freely; checked as the output grows, against the
+   * input read so far. Default 64.
+   */
+  maxOutputRatio?: number;
 }
 
 /**
