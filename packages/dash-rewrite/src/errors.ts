@@ -7,13 +7,19 @@
  * - `DASH_MALFORMED`: the markup is not well-formed XML (an end tag that closes another element,
  *   an unterminated attribute, a second root element, text after the root).
  * - `DASH_TRUNCATED`: the input ended inside markup or before the root element was closed.
+ * - `DASH_TOO_MANY_URLS`: the manifest has more URLs to rewrite than `maxUrls`.
+ * - `DASH_OUTPUT_TOO_LARGE`: the output would be longer than `maxOutputLength`.
+ * - `DASH_OUTPUT_AMPLIFIED`: the output would grow past `maxOutputRatio` times the input read so far (plus 64 KiB).
  */
 export type DashRewriteErrorCode =
   | 'DASH_NOT_A_MANIFEST'
   | 'DASH_INVALID_TEXT'
   | 'DASH_ELEMENT_TOO_LARGE'
   | 'DASH_MALFORMED'
-  | 'DASH_TRUNCATED';
+  | 'DASH_TRUNCATED'
+  | 'DASH_TOO_MANY_URLS'
+  | 'DASH_OUTPUT_TOO_LARGE'
+  | 'DASH_OUTPUT_AMPLIFIED';
 
 /**
  * The one error class of this package: every bad input ends in one of these, with a stable `code`.

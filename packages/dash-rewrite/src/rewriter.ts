@@ -6,6 +6,25 @@ import { decodeAttributeValue, decodeContent, encodeAttributeValue, encodeConten
 
 const DEFAULT_MAX_ELEMENT_LENGTH = 1024 * 1024;
 const MAX_WARNINGS = 100;
+/** Defaults of the limits on one manifest's work (see `RewriteOptions`). */
+const DEFAULT_LIMITS = { maxUrls: 1_000_000, maxOutputLength: 64 * 1024 * 1024, maxOutputRatio: 64 } as const;
+/** What the output may grow beyond `maxOutputRatio` times the input: room for a short manifest. */
+const OUTPUT_RATIO_ALLOWANCE = 64 * 1024;
+
+type RewriteLimits = { -readonly [Name in keyof typeof DEFAULT_LIMITS]: number };
+
+/** The limit options, each a positive number (`maxOutputRatio` may be fractional), or their defaults. */
+function validateLimits(options: RewriteOptions): RewriteLimits {
+  const limits = { ...DEFAULT_LIMITS } as RewriteLimits;
+  for (const name of Object.keys(DEFAULT_LIMITS) as Array<keyof RewriteLimits>) {
+    const value = options[name];
+    if (value === undefined) continue;
+    const valid = name === 'maxOutputRatio' ? Number.isFinite(value) && value > 0 : Number.isSafeInteger(value) && value >= 1;
+    if (!valid) throw new TypeError(`options.${name} must be a positive ${name === 'maxOutputRatio' ? 'number' : 'integer'}, received ${String(value)}`);
+    limits[name] = value;
+  }
+  return limits;
+}
 /** A UTF-16 surrogate without its pair: not a character, cannot be encoded as UTF-8. */
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 /** Characters XML 1.0 forbids (§2.2), which only binary data holds. */
@@ -68,7 +87,7 @@ function countNewlines(text: string, start: number, end: number): number {
   return count;
 }
 
-function validateOptions(options: RewriteOptions): { base: string; output: string; max: number } {
+function validateOptions(options: RewriteOptions): { base: string; output: string; max: number; limits: RewriteLimits } {
   if (options === null || typeof options !== 'object') throw new TypeError(`options must be an object, received ${typeof options}`);
   if (typeof options.rewriteUrl !== 'function') throw new TypeError(`options.rewriteUrl must be a function, received ${typeof options.rewriteUrl}`);
   const base = resolveHttpUrl(String(options.baseUrl), 'http://relative.invalid/');
@@ -85,7 +104,7 @@ function validateOptions(options: RewriteOptions): { base: string; output: strin
   }
   const max = options.maxElementLength ?? DEFAULT_MAX_ELEMENT_LENGTH;
   if (!Number.isInteger(max) || max < 64) throw new TypeError(`options.maxElementLength must be an integer of at least 64, received ${String(max)}`);
-  return { base, output, max };
+  return { base, output, max, limits: validateLimits(options) };
 }
 
 /** The index after the first `close` from `from` on, or -1. */
@@ -204,11 +223,16 @@ export class ManifestRewriter {
   #ended = false;
   #line = 1;
   #collection: Collection | undefined;
+  readonly #limits: RewriteLimits;
+  // Input taken and output given so far, for the limits.
+  #inputLength = 0;
+  #outputLength = 0;
 
   constructor(options: RewriteOptions) {
-    const { base, output, max } = validateOptions(options);
+    const { base, output, max, limits } = validateOptions(options);
     this.#rewriteUrl = options.rewriteUrl;
     this.#max = max;
+    this.#limits = limits;
     this.#documentBase = makeBase(base, output);
   }
 
@@ -261,15 +285,18 @@ export class ManifestRewriter {
       throw new DashRewriteError('DASH_INVALID_TEXT', `the manifest holds the control character U+${input.charCodeAt(at).toString(16).padStart(4, '0')} (binary data?)`);
     }
     const text = this.#pending + input;
+    this.#inputLength += input.length;
     const out: string[] = [];
     let index = 0;
     while (index < text.length) {
       if (text.charCodeAt(index) !== 60 /* < */) {
         const next = text.indexOf('<', index);
         const end = next === -1 ? text.length : next;
+        const before = out.length;
         this.#text(text, index, end, out);
         this.#line += countNewlines(text, index, end);
         index = end;
+        this.#account(out, before, this.#inputLength - (text.length - end));
         continue;
       }
       const end = markupEnd(text, index, index === 0 ? this.#resumeFrom : 0);
@@ -279,14 +306,31 @@ export class ManifestRewriter {
       }
       if (end - index > this.#max) this.#tooLarge(text.slice(index, end));
       const markup = text.slice(index, end);
+      const before = out.length;
       this.#markup(markup, out);
       this.#line += countNewlines(markup, 0, markup.length);
       index = end;
+      this.#account(out, before, this.#inputLength - (text.length - end));
     }
     this.#pending = text.slice(index);
     // The terminators are at most 3 characters long: one could start in the last 2.
     this.#resumeFrom = Math.max(0, this.#pending.length - 2);
     return out.join('');
+  }
+
+  /**
+   * Counts the output of one piece of markup (at most `maxElementLength` of input, so at most its
+   * URLs' replacements) and stops the rewrite once the output passes a limit.
+   */
+  #account(out: readonly string[], from: number, input: number): void {
+    for (let index = from; index < out.length; index++) this.#outputLength += out[index]!.length;
+    const { maxOutputLength, maxOutputRatio } = this.#limits;
+    if (this.#outputLength > maxOutputLength) {
+      throw new DashRewriteError('DASH_OUTPUT_TOO_LARGE', `line ${this.#line}: the output is longer than maxOutputLength (${maxOutputLength} characters)`);
+    }
+    if (this.#outputLength > maxOutputRatio * input + OUTPUT_RATIO_ALLOWANCE) {
+      throw new DashRewriteError('DASH_OUTPUT_AMPLIFIED', `line ${this.#line}: the output grew past maxOutputRatio (${maxOutputRatio}) times the ${input} characters of input read so far`);
+    }
   }
 
   #tooLarge(markup: string): never {
@@ -490,6 +534,9 @@ export class ManifestRewriter {
       this.stats.skipped++;
       if (!/^[A-Za-z][A-Za-z0-9+.-]*:/.test(uri) || /^https?:/i.test(uri)) this.#warn(`${preview(uri)} is not a URL; kept as it is`);
       return undefined;
+    }
+    if (this.stats.urls >= this.#limits.maxUrls) {
+      throw new DashRewriteError('DASH_TOO_MANY_URLS', `line ${line}: the manifest has more than maxUrls (${this.#limits.maxUrls}) URLs to rewrite`);
     }
     const context: UrlContext = {
       uri,

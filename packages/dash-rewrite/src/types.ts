@@ -76,6 +76,15 @@ export interface RewriteOptions {
    * Default 1 MiB (1,048,576).
    */
   maxElementLength?: number;
+  /** Most URLs handed to the callback for one manifest. Default 1,000,000. */
+  maxUrls?: number;
+  /** Longest output, in UTF-16 code units. Default 64 MiB (67,108,864). */
+  maxOutputLength?: number;
+  /**
+   * How many times longer than the input (in UTF-16 code units) the output may grow, plus 64 KiB;
+   * checked after each piece of markup, against the input read so far. Default 64.
+   */
+  maxOutputRatio?: number;
 }
 
 /**

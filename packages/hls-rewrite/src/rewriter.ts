@@ -10,7 +10,7 @@ const DEFAULT_MAX_LINE_LENGTH = 1024 * 1024;
 const DEFAULT_LIMITS = {
   maxUriLength: 64 * 1024,
   maxVariableReferences: 100_000,
-  maxUris: 100_000,
+  maxUris: 1_000_000,
   maxOutputLength: 64 * 1024 * 1024,
   maxOutputRatio: 64,
 } as const;

@@ -80,7 +80,7 @@ export interface RewriteOptions {
   maxUriLength?: number;
   /** Most `{$variable}` references substituted in the URIs of one playlist. Default 100,000. */
   maxVariableReferences?: number;
-  /** Most URIs handed to the callback for one playlist. Default 100,000. */
+  /** Most URIs handed to the callback for one playlist. Default 1,000,000. */
   maxUris?: number;
   /** Longest output, in UTF-16 code units. Default 64 MiB (67,108,864). */
   maxOutputLength?: number;
