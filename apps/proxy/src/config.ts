@@ -35,7 +35,17 @@ export interface ProxyConfig {
   corsOrigins: '*' | string[];
   /** `/status`, `/status.json` (and the page's script and style) are served to holders of the secret. */
   status: boolean;
+  /** The bounds on the work one upstream playlist or manifest may cause (see `rewrite-limits.ts`). */
+  rewriteLimits: RewriteLimitConfig;
   logLevel: string;
+}
+
+/** `STRM_PROXY_PLAYLIST_MAX_*`: the operator's bounds on one playlist's (or manifest's) rewrite. */
+export interface RewriteLimitConfig {
+  maxUris: number;
+  maxVariableReferences: number;
+  maxOutputBytes: number;
+  maxOutputRatio: number;
 }
 
 /** How the proxy runs a resolver command. */
@@ -112,6 +122,10 @@ export const CONFIG_VARIABLE_TABLE = {
   STRM_PROXY_REDIS_URL: { default: '', meaning: 'redis:// URL sharing the resolution cache among replicas' },
   STRM_PROXY_CORS_ORIGINS: { default: '*', meaning: 'browser origins allowed to read responses, comma-separated, or *' },
   STRM_PROXY_STATUS: { default: 'off', meaning: 'on serves /status and /status.json to holders of the secret (strm-proxy status-url)' },
+  STRM_PROXY_PLAYLIST_MAX_URIS: { default: '100000', meaning: 'most URIs rewritten in one playlist or DASH manifest (more: 502 STRM_TOO_MANY_URIS)' },
+  STRM_PROXY_PLAYLIST_MAX_VARIABLE_REFERENCES: { default: '100000', meaning: 'most {$variable} references substituted in one playlist (more: 502 STRM_TOO_MANY_VARIABLE_REFERENCES)' },
+  STRM_PROXY_PLAYLIST_MAX_OUTPUT_MIB: { default: '64', meaning: 'largest rewritten playlist or manifest, in MiB (larger: 502 STRM_REWRITE_TOO_LARGE)' },
+  STRM_PROXY_PLAYLIST_MAX_OUTPUT_RATIO: { default: '64', meaning: 'how many times its upstream size a rewritten playlist or manifest may grow, plus 64 KiB (more: 502 STRM_REWRITE_AMPLIFIED)' },
   LOG_LEVEL: { default: 'info', meaning: LOG_LEVELS.join(', ') },
 } as const satisfies Record<string, ConfigVariableInfo>;
 
@@ -311,12 +325,19 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): P
     problems.push('STRM_PROXY_STATUS=on needs STRM_PROXY_SECRET (the status page is guarded by it, also with STRM_PROXY_AUTH=none)');
   }
 
+  const rewriteLimits: RewriteLimitConfig = {
+    maxUris: integer('STRM_PROXY_PLAYLIST_MAX_URIS', 1, 100_000_000),
+    maxVariableReferences: integer('STRM_PROXY_PLAYLIST_MAX_VARIABLE_REFERENCES', 1, 100_000_000),
+    maxOutputBytes: integer('STRM_PROXY_PLAYLIST_MAX_OUTPUT_MIB', 1, 4096) * 1024 * 1024,
+    maxOutputRatio: integer('STRM_PROXY_PLAYLIST_MAX_OUTPUT_RATIO', 1, 1_000_000),
+  };
+
   const logLevel = (text('LOG_LEVEL') ?? CONFIG_VARIABLE_TABLE.LOG_LEVEL.default).toLowerCase();
   if (!LOG_LEVELS.includes(logLevel)) problems.push(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got ${show(logLevel)}`);
 
   if (problems.length > 0) throw new ConfigError(problems);
   return {
     port, host, auth, secret, previousSecrets, publicBaseUrl, tokenTtlSeconds, cacheTtlSeconds,
-    upstreamAllowlist, resolverUrl, resolverFile, resolverCommand, resolverTimeoutMs, resolverConcurrency, upstreamTimeoutMs, redisUrl, corsOrigins, status, logLevel,
+    upstreamAllowlist, resolverUrl, resolverFile, resolverCommand, resolverTimeoutMs, resolverConcurrency, upstreamTimeoutMs, redisUrl, corsOrigins, status, rewriteLimits, logLevel,
   };
 }

@@ -306,7 +306,12 @@ async function respondPlaylist(
       const vary = ctx.res.getHeader('vary');
       ctx.res.setHeader('vary', vary === undefined ? BASE_VARY_HEADERS : `${String(vary)}, ${BASE_VARY_HEADERS}`);
     }
-    await sendManifest(ctx, { upstream, head, request: manifestRequest(runtime, ctx, session, playlistLineage(requested.source, fetchedTarget), base) });
+    await sendManifest(ctx, {
+      upstream,
+      head,
+      request: manifestRequest(runtime, ctx, session, playlistLineage(requested.source, fetchedTarget), base),
+      limits: runtime.config.rewriteLimits,
+    });
     return;
   }
   const rewriteUri = linkMinter(runtime.tokens, {
@@ -323,6 +328,6 @@ async function respondPlaylist(
     ctx.res.setHeader('vary', vary === undefined ? BASE_VARY_HEADERS : `${String(vary)}, ${BASE_VARY_HEADERS}`);
   }
   const scan = new TargetDurationScan();
-  await sendPlaylist(ctx, { upstream, head, rewriteUri, scan });
+  await sendPlaylist(ctx, { upstream, head, rewriteUri, scan, limits: runtime.config.rewriteLimits });
   if (scan.seconds !== undefined) runtime.targetDurations.remember(requested.playlistUrl, scan.seconds);
 }

@@ -8,6 +8,7 @@ import { discardBody } from './body-pump';
 import { resolveEpisode } from './resolve-episode';
 import { ProxyError } from './errors';
 import { proxyReference, referenceTooLong } from './reference-base';
+import { pacedPieces } from './rewrite-limits';
 import { identityFromTuple, identityTuple, openProxyToken, type ProxyTokenPayload } from './tokens';
 import { attemptWithRetry, type UpstreamDeps, type UpstreamTarget } from './upstream-retry';
 
@@ -234,7 +235,8 @@ export class Relocator {
         return context.uri;
       }),
     });
-    rewriter.push(body);
+    // Paced like a response's rewrite: a relocation must not hold other requests up either.
+    for await (const piece of pacedPieces([body], 0x0a)) rewriter.push(piece);
     rewriter.end();
     return uris;
   }

@@ -1,17 +1,21 @@
 import { once } from 'node:events';
 import { HlsRewriteError, PlaylistRewriter, type RewriteOptions } from '@strm/hls-rewrite';
 import { discardBody } from './body-pump';
+import type { RewriteLimitConfig } from './config';
 import { ProxyError } from './errors';
 import type { TargetDurationScan } from './delivery-directives';
 import { sendHeldDocument } from './held-document';
 import { cappedPlaylistChunks, PlaylistTooLargeError } from './playlist-links';
 import type { RequestContext } from './request-context';
+import { pacedPieces, playlistLimitOptions, rewriteLimitError } from './rewrite-limits';
 import type { UpstreamResponse } from './upstream';
 
 /** Longest playlist line accepted (a URI with a long query, a big DATERANGE). */
 const MAX_LINE_BYTES = 1024 * 1024;
 /** Up to this much rewritten output is held to answer with an exact Content-Length. */
 const BUFFERED_OUTPUT_BYTES = 1024 * 1024;
+/** Playlists are cut into pieces after a line. */
+const LF = 0x0a;
 
 const PLAYLIST_HEADERS = {
   'content-type': 'application/vnd.apple.mpegurl',
@@ -31,8 +35,10 @@ const PLAYLIST_FAULTS: Readonly<Record<string, string>> = {
   HLS_TRUNCATED: 'the upstream playlist ends inside its first line or inside a character',
 };
 
-function badPlaylist(error: unknown): ProxyError {
+function badPlaylist(error: unknown, limits: RewriteLimitConfig): ProxyError {
   if (error instanceof ProxyError) return error;
+  const limited = rewriteLimitError(error, 'playlist', limits);
+  if (limited !== undefined) return limited;
   if (error instanceof PlaylistTooLargeError) return new ProxyError('STRM_BAD_PLAYLIST', error.message);
   if (error instanceof HlsRewriteError) {
     const told = PLAYLIST_FAULTS[error.code] ?? `the upstream playlist could not be rewritten (${error.code})`;
@@ -90,10 +96,12 @@ class PlaylistOutput {
  * 1 MiB (almost all) is answered with an exact Content-Length, and any fault is a clean 502;
  * a larger one is streamed chunked with backpressure, memory bounded by the longest line, and a
  * fault after the first bytes aborts the connection (never a cut playlist that looks whole).
+ * The rewrite is bounded by `limits` and paced (`rewrite-limits.ts`): an amplifying playlist is
+ * refused at the breach, a large one never holds other requests up.
  */
 export async function sendPlaylist(
   ctx: RequestContext,
-  fetched: { upstream: UpstreamResponse; head: readonly Buffer[]; rewriteUri: RewriteOptions['rewriteUri']; scan?: TargetDurationScan },
+  fetched: { upstream: UpstreamResponse; head: readonly Buffer[]; rewriteUri: RewriteOptions['rewriteUri']; scan?: TargetDurationScan; limits: RewriteLimitConfig },
 ): Promise<void> {
   const { upstream } = fetched;
   if (ctx.method === 'HEAD') {
@@ -102,17 +110,17 @@ export async function sendPlaylist(
     ctx.res.end();
     return;
   }
-  const rewriter = new PlaylistRewriter({ baseUrl: upstream.url, rewriteUri: fetched.rewriteUri, maxLineLength: MAX_LINE_BYTES });
+  const rewriter = new PlaylistRewriter({ baseUrl: upstream.url, rewriteUri: fetched.rewriteUri, maxLineLength: MAX_LINE_BYTES, ...playlistLimitOptions(fetched.limits) });
   const output = new PlaylistOutput(ctx);
   try {
-    for await (const chunk of cappedPlaylistChunks(fetched.head, upstream.body)) {
-      fetched.scan?.push(chunk);
-      await output.write(rewriter.push(chunk));
+    for await (const piece of pacedPieces(cappedPlaylistChunks(fetched.head, upstream.body), LF)) {
+      fetched.scan?.push(piece);
+      await output.write(rewriter.push(piece));
     }
     await output.write(rewriter.end());
   } catch (error) {
     discardBody(upstream.body);
-    if (!output.streaming) throw badPlaylist(error);
+    if (!output.streaming) throw badPlaylist(error, fetched.limits);
     ctx.res.destroy();
     return;
   } finally {

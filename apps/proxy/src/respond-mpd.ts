@@ -2,10 +2,12 @@ import { once } from 'node:events';
 import { DashRewriteError, ManifestRewriter, sniffManifest, templateDirectory, type RewriteStats as DashRewriteStats, type UrlContext } from '@strm/dash-rewrite';
 import { sniffPlaylist, type RewriteStats as PlaylistRewriteStats } from '@strm/hls-rewrite';
 import { discardBody } from './body-pump';
+import type { RewriteLimitConfig } from './config';
 import { ProxyError } from './errors';
 import { sendHeldDocument } from './held-document';
 import { cappedPlaylistChunks, MAX_PLAYLIST_BYTES, PlaylistTooLargeError } from './playlist-links';
 import type { RequestContext } from './request-context';
+import { manifestLimitOptions, pacedPieces, rewriteLimitError } from './rewrite-limits';
 import { sealedRestProblem, resolveSealedPath } from './sealed-path';
 import type { ProxyTokenPayload } from './tokens';
 import type { UpstreamResponse } from './upstream';
@@ -14,6 +16,8 @@ import type { UpstreamResponse } from './upstream';
 const MAX_ELEMENT_LENGTH = 1024 * 1024;
 /** Up to this much rewritten output is held to answer with an exact Content-Length. */
 const BUFFERED_OUTPUT_BYTES = 1024 * 1024;
+/** Manifests are cut into pieces after a tag. */
+const TAG_END = 0x3e;
 /** Stands in for the proxy's own origin when no public base URL is configured: only relative references leave it. */
 const PLACEHOLDER_ORIGIN = 'http://strm.invalid';
 
@@ -187,8 +191,10 @@ const MANIFEST_FAULTS: Readonly<Record<string, string>> = {
   DASH_MALFORMED: 'the upstream manifest is not well-formed XML',
 };
 
-function badManifest(error: unknown): ProxyError {
+function badManifest(error: unknown, limits: RewriteLimitConfig): ProxyError {
   if (error instanceof ProxyError) return error;
+  const limited = rewriteLimitError(error, 'manifest', limits);
+  if (limited !== undefined) return limited;
   if (error instanceof PlaylistTooLargeError) return new ProxyError('STRM_BAD_MANIFEST', `the upstream manifest is larger than ${MAX_PLAYLIST_BYTES / 1024 / 1024} MiB`);
   if (error instanceof DashRewriteError) {
     const told = MANIFEST_FAULTS[error.code] ?? `the upstream DASH manifest could not be rewritten (${error.code})`;
@@ -208,7 +214,10 @@ function asRewriteCounts(stats: DashRewriteStats): PlaylistRewriteStats {
  * chunked with backpressure, memory bounded by its largest element, and a fault after the first
  * bytes aborts the connection (a cut manifest never looks whole).
  */
-export async function sendManifest(ctx: RequestContext, fetched: { upstream: UpstreamResponse; head: readonly Buffer[]; request: ManifestRequest }): Promise<void> {
+export async function sendManifest(
+  ctx: RequestContext,
+  fetched: { upstream: UpstreamResponse; head: readonly Buffer[]; request: ManifestRequest; limits: RewriteLimitConfig },
+): Promise<void> {
   const { upstream } = fetched;
   if (ctx.method === 'HEAD') {
     discardBody(upstream.body);
@@ -217,7 +226,7 @@ export async function sendManifest(ctx: RequestContext, fetched: { upstream: Ups
     return;
   }
   const { outputUrl, rewriteUrl } = manifestUrlRewriter(fetched.request);
-  const rewriter = new ManifestRewriter({ baseUrl: upstream.url, outputUrl, rewriteUrl, maxElementLength: MAX_ELEMENT_LENGTH });
+  const rewriter = new ManifestRewriter({ baseUrl: upstream.url, outputUrl, rewriteUrl, maxElementLength: MAX_ELEMENT_LENGTH, ...manifestLimitOptions(fetched.limits) });
   const { res } = ctx;
   let held: Buffer[] = [];
   let heldBytes = 0;
@@ -243,11 +252,11 @@ export async function sendManifest(ctx: RequestContext, fetched: { upstream: Ups
   };
 
   try {
-    for await (const chunk of cappedPlaylistChunks(fetched.head, upstream.body)) await emit(rewriter.push(chunk));
+    for await (const piece of pacedPieces(cappedPlaylistChunks(fetched.head, upstream.body), TAG_END)) await emit(rewriter.push(piece));
     await emit(rewriter.end());
   } catch (error) {
     discardBody(upstream.body);
-    if (!streaming) throw badManifest(error);
+    if (!streaming) throw badManifest(error, fetched.limits);
     res.destroy();
     return;
   } finally {
