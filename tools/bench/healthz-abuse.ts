@@ -3,8 +3,10 @@
 // a playlist of each kind; attackers fetch them through the proxy in a loop while one probe asks
 // `/healthz` back to back. It prints the probe's latency percentiles and what the attackers got.
 //
-//   node --conditions=@strm/source --import tsx tools/bench/healthz-abuse.ts [--seconds 10] [--attackers 2]
+//   node --conditions=@strm/source --import tsx tools/bench/healthz-abuse.ts [--seconds 10] [--attackers 2] [--proxy <cli.ts>]
 //
+// `--proxy` runs another checkout's proxy (e.g. an older commit's `apps/proxy/src/cli.ts`, with
+// the workspace's node_modules linked in), to compare before and after on the same machine load.
 // Loopback only; the run is bounded in time and every request has a timeout.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -91,14 +93,20 @@ async function attack(agent: Agent, url: string, name: string): Promise<AttackRe
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { seconds: { type: 'string', default: '10' }, attackers: { type: 'string', default: '2' } } });
+  const { values } = parseArgs({
+    options: {
+      seconds: { type: 'string', default: '10' },
+      attackers: { type: 'string', default: '2' },
+      proxy: { type: 'string', default: join(root, 'apps/proxy/src/cli.ts') },
+    },
+  });
   const seconds = Number(values.seconds);
   const attackers = Number(values.attackers);
   const origin = await startOrigin();
   const proxy = await startServer({
     name: 'proxy',
     command: process.execPath,
-    args: [...SOURCE_NODE_ARGS, join(root, 'apps/proxy/src/cli.ts'), 'serve'],
+    args: [...SOURCE_NODE_ARGS, values.proxy, 'serve'],
     env: {
       STRM_PROXY_SECRET: SECRET,
       STRM_RESOLVER_URL: origin.url,
@@ -137,9 +145,15 @@ async function main(): Promise<void> {
     await Promise.all(attackerLoops);
     latencies.sort((a, b) => a - b);
     const show = (ms: number) => `${ms.toFixed(1)} ms`;
+    console.log(values.proxy);
     console.log(`/healthz while ${attackers} attackers fetched ${results.length} playlists for ${seconds} s:`);
     console.log(`  ${latencies.length} probes, p50 ${show(quantile(latencies, 0.5))}, p99 ${show(quantile(latencies, 0.99))}, max ${show(latencies.at(-1)!)}`);
     console.log(`  proxy RSS: max ${(Math.max(...rss) / MiB).toFixed(0)} MiB`);
+    // The proxy's own event-loop delay since it started (prom-client's monitorEventLoopDelay):
+    // what its loop was held, apart from how long the probe waited for a CPU on a loaded machine.
+    const metrics = await (await request(`${proxy.url}/metrics`, { dispatcher: probeAgent })).body.text();
+    const lag = (name: string) => Number(new RegExp(`^strm_nodejs_eventloop_lag_${name}_seconds (\\S+)`, 'm').exec(metrics)?.[1]) * 1000;
+    console.log(`  proxy event-loop delay: p99 ${show(lag('p99'))}, max ${show(lag('max'))}`);
     for (const name of Object.values(PLAYLISTS).map((playlist) => playlist.name)) {
       const mine = results.filter((result) => result.name === name);
       const outcomes = [...new Set(mine.map((result) => (result.status === 200 ? '200' : `${result.status} ${result.code}`)))];

@@ -13,6 +13,11 @@ import { MAX_REFERENCE_BYTES } from './reference-base';
 
 /** Bytes per piece handed to a rewriter: cut at the first delimiter past this (a line, a tag). */
 const PIECE_BYTES = 1024;
+/**
+ * Delimiters (lines, tags) per piece at most: each may hold a URI, and sealing one costs tens of
+ * microseconds, so a kilobyte of one-character URIs must not be one piece.
+ */
+const PIECE_DELIMITERS = 32;
 /** Longest the rewrite runs before it lets the event loop take a turn. */
 const SLICE_MS = 3;
 
@@ -75,9 +80,21 @@ export function rewriteLimitError(error: unknown, document: 'playlist' | 'manife
   return new ProxyError(proxyCode, message, { cause: error });
 }
 
+/** Where the piece of `chunk` from `start` ends: after {@link PIECE_DELIMITERS} delimiters, or after the first one past {@link PIECE_BYTES}. */
+function pieceEnd(chunk: Buffer, start: number, delimiter: number): number {
+  let at = start;
+  for (let count = 0; count < PIECE_DELIMITERS; count++) {
+    const next = chunk.indexOf(delimiter, at);
+    if (next === -1) return chunk.length;
+    at = next + 1;
+    if (at - start >= PIECE_BYTES) return at;
+  }
+  return at;
+}
+
 /**
- * The chunks of a body cut into pieces of about {@link PIECE_BYTES} (each ends at `delimiter`
- * where there is one), with a turn of the event loop whenever the consumer has worked for
+ * The chunks of a body cut into pieces of at most {@link PIECE_DELIMITERS} lines (or tags) and
+ * about {@link PIECE_BYTES}, with a turn of the event loop whenever the consumer has worked for
  * {@link SLICE_MS} since the last one. A rewriter fed from it never holds other requests up for
  * longer than one piece's work.
  */
@@ -86,8 +103,7 @@ export async function* pacedPieces(chunks: AsyncIterable<Buffer> | Iterable<Buff
   for await (const chunk of chunks) {
     let start = 0;
     while (start < chunk.length) {
-      const cut = start + PIECE_BYTES >= chunk.length ? -1 : chunk.indexOf(delimiter, start + PIECE_BYTES);
-      const end = cut === -1 ? chunk.length : cut + 1;
+      const end = pieceEnd(chunk, start, delimiter);
       yield start === 0 && end === chunk.length ? chunk : chunk.subarray(start, end);
       start = end;
       if (performance.now() - since >= SLICE_MS) {

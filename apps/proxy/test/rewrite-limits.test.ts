@@ -2,6 +2,7 @@ import { performance } from 'node:perf_hooks';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { request } from 'undici';
 import { randomText } from '../../../tools/testing/random-text';
+import { pacedPieces } from '../src/rewrite-limits';
 import { fetchAll, startResolver, startServer, startTestProxy, type TestProxy, type TestResolver, type TestServer } from './support/servers';
 
 // An upstream playlist must never make the proxy do unbounded work (README, "Limits"): variable
@@ -133,5 +134,40 @@ describe('rewriting yields to the event loop', () => {
     // generous for a loaded machine (other processes take the CPU for tens of milliseconds).
     expect(latencies.length).toBeGreaterThanOrEqual(5);
     expect(Math.max(...latencies)).toBeLessThan(Math.min(1000, answer.ms / 3));
+  });
+});
+
+describe('pacedPieces', () => {
+  const collect = async (chunks: Buffer[], delimiter: number, work = () => {}) => {
+    const pieces: Buffer[] = [];
+    for await (const piece of pacedPieces(chunks, delimiter)) {
+      pieces.push(piece);
+      work();
+    }
+    return pieces;
+  };
+
+  test.each([
+    { name: 'one-character lines', body: 'a\n'.repeat(1000), most: 32 },
+    { name: 'long lines', body: `${'x'.repeat(5000)}\n`.repeat(10), most: 1 },
+    { name: 'no delimiter at all', body: 'y'.repeat(70_000), most: 0 },
+  ])('$name: the pieces are the body, each with at most $most delimiters (and a line is never cut)', async ({ body, most }) => {
+    const bytes = Buffer.from(body);
+    const pieces = await collect([bytes.subarray(0, 3000), bytes.subarray(3000)], 0x0a);
+    expect(Buffer.concat(pieces).equals(bytes)).toBe(true);
+    for (const piece of pieces) expect(piece.filter((byte) => byte === 0x0a).length).toBeLessThanOrEqual(Math.max(most, 1));
+  });
+
+  test('a slow consumer lets the event loop take turns', async () => {
+    let turns = 0;
+    const ticker = setInterval(() => turns++, 0);
+    const busy = () => {
+      const until = performance.now() + 1;
+      while (performance.now() < until);
+    };
+    await collect([Buffer.from('a\n'.repeat(3200))], 0x0a, busy);
+    clearInterval(ticker);
+    // 100 pieces of 1 ms each: a turn every 3 ms lets the interval run many times meanwhile.
+    expect(turns).toBeGreaterThanOrEqual(10);
   });
 });

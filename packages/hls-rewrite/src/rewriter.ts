@@ -1,5 +1,5 @@
 import { scanAttributeList, type AttributeSpan } from './attributes';
-import { HlsRewriteError, preview, type RewriteLimitCode } from './errors';
+import { HlsRewriteError, preview } from './errors';
 import { isNormalizedHttpUrl, isPlainRelativeReference } from './resolve';
 import { TAG_RULES, type AttributeKindRule } from './tags';
 import type { RewriteOptions, RewriteStats, UriContext, UriKind } from './types';
@@ -497,7 +497,7 @@ function nameIs(data: string, attribute: AttributeSpan, name: string): boolean {
  * A leading BOM (and whitespace before `#EXTM3U`) is dropped.
  *
  * @throws {HlsRewriteError} `HLS_NOT_A_PLAYLIST`, `HLS_INVALID_TEXT`, `HLS_LINE_TOO_LONG`, `HLS_TRUNCATED`, and a
- *   {@link RewriteLimitCode} when the playlist would make the rewrite pass one of the limit options.
+ *   `RewriteLimitCode` when the playlist would make the rewrite pass one of the limit options.
  * @throws {TypeError} for invalid options or a callback that does not return a usable string.
  * @example
  * ```ts
