@@ -8,6 +8,8 @@
 // `--proxy` runs another checkout's proxy (e.g. an older commit's `apps/proxy/src/cli.ts`, with
 // the workspace's node_modules linked in), to compare before and after on the same machine load.
 // Loopback only; the run is bounded in time and every request has a timeout.
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -65,11 +67,41 @@ function startOrigin(): Promise<{ url: string; close: () => void }> {
     res.writeHead(200, { 'content-type': 'application/vnd.apple.mpegurl', 'content-length': String(body.length) });
     res.end(body);
   });
+  // Node's default (5 s) destroys a socket whose response still waits in its buffer once the
+  // reader has been slow for that long: a CDN waits longer (nginx's send_timeout is 60 s).
+  server.keepAliveTimeout = 65_000;
   return new Promise((resolve) => {
     server.listen(0, '127.0.0.1', () => {
       resolve({ url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, close: () => server.close() });
     });
   });
+}
+
+/**
+ * An idle Node process that measures its own event-loop delay: on a loaded machine a loop that
+ * does nothing is late too (the process waits for a CPU), and that part is not the proxy's.
+ */
+const IDLE_CONTROL = `
+const { monitorEventLoopDelay } = require('node:perf_hooks');
+const histogram = monitorEventLoopDelay({ resolution: 10 });
+histogram.enable();
+process.stdin.once('data', () => {
+  process.stdout.write(JSON.stringify({ p99: histogram.percentile(99) / 1e6, max: histogram.max / 1e6 }));
+  process.exit(0);
+});
+process.stdin.once('end', () => process.exit(0));`;
+
+function startIdleControl(): { stop: () => Promise<{ p99: number; max: number }> } {
+  const child = spawn(process.execPath, ['-e', IDLE_CONTROL], { stdio: ['pipe', 'pipe', 'inherit'] });
+  let output = '';
+  child.stdout.setEncoding('utf8').on('data', (text: string) => (output += text));
+  return {
+    async stop() {
+      child.stdin.write('x');
+      await once(child, 'exit');
+      return JSON.parse(output) as { p99: number; max: number };
+    },
+  };
 }
 
 interface AttackResult {
@@ -119,6 +151,7 @@ async function main(): Promise<void> {
     ready: proxyReadyLine,
   });
   const entry = (episode: number) => signedEntryUrl(`${proxy.url}/strm/stream`, { site: 'aniworld.to', slug: 'abuse', s: 1, e: episode, lang: 'German Dub' }, SECRET);
+  const control = startIdleControl();
   const agent = new Agent({ connections: attackers + 1 });
   const probeAgent = new Agent({ connections: 1 });
   const deadline = performance.now() + seconds * 1000;
@@ -154,6 +187,8 @@ async function main(): Promise<void> {
     const metrics = await (await request(`${proxy.url}/metrics`, { dispatcher: probeAgent })).body.text();
     const lag = (name: string) => Number(new RegExp(`^strm_nodejs_eventloop_lag_${name}_seconds (\\S+)`, 'm').exec(metrics)?.[1]) * 1000;
     console.log(`  proxy event-loop delay: p99 ${show(lag('p99'))}, max ${show(lag('max'))}`);
+    const idle = await control.stop();
+    console.log(`  an idle Node process's event-loop delay meanwhile (the machine's share): p99 ${show(idle.p99)}, max ${show(idle.max)}`);
     for (const name of Object.values(PLAYLISTS).map((playlist) => playlist.name)) {
       const mine = results.filter((result) => result.name === name);
       const outcomes = [...new Set(mine.map((result) => (result.status === 200 ? '200' : `${result.status} ${result.code}`)))];
