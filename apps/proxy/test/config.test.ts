@@ -34,6 +34,7 @@ describe('loadConfig', () => {
       redisUrl: undefined,
       corsOrigins: '*',
       status: false,
+      rewriteLimits: { maxUris: 100_000, maxVariableReferences: 100_000, maxOutputBytes: 64 * 1024 * 1024, maxOutputRatio: 64 },
       logLevel: 'info',
     });
   });
@@ -47,13 +48,25 @@ describe('loadConfig', () => {
       STRM_PROXY_UPSTREAM_TIMEOUT_MS: '5000', STRM_PROXY_REDIS_URL: 'redis://redis:6379',
       STRM_PROXY_CORS_ORIGINS: 'https://jellyfin.example, http://localhost:8096', LOG_LEVEL: 'debug',
       STRM_PROXY_STATUS: 'ON',
+      STRM_PROXY_PLAYLIST_MAX_URIS: '500000', STRM_PROXY_PLAYLIST_MAX_VARIABLE_REFERENCES: '20', STRM_PROXY_PLAYLIST_MAX_OUTPUT_MIB: '256',
+      STRM_PROXY_PLAYLIST_MAX_OUTPUT_RATIO: '200',
     });
     expect(config).toMatchObject({
       port: 9090, host: '127.0.0.1', auth: 'apikey', previousSecrets: ['b', 'c'], publicBaseUrl: 'https://media.example/strm',
       tokenTtlSeconds: 3600, cacheTtlSeconds: 60, upstreamAllowlist: ['cdn.lan', '10.0.0.0/8'], resolverFile: '/data/episodes.json',
       upstreamTimeoutMs: 5000, redisUrl: 'redis://redis:6379', corsOrigins: ['https://jellyfin.example', 'http://localhost:8096'], logLevel: 'debug',
       status: true,
+      rewriteLimits: { maxUris: 500_000, maxVariableReferences: 20, maxOutputBytes: 256 * 1024 * 1024, maxOutputRatio: 200 },
     });
+  });
+
+  test.each([
+    ['STRM_PROXY_PLAYLIST_MAX_URIS', '0'],
+    ['STRM_PROXY_PLAYLIST_MAX_VARIABLE_REFERENCES', 'many'],
+    ['STRM_PROXY_PLAYLIST_MAX_OUTPUT_MIB', '5000'],
+    ['STRM_PROXY_PLAYLIST_MAX_OUTPUT_RATIO', '1.5'],
+  ])('%s=%s is refused at start, naming the variable', (name, value) => {
+    expect(() => loadConfig({ ...base, [name]: value })).toThrow(new RegExp(`${name} must be a whole number`));
   });
 
   test('STRM_RESOLVER_COMMAND: argv split with quotes, the environment inherited without the proxy\'s secrets', () => {
