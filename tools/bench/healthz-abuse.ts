@@ -12,12 +12,12 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { signedEntryUrl } from '@strm/signing';
 import { Agent, request } from 'undici';
-import { root, SOURCE_NODE_ARGS, startServer } from './processes';
+import { root, startNodeServer } from './processes';
 import { proxyReadyLine } from './stack';
 import { quantile } from './stats';
 
@@ -135,10 +135,8 @@ async function main(): Promise<void> {
   const seconds = Number(values.seconds);
   const attackers = Number(values.attackers);
   const origin = await startOrigin();
-  const proxy = await startServer({
-    name: 'proxy',
-    command: process.execPath,
-    args: [...SOURCE_NODE_ARGS, values.proxy, 'serve'],
+  const proxy = await startNodeServer('proxy', relative(root, values.proxy), {
+    args: ['serve'],
     env: {
       STRM_PROXY_SECRET: SECRET,
       STRM_RESOLVER_URL: origin.url,
