@@ -5,10 +5,19 @@
  * - `HLS_LINE_TOO_LONG`: a line is longer than `maxLineLength`.
  * - `HLS_INVALID_TEXT`: the bytes are not UTF-8, or hold control characters other than tab, CR and LF.
  * - `HLS_TRUNCATED`: the input ended inside a UTF-8 sequence, or before the `#EXTM3U` line was complete.
+ * - `HLS_STEERING_INVALID`: a content steering manifest is not UTF-8 JSON of the specified shape.
+ * - `HLS_STEERING_TOO_LARGE`: a content steering manifest is larger than `MAX_STEERING_MANIFEST_BYTES`.
  *
  * The limits on the work one playlist may cause (see {@link RewriteLimitCode}) are codes too.
  */
-export type HlsRewriteErrorCode = 'HLS_NOT_A_PLAYLIST' | 'HLS_LINE_TOO_LONG' | 'HLS_INVALID_TEXT' | 'HLS_TRUNCATED' | RewriteLimitCode;
+export type HlsRewriteErrorCode =
+  | 'HLS_NOT_A_PLAYLIST'
+  | 'HLS_LINE_TOO_LONG'
+  | 'HLS_INVALID_TEXT'
+  | 'HLS_TRUNCATED'
+  | 'HLS_STEERING_INVALID'
+  | 'HLS_STEERING_TOO_LARGE'
+  | RewriteLimitCode;
 
 /**
  * Codes of the limits on the work one playlist may cause; the rewrite stops at the breach, before
