@@ -12,6 +12,7 @@ import { parseEpisodeParams } from './params';
 import { entryFingerprint, linkMinter, MAX_PLAYLIST_BYTES, openLink, type LinkLineage, type LinkPayload } from './playlist-links';
 import { sendPlaylist } from './playlist-response';
 import { sealedDirectoryOf, sendManifest, sniffDocument, type ManifestRequest } from './respond-mpd';
+import { sendSteering, steeringUpstreamUrl } from './respond-steering';
 import { parseSealedPath, resolveSealedPath } from './sealed-path';
 import { identityTuple, type ProxyTokenPayload } from './tokens';
 import { isWholeResource, refusedUpstreamStatus } from './range-answer';
@@ -41,6 +42,8 @@ interface Requested {
   playlistUrl: string;
   /** The upstream wait of a blocking playlist reload; undefined = the configured one. */
   timeoutMs?: number | undefined;
+  /** A steering manifest's multivariant playlist URL. */
+  multivariant?: string | undefined;
 }
 
 /**
@@ -151,16 +154,22 @@ export async function serveProxied(runtime: ProxyRuntime, ctx: RequestContext, t
       const directory = sealedDirectoryOf(fresh.url);
       return directory === undefined ? undefined : { url: resolveSealedPath(directory.directory, sealed.rest, sealed.query, directory.query), headers: fresh.headers };
     };
+  } else if (link.kind === 'steering') {
+    // The steering server decides by the client's pathway and throughput: forwarded, also to a relocated URL.
+    const target = ctx.req.url ?? '';
+    url = steeringUpstreamUrl(link.url, target);
+    reanchor = (fresh) => ({ url: steeringUpstreamUrl(fresh.url, target), headers: fresh.headers });
   }
   await fetchAndRespond(runtime, ctx, { url, headers: link.headers }, {
     kind: link.kind,
     // A playlist (or manifest) is rewritten whole and its links differ on every fetch: no ranges, no 304s.
-    conditionals: link.kind === 'playlist' || link.kind === 'manifest' ? {} : clientConditionals(ctx),
+    conditionals: link.kind === 'playlist' || link.kind === 'manifest' || link.kind === 'steering' ? {} : clientConditionals(ctx),
     source: { kind: 'link', lineage: link.lineage, ...(reanchor !== undefined ? { reanchor } : {}) },
     subtitles: link.subtitles,
     base,
     playlistUrl: link.url,
     timeoutMs: delivery.timeoutMs,
+    multivariant: link.multivariant,
   });
 }
 
@@ -182,7 +191,7 @@ async function fetchAndRespond(runtime: ProxyRuntime, ctx: RequestContext, targe
   await sendMedia(ctx, session, { upstream, head, ask: { method: ctx.method, range: conditionals.range, ifRange: conditionals['if-range'] } });
 }
 
-type Document = 'playlist' | 'manifest' | 'media';
+type Document = 'playlist' | 'manifest' | 'steering' | 'media';
 
 /** A 200, or a 206 from the first byte to the last: a body that can be sniffed and rewritten whole. */
 const carriesWholeBody = (upstream: UpstreamResponse) => upstream.status === 200 || (upstream.status === 206 && isWholeResource(upstream));
@@ -192,7 +201,7 @@ const carriesWholeBody = (upstream: UpstreamResponse) => upstream.status === 200
  * headers, or its first bytes (read here and returned, to be written first).
  */
 async function detectKind(upstream: UpstreamResponse, kind: LinkPayload['kind'] | undefined, method: 'GET' | 'HEAD', session: UpstreamSession): Promise<{ document: Document; head: Buffer[] }> {
-  if (kind !== undefined) return { document: kind === 'playlist' ? 'playlist' : kind === 'manifest' ? 'manifest' : 'media', head: [] };
+  if (kind !== undefined) return { document: kind === 'playlist' || kind === 'manifest' || kind === 'steering' ? kind : 'media', head: [] };
   const byHeaders = { contentType: String(upstream.headers['content-type'] ?? ''), url: upstream.url };
   if (detectPlaylist(byHeaders) === 'playlist') return { document: 'playlist', head: [] };
   if (detectManifest(byHeaders) === 'manifest') return { document: 'manifest', head: [] };
@@ -282,7 +291,7 @@ async function respondPlaylist(
   runtime: ProxyRuntime,
   ctx: RequestContext,
   session: UpstreamSession,
-  fetched: { upstream: UpstreamResponse; head: Buffer[]; requested: Requested; document: 'playlist' | 'manifest' },
+  fetched: { upstream: UpstreamResponse; head: Buffer[]; requested: Requested; document: Exclude<Document, 'media'> },
 ): Promise<void> {
   let { upstream, head } = fetched;
   if (!carriesWholeBody(upstream)) {
@@ -301,6 +310,11 @@ async function respondPlaylist(
   const base = requested.base.kind === 'relative' ? undefined : requested.base.base;
   // The playlist's own URL, not the one with the Delivery Directives, names its lineage.
   const fetchedTarget = session.refreshes === 0 ? { url: requested.playlistUrl, headers: session.target.headers } : session.target;
+  if (fetched.document === 'steering') {
+    const lineage = requested.source.kind === 'link' ? requested.source.lineage : undefined;
+    await sendSteering(ctx, { upstream, head, request: { deps: runtime, tokens: runtime.tokens, headers: session.target.headers, lineage, multivariant: requested.multivariant, base } });
+    return;
+  }
   if (fetched.document === 'manifest') {
     if (requested.base.kind === 'fromRequest') {
       const vary = ctx.res.getHeader('vary');

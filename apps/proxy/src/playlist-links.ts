@@ -43,6 +43,8 @@ export interface LinkPayload {
    * request's query (see `sealed-path.ts`).
    */
   sealedDirectory?: { query: string | undefined };
+  /** A content steering manifest: the URL of the multivariant playlist that named it (see `respond-steering.ts`). */
+  multivariant?: string;
 }
 
 /** A playlist that is larger than the proxy reads (answered as `STRM_BAD_PLAYLIST`). */
@@ -64,6 +66,7 @@ export function linkToWire(link: LinkPayload): ProxyTokenPayload {
     wire.p = 1;
     if (link.sealedDirectory.query !== undefined) wire.q = link.sealedDirectory.query;
   }
+  if (link.multivariant !== undefined) wire.m = link.multivariant;
   if (link.lineage !== undefined) {
     wire.i = identityTuple(link.lineage.episode);
     wire.e = link.lineage.fingerprint;
@@ -79,6 +82,7 @@ export function linkFromWire(wire: ProxyTokenPayload): LinkPayload {
     : undefined;
   const link: LinkPayload = { url: wire.u, headers: wire.h ?? {}, kind: wire.k, lineage, subtitles: wire.s === 1 };
   if (wire.p === 1) link.sealedDirectory = { query: wire.q };
+  if (wire.m !== undefined) link.multivariant = wire.m;
   return link;
 }
 
@@ -120,6 +124,18 @@ export interface MintingPlaylist {
 }
 
 /**
+ * Seals a link into the reference a rewritten document hands out (`<base>/strm/proxy/<token>/<name>`),
+ * or throws `STRM_URI_TOO_LONG` when a player would cut it.
+ */
+export function mintReference(tokens: TokenSealer<ProxyTokenPayload>, link: LinkPayload, name: string, at: Pick<MintingPlaylist, 'servedFrom' | 'base'>): string {
+  const reference = proxyReference(tokens.seal(linkToWire(link)), name, at.servedFrom, at.base);
+  if (referenceTooLong(reference)) {
+    throw new ProxyError('STRM_URI_TOO_LONG', 'a rewritten playlist URI would be longer than players accept (4096 bytes): the upstream URL or the resolver headers are too long');
+  }
+  return reference;
+}
+
+/**
  * The `rewriteUri` of a playlist: seals each URI into a link that carries what is needed to fetch
  * it again, and names it for players that check extensions.
  */
@@ -133,12 +149,9 @@ export function linkMinter(tokens: TokenSealer<ProxyTokenPayload>, playlist: Min
       lineage: lineage === undefined ? undefined : { ...lineage, route: [...lineage.route, index] },
       subtitles: context.type === 'SUBTITLES' && context.tag === 'EXT-X-MEDIA',
     };
-    const name = mediaFileName(context, { subtitles: playlist.subtitles });
-    const reference = proxyReference(tokens.seal(linkToWire(link)), name, playlist.servedFrom, playlist.base);
-    if (referenceTooLong(reference)) {
-      throw new ProxyError('STRM_URI_TOO_LONG', 'a rewritten playlist URI would be longer than players accept (4096 bytes): the upstream URL or the resolver headers are too long');
-    }
-    return reference;
+    // A steering manifest's HOST/PARAMS clones are expanded from this playlist's variants.
+    if (context.kind === 'steering') link.multivariant = playlist.target.url;
+    return mintReference(tokens, link, mediaFileName(context, { subtitles: playlist.subtitles }), playlist);
   });
 }
 
@@ -156,6 +169,24 @@ export async function* cappedPlaylistChunks(head: readonly Buffer[], body: Reada
   for (const chunk of head) yield counted(chunk);
   if (body.readableEnded) return;
   for await (const chunk of body) yield counted(chunk as Buffer);
+}
+
+/**
+ * A whole playlist (or manifest) fetched for the proxy's own use, not a client's: asked like any
+ * upstream request (5xx retry, counted), 200 only, capped at {@link MAX_PLAYLIST_BYTES}. Shared
+ * work is not tied to one client's abort signal: the upstream timeouts bound it.
+ */
+export async function readUpstreamPlaylist(deps: UpstreamDeps, target: UpstreamTarget): Promise<{ body: Buffer; url: string; contentType: string }> {
+  const attempt = await attemptWithRetry(deps, target, { method: 'GET', conditionals: {} });
+  if ('error' in attempt) throw attempt.error;
+  const response = attempt.upstream;
+  if (response.status !== 200) {
+    discardBody(response.body);
+    throw new Error(`the playlist answered ${response.status}`);
+  }
+  const chunks: Buffer[] = [];
+  for await (const chunk of cappedPlaylistChunks([], response.body)) chunks.push(chunk);
+  return { body: Buffer.concat(chunks), url: String(response.url), contentType: String(response.headers['content-type'] ?? '') };
 }
 
 /** How many playlists' URI lists are kept to relocate the URIs of a stale playlist. */
@@ -210,26 +241,16 @@ export class Relocator {
 
   /** The absolute URIs of a playlist, numbered as its links are. */
   async #load(target: UpstreamTarget): Promise<string[]> {
-    const attempt = await attemptWithRetry(this.#deps, target, { method: 'GET', conditionals: {} });
-    if ('error' in attempt) throw attempt.error;
-    const response = attempt.upstream;
-    if (response.status !== 200) {
-      discardBody(response.body);
-      throw new Error(`the playlist answered ${response.status}`);
-    }
-    const chunks: Buffer[] = [];
-    for await (const chunk of cappedPlaylistChunks([], response.body)) chunks.push(chunk);
-    const body = Buffer.concat(chunks);
+    const { body, url, contentType } = await readUpstreamPlaylist(this.#deps, target);
     const uris: string[] = [];
     // A DASH manifest's URLs, numbered in the order its links were minted (respond-mpd.ts).
-    const contentType = String(response.headers['content-type'] ?? '');
-    if (detectManifest({ contentType, url: response.url, head: body.subarray(0, MAX_SNIFF_BYTES) }) === 'manifest' && sniffPlaylist(body.subarray(0, 16)) !== 'playlist') {
+    if (detectManifest({ contentType, url, head: body.subarray(0, MAX_SNIFF_BYTES) }) === 'manifest' && sniffPlaylist(body.subarray(0, 16)) !== 'playlist') {
       let index = 0;
-      rewriteManifest(body.toString('utf8'), { baseUrl: response.url, rewriteUrl: (context) => ((uris[index++] = context.href), context.uri) });
+      rewriteManifest(body.toString('utf8'), { baseUrl: url, rewriteUrl: (context) => ((uris[index++] = context.href), context.uri) });
       return uris;
     }
     const rewriter = new PlaylistRewriter({
-      baseUrl: response.url,
+      baseUrl: url,
       rewriteUri: numberedUris((context, index) => {
         uris[index] = context.href;
         return context.uri;

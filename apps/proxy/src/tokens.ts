@@ -27,6 +27,8 @@ export interface ProxyTokenPayload {
   r?: number[];
   /** 1 for the playlist of a subtitle rendition: its segments are named `.vtt`. */
   s?: 1;
+  /** A content steering manifest's: the multivariant playlist's URL, whose variants `HOST`/`PARAMS` clones are expanded from. */
+  m?: string;
 }
 
 export function identityTuple(identity: EpisodeIdentity): NonNullable<ProxyTokenPayload['i']> {

@@ -28,6 +28,8 @@ export interface TestServer {
 export async function startServer(
   handler: (req: IncomingMessage, res: ServerResponse) => void | Promise<void>,
   host = '127.0.0.1',
+  /** 0 (any free port) unless a test needs a second origin on the same port at another address. */
+  port = 0,
 ): Promise<TestServer> {
   const requests: LoggedRequest[] = [];
   const sockets = new Set<Socket>();
@@ -45,13 +47,16 @@ export async function startServer(
       for (const waiter of closeWaiters.filter((w) => closedCount >= w.count)) waiter.resolve();
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, host, resolve));
-  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, resolve);
+  });
+  const bound = (server.address() as AddressInfo).port;
   const shown = host.includes(':') ? `[${host}]` : host;
   return {
-    origin: `http://${shown}:${port}`,
+    origin: `http://${shown}:${bound}`,
     host,
-    port,
+    port: bound,
     requests,
     openSockets: () => sockets.size,
     socketsClosed: (count) => new Promise((resolve) => {
