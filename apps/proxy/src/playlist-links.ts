@@ -191,6 +191,29 @@ export async function readUpstreamPlaylist(deps: UpstreamDeps, target: UpstreamT
 
 /** How many playlists' URI lists are kept to relocate the URIs of a stale playlist. */
 const CACHED_PLAYLISTS = 32;
+/** How many playlists known to be stale are remembered (their links are relocated before they are asked). */
+const MOVED_PLAYLISTS = 256;
+
+/** Where a stale link lives now, and whether finding it took a re-resolution of its episode. */
+export interface Relocation {
+  target: UpstreamTarget;
+  reResolved: boolean;
+}
+
+/** How a relocation is asked for. */
+export interface RelocateOptions {
+  /** The URL that just answered stale. */
+  staleUrl?: string | undefined;
+  /** Relocating ahead (the link's playlist is known to have moved): walk the cached resolution, never re-resolve. */
+  ahead?: boolean;
+  /** Maps the URL the route leads to onto the one to fetch (a sealed DASH directory: the request's rest below it). */
+  reanchor?: ((fresh: UpstreamTarget) => UpstreamTarget | undefined) | undefined;
+}
+
+/** The playlist a link was minted in: its episode, generation and route without the link's own index. */
+function playlistKey(lineage: LinkLineage): string {
+  return JSON.stringify([identityTuple(lineage.episode), lineage.fingerprint, lineage.route.slice(0, -1)]);
+}
 
 /**
  * Finds where a link of a stale playlist lives now. When its upstream URL goes stale, the
@@ -203,28 +226,79 @@ export class Relocator {
   readonly #deps: UpstreamDeps;
   readonly #resolver: ResolverClient;
   readonly #playlists = new Map<string, Promise<string[]>>();
+  readonly #moved = new Set<string>();
 
   constructor(deps: UpstreamDeps & { resolver: ResolverClient }) {
     this.#deps = deps;
     this.#resolver = deps.resolver;
   }
 
-  /** The fresh target of the link with this lineage; undefined if it cannot be found. */
-  async relocate(lineage: LinkLineage): Promise<UpstreamTarget | undefined> {
+  /**
+   * Whether another link of the same playlist (same generation) has been relocated after a stale
+   * answer: this link's own URL is then stale too, and is relocated before it is asked.
+   */
+  hasMoved(lineage: LinkLineage): boolean {
+    return this.#moved.has(playlistKey(lineage));
+  }
+
+  /**
+   * The fresh target of the link with this lineage; undefined if it cannot be found. The episode is
+   * re-resolved when the cached resolution is still the link's own generation, or when the route,
+   * walked through the cached resolution, leads back to the URL that just went stale (a second
+   * expiry in the same playback). Relocating ahead only walks: it never re-resolves.
+   */
+  async relocate(lineage: LinkLineage, options: RelocateOptions = {}): Promise<Relocation | undefined> {
     const { episode, fingerprint, route } = lineage;
+    const ahead = options.ahead === true;
     let stored = await resolveEpisode(this.#resolver, episode, {});
-    if (entryFingerprint(stored.resolution.url) === fingerprint) {
+    let reResolved = false;
+    if (!ahead && entryFingerprint(stored.resolution.url) === fingerprint) {
       stored = await resolveEpisode(this.#resolver, episode, { refresh: true, staleUrl: stored.resolution.url });
+      reResolved = true;
     }
-    const headers = stored.resolution.headers;
-    let url = stored.resolution.url;
+    let walked = await this.#walk({ url: stored.resolution.url, headers: stored.resolution.headers }, route, options.reanchor);
+    const leadsBack = walked.target !== undefined && options.staleUrl !== undefined && walked.target.url === options.staleUrl;
+    if (!ahead && !reResolved && (walked.failed || leadsBack)) {
+      // The generation this link was relocated to expired as well (its playlists, or the URL the
+      // route leads to, answer stale): a second expiry in the same playback. Read it all afresh.
+      for (const url of walked.playlists) this.#playlists.delete(url);
+      stored = await resolveEpisode(this.#resolver, episode, { refresh: true, staleUrl: stored.resolution.url });
+      reResolved = true;
+      walked = await this.#walk({ url: stored.resolution.url, headers: stored.resolution.headers }, route, options.reanchor);
+    }
+    if (walked.failed) throw walked.error;
+    if (walked.target === undefined) return undefined;
+    if (!ahead) this.#remember(playlistKey(lineage));
+    return { target: walked.target, reResolved };
+  }
+
+  /**
+   * The target a route leads to from an entry URL (undefined: the route leads nowhere), the
+   * playlists read on the way, and whether one of them could not be read.
+   */
+  async #walk(entry: UpstreamTarget, route: readonly number[], reanchor: RelocateOptions['reanchor']): Promise<{ target?: UpstreamTarget | undefined; playlists: string[]; failed: boolean; error?: unknown }> {
+    const { headers } = entry;
+    let url = entry.url;
+    const playlists: string[] = [];
     for (const index of route) {
-      const uris = await this.#uris({ url, headers });
+      playlists.push(url);
+      let uris: string[];
+      try {
+        uris = await this.#uris({ url, headers });
+      } catch (error) {
+        return { playlists, failed: true, error };
+      }
       const next = uris[index];
-      if (next === undefined) return undefined;
+      if (next === undefined) return { playlists, failed: false };
       url = next;
     }
-    return { url, headers };
+    return { target: reanchor === undefined ? { url, headers } : reanchor({ url, headers }), playlists, failed: false };
+  }
+
+  #remember(key: string): void {
+    this.#moved.delete(key);
+    this.#moved.add(key);
+    if (this.#moved.size > MOVED_PLAYLISTS) this.#moved.delete(this.#moved.values().next().value!);
   }
 
   // Shared by concurrent relocations, so not tied to one client's abort signal: the upstream

@@ -1,6 +1,6 @@
 import type { EpisodeIdentity, ResolverClient } from '@strm/resolver-client';
 import { ProxyError } from './errors';
-import type { LinkLineage, Relocator } from './playlist-links';
+import type { LinkLineage, Relocation, Relocator } from './playlist-links';
 import { resolveEpisode } from './resolve-episode';
 import type { UpstreamAttempt, UpstreamTarget } from './upstream-retry';
 
@@ -42,19 +42,33 @@ export function isStaleAttempt(attempt: UpstreamAttempt): boolean {
 /**
  * A fresh target for a stale one, or undefined when there is none to try. The resolver's own
  * failures are answers (404, 502); a link that cannot be relocated keeps the stale answer.
+ * `reResolved` says whether the episode was resolved again to find it (always, for an entry).
  */
-export async function findFreshTarget(source: FreshTargetSource, stale: UpstreamTarget, deps: RefreshDeps): Promise<UpstreamTarget | undefined> {
+export async function findFreshTarget(source: FreshTargetSource, stale: UpstreamTarget, deps: RefreshDeps): Promise<Relocation | undefined> {
   if (source.kind === 'entry') {
     const stored = await resolveEpisode(deps.resolver, source.episode, { refresh: true, staleUrl: stale.url });
-    return { url: stored.resolution.url, headers: stored.resolution.headers };
+    return { target: { url: stored.resolution.url, headers: stored.resolution.headers }, reResolved: true };
   }
   const { lineage } = source;
   if (lineage === undefined || lineage.route.length === 0) return undefined;
   try {
-    const fresh = await deps.relocator.relocate(lineage);
-    return fresh !== undefined && source.reanchor !== undefined ? source.reanchor(fresh) : fresh;
+    return await deps.relocator.relocate(lineage, { staleUrl: stale.url, reanchor: source.reanchor });
   } catch (error) {
     if (error instanceof ProxyError) throw error;
+    return undefined;
+  }
+}
+
+/**
+ * Where a link lives now when its playlist is known to have moved (another of its links answered
+ * stale and was relocated): asking its own, stale URL first would only cost a refused request.
+ * Undefined when nothing is known, or the walk fails (the link's URL is then asked as usual).
+ */
+export async function findMovedTarget(source: FreshTargetSource, deps: RefreshDeps): Promise<UpstreamTarget | undefined> {
+  if (source.kind !== 'link' || source.lineage === undefined || source.lineage.route.length === 0 || !deps.relocator.hasMoved(source.lineage)) return undefined;
+  try {
+    return (await deps.relocator.relocate(source.lineage, { ahead: true, reanchor: source.reanchor }))?.target;
+  } catch {
     return undefined;
   }
 }

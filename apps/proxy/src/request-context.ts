@@ -153,6 +153,7 @@ export class RequestContext implements TrackedRequest {
       ...(session?.status !== undefined ? { upstreamStatus: session.status, upstreamHost: session.host } : {}),
       ...(session !== undefined && session.refreshes > 0 ? { refreshes: session.refreshes, refreshedAfter: session.refreshedAfter } : {}),
       ...(session !== undefined && session.resumes > 0 ? { resumes: session.resumes } : {}),
+      ...(session?.relocatedAhead === true ? { relocatedAhead: true } : {}),
       ...(this.res.writableFinished ? {} : { aborted: true }),
     };
   }

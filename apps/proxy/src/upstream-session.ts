@@ -1,7 +1,7 @@
 import { ProxyError } from './errors';
 import type { ProxyMetrics } from './metrics';
 import { planResumedBody } from './range-answer';
-import { findFreshTarget, isStaleAttempt, type FreshTargetSource, type RefreshDeps } from './refresh';
+import { findFreshTarget, findMovedTarget, isStaleAttempt, type FreshTargetSource, type RefreshDeps } from './refresh';
 import type { ResumeAsk } from './resume';
 import { UpstreamFetchError, type UpstreamFetcher, type UpstreamResponse } from './upstream';
 import { attemptWithRetry, discardAttempt, type ClientConditionals, type UpstreamTarget } from './upstream-retry';
@@ -48,6 +48,8 @@ export class UpstreamSession {
   status: number | undefined;
   /** The host of the URL that answered it. */
   host: string | undefined;
+  /** The link's playlist was known to have moved: its URL was relocated before it was asked. */
+  relocatedAhead = false;
 
   readonly #deps: UpstreamSessionDeps;
   readonly #source: FreshTargetSource;
@@ -55,6 +57,7 @@ export class UpstreamSession {
   readonly #signal: AbortSignal;
   readonly #timeoutMs: number | undefined;
   #target: UpstreamTarget;
+  #checkedAhead = false;
 
   /** `timeoutMs`: the upstream wait of a request the origin may hold (a blocking playlist reload). */
   constructor(deps: UpstreamSessionDeps, request: { target: UpstreamTarget; source: FreshTargetSource; route: 'stream' | 'proxy'; signal: AbortSignal; timeoutMs?: number | undefined }) {
@@ -110,22 +113,38 @@ export class UpstreamSession {
     return { body: next.body, skip: planned.skip };
   }
 
+  /**
+   * A stale answer is followed by one re-resolution at most. A link relocated through the cached
+   * resolution (no re-resolution) whose new URL is stale as well is relocated once more: that one
+   * re-resolves (the generation it was moved to expired too).
+   */
   async #fetchRefreshing(method: 'GET' | 'HEAD', conditionals: ClientConditionals): Promise<UpstreamResponse> {
     const request = { method, conditionals, signal: this.#signal, timeoutMs: this.#timeoutMs };
+    await this.#relocateAhead();
     let result = await attemptWithRetry(this.#deps, this.#target, request);
-    if (isStaleAttempt(result) && !this.#signal.aborted) {
+    for (let relocations = 0; relocations < 2 && isStaleAttempt(result) && !this.#signal.aborted; relocations++) {
       const fresh = await this.#refresh(result);
-      if (fresh !== undefined) {
-        this.#target = fresh;
-        result = await attemptWithRetry(this.#deps, this.#target, request);
-      }
+      if (fresh === undefined) break;
+      this.#target = fresh.target;
+      result = await attemptWithRetry(this.#deps, this.#target, request);
+      if (fresh.reResolved) break;
     }
     if ('error' in result) throw upstreamFailure(result.error);
     return result.upstream;
   }
 
+  /** Once per session: a link whose playlist is known to have moved starts at its new URL. */
+  async #relocateAhead(): Promise<void> {
+    if (this.#checkedAhead) return;
+    this.#checkedAhead = true;
+    const moved = await findMovedTarget(this.#source, this.#deps);
+    if (moved === undefined) return;
+    this.#target = moved;
+    this.relocatedAhead = true;
+  }
+
   async #refresh(stale: Parameters<typeof discardAttempt>[0]) {
-    let fresh: UpstreamTarget | undefined;
+    let fresh: Awaited<ReturnType<typeof findFreshTarget>>;
     try {
       fresh = await findFreshTarget(this.#source, this.#target, this.#deps);
     } catch (error) {

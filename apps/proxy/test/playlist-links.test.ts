@@ -7,6 +7,7 @@ import {
   type LinkLineage, type LinkPayload, type MintingPlaylist,
 } from '../src/playlist-links';
 import { createProxyTokens } from '../src/tokens';
+import { UpstreamSession } from '../src/upstream-session';
 import { counterValue, EPISODE, fakeUpstream, scriptedResolver } from './support/fake-upstream';
 
 // Playlist links without an HTTP server: mint the links of a playlist, open one, let its URL go
@@ -26,11 +27,16 @@ function mintAll(text: string, baseUrl: string, playlist: Omit<MintingPlaylist, 
   return { references, links };
 }
 
+/** Generations whose URLs the CDN refuses (403), for the sessions below. */
+const staleGenerations = new Set<string>();
+
 function cdn() {
   const upstream = fakeUpstream((request) => {
     const path = new URL(request.url).pathname;
+    if (staleGenerations.has(path.split('/')[1]!)) return { status: 403 };
     if (/^\/gen\d+\/master\.m3u8$/.test(path)) return { status: 200, body: MASTER };
     if (/^\/gen\d+\/video\/720\.m3u8$/.test(path)) return { status: 200, body: VIDEO };
+    if (/^\/gen\d+\/video\/seg\d\.jpg$/.test(path)) return { status: 200, body: 'media' };
     return { status: 404 };
   });
   const resolver = scriptedResolver(({ count }) => `https://cdn.example/gen${count}/master.m3u8`);
@@ -71,10 +77,10 @@ describe('mint → stale → relocate', () => {
     expect(stale.url).toBe('https://cdn.example/gen1/video/seg1.jpg?sig=x');
     expect(stale.lineage?.route).toEqual([1, 1]);
 
-    const fresh = await relocator.relocate(stale.lineage!);
-    expect(fresh).toEqual({ url: 'https://cdn.example/gen2/video/seg1.jpg?sig=x', headers: { referer: 'https://provider.example/' } });
+    const fresh = await relocator.relocate(stale.lineage!, { staleUrl: stale.url });
+    expect(fresh).toEqual({ target: { url: 'https://cdn.example/gen2/video/seg1.jpg?sig=x', headers: { referer: 'https://provider.example/' } }, reResolved: true });
     // A sibling of the same stale generation shares the fresh resolution: no second refresh.
-    expect(await relocator.relocate(segments.links[0]!.lineage!)).toMatchObject({ url: 'https://cdn.example/gen2/video/seg0.jpg' });
+    expect(await relocator.relocate(segments.links[0]!.lineage!)).toMatchObject({ target: { url: 'https://cdn.example/gen2/video/seg0.jpg' }, reResolved: false });
     expect(resolver.refreshes()).toBe(1);
     // The fresh playlists were fetched like any upstream request: counted.
     expect(await counterValue(metrics.upstreamResponses, { class: '2xx' })).toBe(2);
@@ -84,6 +90,85 @@ describe('mint → stale → relocate', () => {
     const { resolver, relocator } = cdn();
     const entry = (await resolver.resolve(EPISODE)).resolution.url;
     expect(await relocator.relocate({ episode: EPISODE, fingerprint: entryFingerprint(entry), route: [1, 7] })).toBeUndefined();
+  });
+});
+
+describe('sessions of stale links', () => {
+  /** The master and video playlists minted from the current resolution, and a session for one of the video's links. */
+  async function played() {
+    const stack = cdn();
+    const entry = (await stack.resolver.resolve(EPISODE)).resolution.url;
+    const master = mintAll(MASTER, entry, { lineage: { episode: EPISODE, fingerprint: entryFingerprint(entry), route: [] }, subtitles: false, servedFrom: 'stream' });
+    const video = master.links[1]!;
+    const segments = mintAll(VIDEO, video.url, { lineage: video.lineage, subtitles: false, servedFrom: 'proxy' }).links;
+    const session = (link: LinkPayload) => new UpstreamSession(stack, {
+      target: { url: link.url, headers: link.headers },
+      source: { kind: 'link', lineage: link.lineage },
+      route: 'proxy',
+      signal: new AbortController().signal,
+    });
+    return { ...stack, segments, session };
+  }
+
+  test('a second expiry: a link relocated through the cached resolution whose new URL is stale too is relocated once more, re-resolving', async () => {
+    staleGenerations.clear();
+    const { upstream, resolver, segments, session } = await played();
+    try {
+      staleGenerations.add('gen1');
+      const first = session(segments[0]!);
+      expect((await first.fetch('GET', {})).status).toBe(200);
+      expect(first.target.url).toBe('https://cdn.example/gen2/video/seg0.jpg');
+      // Later in the same playback the fresh generation expires too; the player still holds gen1 links.
+      staleGenerations.add('gen2');
+      const from = upstream.requests.length;
+      const second = session(segments[1]!);
+      const answer = await second.fetch('GET', {});
+      expect(answer.status).toBe(200);
+      expect(second.target.url).toBe('https://cdn.example/gen3/video/seg1.jpg?sig=x');
+      expect(upstream.requests.slice(from).map((request) => new URL(request.url).pathname)).toEqual([
+        // Known to have moved: asked at gen2 first, stale; then found in gen3.
+        '/gen2/video/seg1.jpg', '/gen3/master.m3u8', '/gen3/video/720.m3u8', '/gen3/video/seg1.jpg',
+      ]);
+      expect(second.relocatedAhead).toBe(true);
+      expect(second.refreshes).toBe(1);
+      expect(resolver.refreshes()).toBe(2);
+    } finally {
+      staleGenerations.clear();
+    }
+  });
+
+  test('a second expiry without knowing ahead (the link\'s playlist not yet seen stale): its fresh playlist answers stale, so the episode is resolved again', async () => {
+    staleGenerations.clear();
+    const { upstream, resolver, relocator, segments, session } = await played();
+    try {
+      // Another playlist of gen1 moved to gen2 (the episode was re-resolved for it); this one was not seen stale.
+      staleGenerations.add('gen1');
+      await relocator.relocate({ ...segments[0]!.lineage!, route: [0] }, { staleUrl: 'https://cdn.example/gen1/audio/de.m3u8' });
+      staleGenerations.add('gen2');
+      const from = upstream.requests.length;
+      const link = session(segments[1]!);
+      expect((await link.fetch('GET', {})).status).toBe(200);
+      expect(upstream.requests.slice(from).map((request) => new URL(request.url).pathname)).toEqual([
+        '/gen1/video/seg1.jpg', '/gen2/video/720.m3u8', '/gen3/master.m3u8', '/gen3/video/720.m3u8', '/gen3/video/seg1.jpg',
+      ]);
+      expect(link.refreshes).toBe(1);
+      expect(resolver.refreshes()).toBe(2);
+    } finally {
+      staleGenerations.clear();
+    }
+  });
+
+  test('the answer after a re-resolution is final: a link whose fresh URL is stale too is not relocated again', async () => {
+    staleGenerations.clear();
+    const { resolver, segments, session } = await played();
+    try {
+      for (const generation of ['gen1', 'gen2', 'gen3']) staleGenerations.add(generation);
+      const link = session(segments[0]!);
+      expect((await link.fetch('GET', {})).status).toBe(403);
+      expect(resolver.refreshes()).toBe(1);
+    } finally {
+      staleGenerations.clear();
+    }
   });
 });
 

@@ -162,7 +162,7 @@ export interface TestProxy extends RunningProxy {
 }
 
 /** The real proxy, configured like an operator would, on 127.0.0.1 port 0, logging into memory. */
-export async function startTestProxy(resolver: { origin: string }, env: Record<string, string> = {}, start: Pick<StartProxyOptions, 'headersTimeout'> = {}): Promise<TestProxy> {
+export async function startTestProxy(resolver: { origin: string }, env: Record<string, string> = {}, start: Pick<StartProxyOptions, 'headersTimeout' | 'now'> = {}): Promise<TestProxy> {
   const logs: Array<Record<string, unknown>> = [];
   const waiters: Array<{ predicate: (line: Record<string, unknown>) => boolean; resolve: (line: Record<string, unknown>) => void }> = [];
   const sink = new Writable({
