@@ -78,7 +78,7 @@ export interface CdnRequestLog {
   readonly token: string | undefined;
   /** Path inside the token (or the whole path), e.g. `hls-ts/video/180p/seg0.jpg`. */
   readonly resource: string;
-  /** The query, with its `?`, or `''` (LL-HLS Delivery Directives arrive here). */
+  /** The query, with its `?`, or `''` (LL-HLS Delivery Directives, a content steering request's `_HLS_pathway`…). */
   readonly query: string;
   readonly range: string | undefined;
   readonly ifRange: string | undefined;
@@ -176,6 +176,7 @@ const CONTENT_TYPES: Readonly<Record<string, string>> = {
   '.key': 'application/octet-stream',
   '.bin': 'application/octet-stream',
   '.txt': 'text/plain; charset=utf-8',
+  '.json': 'application/json',
 };
 const DISGUISE_TYPES: Readonly<Record<NonNullable<CdnFaults['disguiseSegments']>, string>> = {
   jpg: 'image/jpeg',

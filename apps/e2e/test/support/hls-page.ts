@@ -22,6 +22,8 @@ export interface HlsPlayerResult {
   mediaError?: string;
   quality: { total: number; dropped: number };
   cues: number;
+  /** The `PATHWAY-PRIORITY` of each content steering manifest hls.js loaded, in order. */
+  steering: string[][];
   /** Digests of the picture shown at the end and after the seek back (`<time> s <w>x<h> <fnv1a>`). */
   pictures: { last?: string; seek?: string };
 }
