@@ -149,9 +149,17 @@ export function linkMinter(tokens: TokenSealer<ProxyTokenPayload>, playlist: Min
       lineage: lineage === undefined ? undefined : { ...lineage, route: [...lineage.route, index] },
       subtitles: context.type === 'SUBTITLES' && context.tag === 'EXT-X-MEDIA',
     };
-    // A steering manifest's HOST/PARAMS clones are expanded from this playlist's variants.
-    if (context.kind === 'steering') link.multivariant = playlist.target.url;
-    return mintReference(tokens, link, mediaFileName(context, { subtitles: playlist.subtitles }), playlist);
+    const name = mediaFileName(context, { subtitles: playlist.subtitles });
+    if (context.kind === 'steering') {
+      // A steering manifest's HOST/PARAMS clones are expanded from this playlist's variants. A link
+      // too long with this playlist's URL goes without: its clones then stay on their base pathway.
+      try {
+        return mintReference(tokens, { ...link, multivariant: playlist.target.url }, name, playlist);
+      } catch (error) {
+        if (!(error instanceof ProxyError && error.code === 'STRM_URI_TOO_LONG')) throw error;
+      }
+    }
+    return mintReference(tokens, link, name, playlist);
   });
 }
 

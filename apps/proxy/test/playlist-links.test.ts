@@ -7,6 +7,8 @@ import {
   type LinkLineage, type LinkPayload, type MintingPlaylist,
 } from '../src/playlist-links';
 import { createProxyTokens } from '../src/tokens';
+import { referenceTooLong } from '../src/reference-base';
+import { randomText } from '../../../tools/testing/random-text';
 import { UpstreamSession } from '../src/upstream-session';
 import { counterValue, EPISODE, fakeUpstream, scriptedResolver } from './support/fake-upstream';
 
@@ -62,6 +64,27 @@ describe('minting', () => {
     expect(wire).toEqual({ u: 'https://cdn.example/a.ts', k: 'segment', h: { referer: 'r' }, s: 1, i: ['aniworld.to', 'show', 1, 2, 'German Dub'], e: 'abcdefghijk', r: [1, 2] });
     expect(linkFromWire(wire)).toEqual(link);
     expect(linkToWire({ ...link, headers: {}, lineage: undefined, subtitles: false })).toEqual({ u: 'https://cdn.example/a.ts', k: 'segment' });
+  });
+});
+
+describe('steering links', () => {
+  const steeringMaster = (serverUri: string) => `#EXTM3U\n#EXT-X-CONTENT-STEERING:SERVER-URI="${serverUri}"\n#EXT-X-STREAM-INF:BANDWIDTH=1\nv.m3u8\n`;
+  const lineage: LinkLineage = { episode: EPISODE, fingerprint: 'abcdefghijk', route: [] };
+
+  test('a steering link carries the multivariant playlist\'s URL, from which its HOST/PARAMS clones are expanded', () => {
+    const entry = 'https://cdn.example/gen1/master.m3u8?sig=1';
+    const { links } = mintAll(steeringMaster('steer.json'), entry, { lineage, subtitles: false, servedFrom: 'stream' });
+    expect(links[0]).toMatchObject({ url: 'https://cdn.example/gen1/steer.json', kind: 'steering', multivariant: entry, lineage: { route: [0] } });
+    expect(links[1]!.multivariant).toBeUndefined();
+  });
+
+  test('a steering link that would be too long with that URL goes without it, rather than failing the whole playlist', () => {
+    // Random text does not deflate: two 2,400-character URLs do not fit one link, one does.
+    const entry = `https://cdn.example/master.m3u8?t=${randomText(2400, 'abcdefghijklmnopqrstuvwxyz0123456789', 7)}`;
+    const { references, links } = mintAll(steeringMaster(`https://steer.example/m.json?t=${randomText(2400, 'abcdefghijklmnopqrstuvwxyz0123456789', 8)}`), entry, { lineage, subtitles: false, servedFrom: 'stream' });
+    expect(links[0]).toMatchObject({ kind: 'steering' });
+    expect(links[0]!.multivariant).toBeUndefined();
+    expect(referenceTooLong(references[0]!)).toBe(false);
   });
 });
 
