@@ -27,9 +27,10 @@ afterAll(async () => {
 describe('hls.js switches content steering pathway through the proxy', () => {
   test('the steering server prefers A, then B: hls.js moves to the clone B, and the proxy\'s segment requests move to B\'s host', async () => {
     const { stack, pages, browser } = started!;
-    // One second of buffer at half speed: the four one-second segments are asked over about eight
-    // seconds, so the switch after the first steering TTL (1 s) falls between them.
-    const { result, requests, console: pageConsole } = await playOnPage(browser, pages, stack.entryUrl(entry), { buffer: '1', rate: '0.5' });
+    // One second of buffer at a quarter of the speed: the four one-second segments are asked over
+    // about twelve seconds, so the switch after the first steering TTL (2 s) falls between them
+    // with seconds to spare on a loaded machine.
+    const { result, requests, console: pageConsole } = await playOnPage(browser, pages, stack.entryUrl(entry), { buffer: '1', rate: '0.25' });
     const pathwayOf = (host: string | undefined) => (host === `127.0.0.1:${stack.cdn.port}` ? 'A' : host === `localhost:${stack.cdn.port}` ? 'B' : `other(${host})`);
     const upstream = cdnRequestsOf(stack, entry);
     const segments = upstream.filter((request) => /^hls-ts\/video\/.*\.ts$/.test(request.resource));
