@@ -281,10 +281,16 @@ async function documentBehindPart(upstream: UpstreamResponse, session: UpstreamS
   return (await headIsPlaylist(probe, session)) ? 'playlist' : 'media';
 }
 
-/** The lineage the links of a playlist inherit: an entry playlist starts one. */
-function playlistLineage(source: FreshTargetSource, target: UpstreamTarget): LinkLineage | undefined {
-  if (source.kind === 'link') return source.lineage;
-  return { episode: source.episode, fingerprint: entryFingerprint(target.url), route: [] };
+/**
+ * The lineage the links of a playlist inherit: an entry playlist starts one; a link's playlist
+ * that was relocated hands on the generation it was found under (its links are fresh ones).
+ */
+function playlistLineage(source: FreshTargetSource, session: UpstreamSession, fetched: UpstreamTarget): LinkLineage | undefined {
+  if (source.kind === 'link') {
+    const { lineage } = source;
+    return lineage === undefined || session.generation === undefined ? lineage : { ...lineage, fingerprint: session.generation };
+  }
+  return { episode: source.episode, fingerprint: entryFingerprint(fetched.url), route: [] };
 }
 
 async function respondPlaylist(
@@ -311,7 +317,7 @@ async function respondPlaylist(
   // The playlist's own URL, not the one with the Delivery Directives, names its lineage.
   const fetchedTarget = session.refreshes === 0 ? { url: requested.playlistUrl, headers: session.target.headers } : session.target;
   if (fetched.document === 'steering') {
-    const lineage = requested.source.kind === 'link' ? requested.source.lineage : undefined;
+    const lineage = requested.source.kind === 'link' ? playlistLineage(requested.source, session, fetchedTarget) : undefined;
     await sendSteering(ctx, { upstream, head, request: { deps: runtime, tokens: runtime.tokens, headers: session.target.headers, lineage, multivariant: requested.multivariant, base } });
     return;
   }
@@ -323,14 +329,14 @@ async function respondPlaylist(
     await sendManifest(ctx, {
       upstream,
       head,
-      request: manifestRequest(runtime, ctx, session, playlistLineage(requested.source, fetchedTarget), base),
+      request: manifestRequest(runtime, ctx, session, playlistLineage(requested.source, session, fetchedTarget), base),
       limits: runtime.config.rewriteLimits,
     });
     return;
   }
   const rewriteUri = linkMinter(runtime.tokens, {
     target: session.target,
-    lineage: playlistLineage(requested.source, fetchedTarget),
+    lineage: playlistLineage(requested.source, session, fetchedTarget),
     subtitles: requested.subtitles,
     servedFrom: ctx.route,
     base: requested.base.kind === 'relative' ? undefined : requested.base.base,

@@ -206,6 +206,8 @@ const MOVED_PLAYLISTS = 256;
 export interface Relocation {
   target: UpstreamTarget;
   reResolved: boolean;
+  /** The fingerprint of the entry URL the target was found under: links minted from it are of that generation. */
+  generation: string;
 }
 
 /** How a relocation is asked for. */
@@ -277,7 +279,7 @@ export class Relocator {
     if (walked.failed) throw walked.error;
     if (walked.target === undefined) return undefined;
     if (!ahead) this.#remember(playlistKey(lineage));
-    return { target: walked.target, reResolved };
+    return { target: walked.target, reResolved, generation: entryFingerprint(stored.resolution.url) };
   }
 
   /**

@@ -1,6 +1,6 @@
 import type { EpisodeIdentity, ResolverClient } from '@strm/resolver-client';
 import { ProxyError } from './errors';
-import type { LinkLineage, Relocation, Relocator } from './playlist-links';
+import { entryFingerprint, type LinkLineage, type Relocation, type Relocator } from './playlist-links';
 import { resolveEpisode } from './resolve-episode';
 import type { UpstreamAttempt, UpstreamTarget } from './upstream-retry';
 
@@ -47,7 +47,7 @@ export function isStaleAttempt(attempt: UpstreamAttempt): boolean {
 export async function findFreshTarget(source: FreshTargetSource, stale: UpstreamTarget, deps: RefreshDeps): Promise<Relocation | undefined> {
   if (source.kind === 'entry') {
     const stored = await resolveEpisode(deps.resolver, source.episode, { refresh: true, staleUrl: stale.url });
-    return { target: { url: stored.resolution.url, headers: stored.resolution.headers }, reResolved: true };
+    return { target: { url: stored.resolution.url, headers: stored.resolution.headers }, reResolved: true, generation: entryFingerprint(stored.resolution.url) };
   }
   const { lineage } = source;
   if (lineage === undefined || lineage.route.length === 0) return undefined;
@@ -64,10 +64,10 @@ export async function findFreshTarget(source: FreshTargetSource, stale: Upstream
  * stale and was relocated): asking its own, stale URL first would only cost a refused request.
  * Undefined when nothing is known, or the walk fails (the link's URL is then asked as usual).
  */
-export async function findMovedTarget(source: FreshTargetSource, deps: RefreshDeps): Promise<UpstreamTarget | undefined> {
+export async function findMovedTarget(source: FreshTargetSource, deps: RefreshDeps): Promise<Relocation | undefined> {
   if (source.kind !== 'link' || source.lineage === undefined || source.lineage.route.length === 0 || !deps.relocator.hasMoved(source.lineage)) return undefined;
   try {
-    return (await deps.relocator.relocate(source.lineage, { ahead: true, reanchor: source.reanchor }))?.target;
+    return await deps.relocator.relocate(source.lineage, { ahead: true, reanchor: source.reanchor });
   } catch {
     return undefined;
   }

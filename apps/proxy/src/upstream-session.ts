@@ -50,6 +50,11 @@ export class UpstreamSession {
   host: string | undefined;
   /** The link's playlist was known to have moved: its URL was relocated before it was asked. */
   relocatedAhead = false;
+  /**
+   * After a relocation: the generation (entry URL fingerprint) the target was found under. The
+   * links of a playlist fetched from it belong to that generation, not to the stale one.
+   */
+  generation: string | undefined;
 
   readonly #deps: UpstreamSessionDeps;
   readonly #source: FreshTargetSource;
@@ -126,6 +131,7 @@ export class UpstreamSession {
       const fresh = await this.#refresh(result);
       if (fresh === undefined) break;
       this.#target = fresh.target;
+      this.generation = fresh.generation;
       result = await attemptWithRetry(this.#deps, this.#target, request);
       if (fresh.reResolved) break;
     }
@@ -139,7 +145,8 @@ export class UpstreamSession {
     this.#checkedAhead = true;
     const moved = await findMovedTarget(this.#source, this.#deps);
     if (moved === undefined) return;
-    this.#target = moved;
+    this.#target = moved.target;
+    this.generation = moved.generation;
     this.relocatedAhead = true;
   }
 

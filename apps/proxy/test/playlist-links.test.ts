@@ -101,7 +101,11 @@ describe('mint → stale → relocate', () => {
     expect(stale.lineage?.route).toEqual([1, 1]);
 
     const fresh = await relocator.relocate(stale.lineage!, { staleUrl: stale.url });
-    expect(fresh).toEqual({ target: { url: 'https://cdn.example/gen2/video/seg1.jpg?sig=x', headers: { referer: 'https://provider.example/' } }, reResolved: true });
+    expect(fresh).toEqual({
+      target: { url: 'https://cdn.example/gen2/video/seg1.jpg?sig=x', headers: { referer: 'https://provider.example/' } },
+      reResolved: true,
+      generation: entryFingerprint('https://cdn.example/gen2/master.m3u8'),
+    });
     // A sibling of the same stale generation shares the fresh resolution: no second refresh.
     expect(await relocator.relocate(segments.links[0]!.lineage!)).toMatchObject({ target: { url: 'https://cdn.example/gen2/video/seg0.jpg' }, reResolved: false });
     expect(resolver.refreshes()).toBe(1);

@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { fetchAll, mediaBytes, serveBytes, startResolver, startServer, startTestProxy, type TestProxy, type TestResolver, type TestServer } from './support/servers';
+import { entryFingerprint, openLink } from '../src/playlist-links';
+import { createProxyTokens } from '../src/tokens';
+import { fetchAll, mediaBytes, SECRET, serveBytes, startResolver, startServer, startTestProxy, type TestProxy, type TestResolver, type TestServer } from './support/servers';
 
 // Stale links of a playlist (HLS) or a manifest (DASH), relocated through the proxy's HTTP surface
 // with the origin's hits counted (docs/contract.md, "Refresh"):
@@ -112,6 +114,30 @@ describe('stale links of a playlist through the proxy', () => {
     expect(lines.map((line) => [String(line.path).slice(-7), line.relocatedAhead ?? false, line.refreshes ?? 0])).toEqual([
       ['seg0.ts', false, 1], ['seg1.ts', true, 0], ['seg2.ts', true, 0], ['seg3.ts', true, 1], ['seg4.ts', true, 0], ['seg5.ts', true, 0],
     ]);
+  });
+
+  test('a playlist found again by relocation hands out links of the fresh generation: they are asked as they are, not relocated', async () => {
+    const master = (await fetchAll(proxy.entryUrl('hls'))).body.toString('utf8');
+    const playlistLink = master.split('\n')[2]!;
+    const tokens = createProxyTokens({ secret: SECRET, previousSecrets: [], ttlSeconds: 3600 });
+    const open = (uri: string) => openLink(tokens, new URL(uri).pathname.split('/')[3]!, Math.floor(clock / 1000));
+    const staleUrl = open(playlistLink).url;
+    const current = /\/(gen\d+)\//.exec(staleUrl)![1]!;
+    const next = `gen${Number(current.slice(3)) + 1}`;
+    stale.add(current);
+    clock += 60_000;
+    // The player reloads the media playlist: its link is stale, relocated into the next generation.
+    const from = origin.requests.length;
+    const reloaded = (await fetchAll(playlistLink)).body.toString('utf8');
+    expect(hits(from)).toEqual([`/${current}/index.m3u8`, `/${next}/master.m3u8`, `/${next}/index.m3u8`]);
+    const segment = reloaded.split('\n').find((line) => line.startsWith('http'))!;
+    expect(open(segment).url).toBe(`${origin.origin}/${next}/hls/video/seg0.ts`);
+    expect(open(segment).lineage?.fingerprint).toBe(entryFingerprint(`${origin.origin}/${next}/hls/master.m3u8`));
+    const played = await play([segment]);
+    expect(played).toEqual([{ status: 200, hits: [`/${next}/seg0.ts`] }]);
+    const logged = new URL(segment).pathname.replace(/^(\/strm\/proxy\/[^/]{8})[^/]*/, '$1…');
+    const line = await proxy.waitForLog((candidate) => candidate.msg === 'request' && candidate.path === logged);
+    expect(line.relocatedAhead).toBeUndefined();
   });
 
   test('DASH: a sealed segment directory moves once for all its segments; a second expiry is refreshed again', async () => {
