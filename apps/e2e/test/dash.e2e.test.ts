@@ -71,7 +71,9 @@ describe('a DASH CDN that misbehaves, played by ffmpeg through the proxy', () =>
     );
     expect(firstFrameDifference(direct, proxied), 'dash-template expiring: framemd5 differs').toBeUndefined();
     expect(hits).toEqual({ total: 2, plain: 1, refresh: 1 });
-    expect(expired.length).toBeGreaterThan(0);
+    // One refused request: the sealed directory of every segment moves at the first 403, and its
+    // later segments are asked at the fresh URL directly (relocated ahead), not refused one by one.
+    expect(expired).toHaveLength(1);
     expect(expired.every((request) => request.token === staleToken)).toBe(true);
     // After the re-resolution every segment comes from the fresh URL (the one past the end aside).
     const fresh = upstream.filter((request) => request.token === freshToken && !request.resource.endsWith('00005.m4s'));

@@ -23,6 +23,8 @@ export interface RequestLine {
   upstreamHost?: string;
   refreshes?: number;
   resumes?: number;
+  /** The link's playlist was known to have moved: asked at its relocated URL first. */
+  relocatedAhead?: boolean;
   aborted?: boolean;
 }
 
