@@ -293,6 +293,13 @@ function playlistLineage(source: FreshTargetSource, session: UpstreamSession, fe
   return { episode: source.episode, fingerprint: entryFingerprint(fetched.url), route: [] };
 }
 
+/** Adds the headers a request-derived base depends on to `Vary`. */
+function varyOnBase(ctx: RequestContext, base: UsableBase): void {
+  if (base.kind !== 'fromRequest') return;
+  const vary = ctx.res.getHeader('vary');
+  ctx.res.setHeader('vary', vary === undefined ? BASE_VARY_HEADERS : `${String(vary)}, ${BASE_VARY_HEADERS}`);
+}
+
 async function respondPlaylist(
   runtime: ProxyRuntime,
   ctx: RequestContext,
@@ -316,16 +323,15 @@ async function respondPlaylist(
   const base = requested.base.kind === 'relative' ? undefined : requested.base.base;
   // The playlist's own URL, not the one with the Delivery Directives, names its lineage.
   const fetchedTarget = session.refreshes === 0 ? { url: requested.playlistUrl, headers: session.target.headers } : session.target;
+  // The URIs depend on the request's Host and forwarded headers: a cache that stores the
+  // document despite no-store must keep one per combination.
+  varyOnBase(ctx, requested.base);
   if (fetched.document === 'steering') {
     const lineage = requested.source.kind === 'link' ? playlistLineage(requested.source, session, fetchedTarget) : undefined;
     await sendSteering(ctx, { upstream, head, request: { deps: runtime, tokens: runtime.tokens, headers: session.target.headers, lineage, multivariant: requested.multivariant, base } });
     return;
   }
   if (fetched.document === 'manifest') {
-    if (requested.base.kind === 'fromRequest') {
-      const vary = ctx.res.getHeader('vary');
-      ctx.res.setHeader('vary', vary === undefined ? BASE_VARY_HEADERS : `${String(vary)}, ${BASE_VARY_HEADERS}`);
-    }
     await sendManifest(ctx, {
       upstream,
       head,
@@ -341,12 +347,6 @@ async function respondPlaylist(
     servedFrom: ctx.route,
     base: requested.base.kind === 'relative' ? undefined : requested.base.base,
   });
-  // The URIs depend on the request's Host and forwarded headers: a cache that stores the
-  // playlist despite no-store must keep one per combination.
-  if (requested.base.kind === 'fromRequest') {
-    const vary = ctx.res.getHeader('vary');
-    ctx.res.setHeader('vary', vary === undefined ? BASE_VARY_HEADERS : `${String(vary)}, ${BASE_VARY_HEADERS}`);
-  }
   const scan = new TargetDurationScan();
   await sendPlaylist(ctx, { upstream, head, rewriteUri, scan, limits: runtime.config.rewriteLimits });
   if (scan.seconds !== undefined) runtime.targetDurations.remember(requested.playlistUrl, scan.seconds);

@@ -86,6 +86,7 @@ describe('a content steering manifest through the proxy', () => {
     expect(response.status).toBe(200);
     expect(response.headers['content-type']).toBe('application/json');
     expect(response.headers['cache-control']).toBe('no-store');
+    expect(response.headers.vary).toContain('X-Forwarded-Host');
     expect(Number(response.headers['content-length'])).toBe(response.body.length);
     // The steering server got the client's pathway and throughput after the sealed query, nothing else of the client's.
     const asked = originA.requests.slice(before).map((request) => request.path);
