@@ -1,4 +1,5 @@
-import { Agent, errors as undiciErrors, type Dispatcher } from 'undici';
+import type { Socket } from 'node:net';
+import { Agent, errors as undiciErrors, type buildConnector, type Dispatcher } from 'undici';
 import { createGuardedConnector, UpstreamAllowlist, UpstreamRefusedError, type LookupFunction } from './address-guard';
 
 /** Client request headers that are forwarded to the upstream (docs/contract.md, "Forwarded headers"). */
@@ -159,6 +160,55 @@ function redirectFailure(message: string, url: URL, cause?: unknown): UpstreamFe
   return new UpstreamFetchError('network', message, { host: url.host, publicMessage: message, ...(cause !== undefined ? { cause } : {}) });
 }
 
+/** What the pool's connector answers when undici asks for a connection nobody will use. */
+class NeedlessReconnectError extends Error {
+  readonly code = 'STRM_NEEDLESS_RECONNECT';
+  constructor() {
+    super('no connection is opened for a request that was aborted');
+    this.name = 'NeedlessReconnectError';
+  }
+}
+
+/** undici closes the socket of a response it aborts with this error (and only that one). */
+function closedByAbort(socket: Socket): boolean {
+  const error = socket.errored;
+  return error instanceof undiciErrors.InformationalError && error.message === 'aborted';
+}
+
+/**
+ * Refuses the one connection undici 7 asks for after it aborts a response: the aborted request
+ * goes back to the pending side of its client's queue when the socket closes, the client
+ * connects again for it, finds it aborted and leaves the fresh socket idle in the pool
+ * (nodejs/undici#5845). That connect is asked synchronously while undici handles the close of
+ * the aborted socket: a listener placed before undici's marks the moment, one placed after it
+ * ends it, so no other connect is ever refused. The refusal empties the client's queue and the
+ * pool drops the client; no socket is opened.
+ */
+function withoutReconnectAfterAbort(connect: buildConnector.connector): buildConnector.connector {
+  let abortedSocketClosing = false;
+  return (options, callback) => {
+    if (abortedSocketClosing) {
+      abortedSocketClosing = false;
+      callback(new NeedlessReconnectError(), null);
+      return;
+    }
+    connect(options, (...args) => {
+      const socket = args[1];
+      if (socket === null) {
+        callback(...args);
+        return;
+      }
+      socket.once('close', () => {
+        abortedSocketClosing = closedByAbort(socket);
+      });
+      callback(...args); // undici places its own 'close' listener here, after the one above
+      socket.once('close', () => {
+        abortedSocketClosing = false;
+      });
+    });
+  };
+}
+
 /**
  * The proxy's only way out: a pooled keep-alive undici agent whose every connection, redirect hops
  * included, goes through the private-address guard. Redirects are followed here (not by undici)
@@ -168,7 +218,7 @@ function redirectFailure(message: string, url: URL, cause?: unknown): UpstreamFe
 export function createUpstreamFetcher(options: UpstreamOptions): UpstreamFetcher {
   const allowlist = new UpstreamAllowlist(options.allowlist);
   const agent = new Agent({
-    connect: createGuardedConnector({ allowlist, timeoutMs: options.timeoutMs, ...(options.lookup ? { lookup: options.lookup } : {}) }),
+    connect: withoutReconnectAfterAbort(createGuardedConnector({ allowlist, timeoutMs: options.timeoutMs, ...(options.lookup ? { lookup: options.lookup } : {}) })),
     // Bounded (docs/contract.md, "Limits"), but far above what one proxy streams at once: with 64 the 65th viewer of
     // a CDN host waited, headers and all, until another stream ended.
     connections: options.connectionsPerOrigin ?? 512,
@@ -180,6 +230,10 @@ export function createUpstreamFetcher(options: UpstreamOptions): UpstreamFetcher
   const maxRedirects = options.maxRedirects ?? 5;
 
   async function fetchOnce(url: URL, method: 'GET' | 'HEAD', headers: Record<string, string>, signal?: AbortSignal, timeoutMs?: number) {
+    // undici dispatches a request whose signal is already aborted, opens a connection for it and
+    // only then aborts it (nodejs/undici#386): a client that left while its URL was resolved
+    // would cost the origin a connection that serves nobody.
+    signal?.throwIfAborted();
     try {
       const response = await agent.request({
         origin: url.origin,

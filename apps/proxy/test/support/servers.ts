@@ -19,6 +19,8 @@ export interface TestServer {
   port: number;
   requests: LoggedRequest[];
   openSockets(): number;
+  /** Connections accepted so far (the server's 'connection' events). */
+  connections(): number;
   /** Resolves once `count` sockets have been closed by either side. */
   socketsClosed(count: number): Promise<void>;
   close(): Promise<void>;
@@ -39,7 +41,9 @@ export async function startServer(
     requests.push({ method: req.method ?? '', path: req.url ?? '', headers: req.headers });
     void Promise.resolve(handler(req, res)).catch(() => res.destroy());
   });
+  let accepted = 0;
   server.on('connection', (socket) => {
+    accepted += 1;
     sockets.add(socket);
     socket.once('close', () => {
       sockets.delete(socket);
@@ -59,6 +63,7 @@ export async function startServer(
     port: bound,
     requests,
     openSockets: () => sockets.size,
+    connections: () => accepted,
     socketsClosed: (count) => new Promise((resolve) => {
       if (closedCount >= count) resolve();
       else closeWaiters.push({ count, resolve });

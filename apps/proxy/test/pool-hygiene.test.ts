@@ -1,0 +1,81 @@
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { Client, request } from 'undici';
+import { createUpstreamFetcher } from '../src/upstream';
+import { mediaBytes, serveBytes, startResolver, startServer, startTestProxy, type TestProxy, type TestResolver, type TestServer } from './support/servers';
+
+// Upstream connections around client aborts (docs/architecture.md, "The byte path"): an aborted
+// request opens no connection of its own, and the sockets of aborted bodies are closed at once,
+// not left idle in the pool until its keep-alive timeout (10 s).
+const BIG = mediaBytes(16 * 1024 * 1024);
+const BURST = 20;
+
+let origin: TestServer;
+let resolver: TestResolver;
+let proxy: TestProxy;
+beforeAll(async () => {
+  origin = await startServer((req, res) => serveBytes(req, res, BIG));
+  resolver = await startResolver([{ slug: 'big', url: () => `${origin.origin}/big.mp4` }]);
+  proxy = await startTestProxy(resolver);
+});
+afterAll(async () => {
+  await proxy?.close(0);
+  await resolver?.close();
+  await origin?.close();
+});
+
+/**
+ * Connections the origin accepted until now, counted after one more of its own: the kernel hands
+ * connections to the server in the order they were made, so every connection opened before this
+ * call has been seen once the new one has (no waiting for a connection that may not come).
+ */
+async function connectionsSoFar(server: TestServer): Promise<number> {
+  const client = new Client(server.origin);
+  try {
+    const response = await client.request({ path: '/big.mp4', method: 'HEAD' });
+    await response.body.dump();
+    return server.connections() - 1;
+  } finally {
+    await client.close();
+  }
+}
+
+/** Reads the first chunk of a response through the proxy, then leaves. */
+async function readALittleAndAbort(url: string): Promise<number> {
+  const controller = new AbortController();
+  const response = await request(url, { signal: controller.signal });
+  for await (const _chunk of response.body) break;
+  controller.abort();
+  return response.statusCode;
+}
+
+describe('upstream connections around client aborts', () => {
+  test(`a burst of ${BURST} aborts mid-stream: one upstream connection each, all closed at once, none opened afterwards`, async () => {
+    const before = { accepted: origin.connections(), open: origin.openSockets() };
+    const logFrom = proxy.logs.length;
+    const statuses = await Promise.all(Array.from({ length: BURST }, () => readALittleAndAbort(proxy.entryUrl('big'))));
+    expect(statuses).toEqual(statuses.map(() => 200));
+    const started = Date.now();
+    await origin.socketsClosed(before.accepted + BURST - before.open);
+    const closedWithinMs = Date.now() - started;
+    // Every aborted request has written its log line: the proxy is done with all of them.
+    await Promise.all(Array.from({ length: BURST }, (_, i) => proxy.waitForLog((line) => line.msg === 'request' && line.aborted === true && proxy.logs.indexOf(line) >= logFrom + i)));
+    const openAfter = origin.openSockets();
+    const opened = (await connectionsSoFar(origin)) - before.accepted;
+    console.log(`pool hygiene: ${BURST} aborts, ${opened} upstream connections opened, closed within ${closedWithinMs} ms, ${openAfter} open after (${before.open} before)`);
+    expect(opened).toBe(BURST);
+    // Well under the pool's keep-alive timeout (10 s): the sockets were closed, not left to expire.
+    expect(closedWithinMs).toBeLessThan(5000);
+    expect(openAfter).toBe(before.open);
+  });
+
+  test('a request whose client already left opens no upstream connection', async () => {
+    const fetcher = createUpstreamFetcher({ allowlist: ['127.0.0.1'], timeoutMs: 2000 });
+    const before = await connectionsSoFar(origin);
+    const controller = new AbortController();
+    controller.abort();
+    await expect(fetcher.fetch({ url: `${origin.origin}/big.mp4`, method: 'GET', headers: {}, signal: controller.signal })).rejects.toThrow(/abort/i);
+    await fetcher.close();
+    // The only connection since `before` is the count's own.
+    expect(await connectionsSoFar(origin)).toBe(before + 1);
+  });
+});
