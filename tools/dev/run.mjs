@@ -2,13 +2,15 @@
 // The entry point behind the root scripts (`npm start`, `npm test`, `pnpm bench`, ...).
 // It needs only Node and npm: on a fresh clone it installs the workspace with pnpm (through npx
 // when pnpm is not on PATH) before it runs anything, so the README's two commands are the whole
-// set-up. Workspace packages are run from their TypeScript sources (the `@strm/source` export
-// condition) with tsx, so nothing has to be built first.
+// set-up. The proxy runs as production runs it, from its compiled dist (built here on the first
+// run and again when a source is newer than the build); the demo, the bench and the tests' own
+// scripts run from their TypeScript sources (the `@strm/source` export condition) with tsx.
 import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { existsSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { delimiter, dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { PROXY_BUILD_COMMAND, PROXY_CLI, proxyBuildIsCurrent } from './proxy-build.mjs';
 import { missingToolsMessage } from './required-tools.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -55,6 +57,17 @@ const bin = (name) => join(root, 'node_modules', '.bin', name);
 // tsx by its file URL: from the caller's folder, a bare `--import tsx` would not be found.
 const sourceNodeArgs = () => ['--conditions=@strm/source', '--import', pathToFileURL(createRequire(join(root, 'package.json')).resolve('tsx')).href];
 const runSource = (file, args) => run(process.execPath, [...sourceNodeArgs(), join(root, file), ...args], { cwd: callerDir });
+
+/** Runs the compiled proxy CLI, building it (and what it depends on) first when needed. */
+function runCompiledProxy(args) {
+  if (!proxyBuildIsCurrent()) {
+    console.error('strm: building the proxy (first run, or a source changed since the last build)...');
+    const [nx, ...nxArgs] = PROXY_BUILD_COMMAND;
+    const status = run(bin(nx), nxArgs, { env: { NX_TUI: 'false' } });
+    if (status !== 0) return status;
+  }
+  return run(process.execPath, [PROXY_CLI, ...args], { cwd: callerDir });
+}
 
 const projectDirs = () =>
   ['packages', 'apps', 'tools'].flatMap((group) => {
@@ -115,11 +128,13 @@ function runCommand() {
       return runLint(args);
     case 'start': {
       const configured = process.env.STRM_RESOLVER_URL || process.env.STRM_RESOLVER_FILE || process.env.STRM_RESOLVER_COMMAND;
-      if (args.length > 0 || configured) return runSource('apps/proxy/src/cli.ts', args.length ? args : ['serve']);
+      if (args.length > 0 || configured) return runCompiledProxy(args.length ? args : ['serve']);
+      // The demo (fake CDN, fake resolver and proxy in one process) starts from sources: it is a
+      // try-out, where starting in seconds matters more than the proxy's CPU per GiB.
       return runSource('apps/e2e/src/demo.ts', []);
     }
     case 'strm-proxy':
-      return runSource('apps/proxy/src/cli.ts', args);
+      return runCompiledProxy(args);
     case 'bench':
       return runSource('tools/bench/main.ts', args);
     case 'install': // the install alone (above), e.g. before CI runs the tests and the container smoke side by side

@@ -115,6 +115,8 @@ export interface FakeCdn {
   usesOf(tokenOrUrl: string): number;
   /** Sockets currently open to the server (for leak tests). */
   openSockets(): number;
+  /** Connections accepted since the start (the server's 'connection' events). */
+  connections(): number;
   /**
    * Resolves once at most `count` sockets are open, checked on every socket close (leak tests
    * await this instead of polling); rejects after `timeoutMs` with the count still open.
@@ -235,7 +237,9 @@ export async function startFakeCdn(options: FakeCdnOptions = {}): Promise<FakeCd
       }
     });
   });
+  let accepted = 0;
   server.on('connection', (socket: Socket) => {
+    accepted += 1;
     sockets.add(socket);
     socket.once('close', () => {
       sockets.delete(socket);
@@ -421,6 +425,7 @@ export async function startFakeCdn(options: FakeCdnOptions = {}): Promise<FakeCd
       return tokens.get(token)?.uses ?? 0;
     },
     openSockets: () => sockets.size,
+    connections: () => accepted,
     openSocketsAtMost(count: number, timeoutMs: number): Promise<void> {
       return new Promise((resolveAtMost, reject) => {
         const check = () => {

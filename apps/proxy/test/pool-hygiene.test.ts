@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { Client, request } from 'undici';
+import { request } from 'undici';
+import { connectionsSoFar } from '../../../tools/testing/connection-count';
 import { createUpstreamFetcher } from '../src/upstream';
 import { mediaBytes, serveBytes, startResolver, startServer, startTestProxy, type TestProxy, type TestResolver, type TestServer } from './support/servers';
 
@@ -23,21 +24,8 @@ afterAll(async () => {
   await origin?.close();
 });
 
-/**
- * Connections the origin accepted until now, counted after one more of its own: the kernel hands
- * connections to the server in the order they were made, so every connection opened before this
- * call has been seen once the new one has (no waiting for a connection that may not come).
- */
-async function connectionsSoFar(server: TestServer): Promise<number> {
-  const client = new Client(server.origin);
-  try {
-    const response = await client.request({ path: '/big.mp4', method: 'HEAD' });
-    await response.body.dump();
-    return server.connections() - 1;
-  } finally {
-    await client.close();
-  }
-}
+/** Connections the origin accepted so far (see `connectionsSoFar`). */
+const originConnections = () => connectionsSoFar(() => origin.connections(), `${origin.origin}/big.mp4`);
 
 /** Reads the first chunk of a response through the proxy, then leaves. */
 async function readALittleAndAbort(url: string): Promise<number> {
@@ -60,7 +48,7 @@ describe('upstream connections around client aborts', () => {
     // Every aborted request has written its log line: the proxy is done with all of them.
     await Promise.all(Array.from({ length: BURST }, (_, i) => proxy.waitForLog((line) => line.msg === 'request' && line.aborted === true && proxy.logs.indexOf(line) >= logFrom + i)));
     const openAfter = origin.openSockets();
-    const opened = (await connectionsSoFar(origin)) - before.accepted;
+    const opened = (await originConnections()) - before.accepted;
     console.log(`pool hygiene: ${BURST} aborts, ${opened} upstream connections opened, closed within ${closedWithinMs} ms, ${openAfter} open after (${before.open} before)`);
     expect(opened).toBe(BURST);
     // Well under the pool's keep-alive timeout (10 s): the sockets were closed, not left to expire.
@@ -70,12 +58,12 @@ describe('upstream connections around client aborts', () => {
 
   test('a request whose client already left opens no upstream connection', async () => {
     const fetcher = createUpstreamFetcher({ allowlist: ['127.0.0.1'], timeoutMs: 2000 });
-    const before = await connectionsSoFar(origin);
+    const before = await originConnections();
     const controller = new AbortController();
     controller.abort();
     await expect(fetcher.fetch({ url: `${origin.origin}/big.mp4`, method: 'GET', headers: {}, signal: controller.signal })).rejects.toThrow(/abort/i);
     await fetcher.close();
     // The only connection since `before` is the count's own.
-    expect(await connectionsSoFar(origin)).toBe(before + 1);
+    expect(await originConnections()).toBe(before + 1);
   });
 });

@@ -4,6 +4,8 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { LogLine, RequestLine } from './stack';
 import { createProxyLog } from './proxy-log';
+// @ts-expect-error: a plain .mjs script of the workspace, without types
+import { PROXY_BUILD_COMMAND, proxyBuildIsCurrent } from '../../../../tools/dev/proxy-build.mjs';
 
 interface ProxyMemory {
   rss: number;
@@ -29,11 +31,19 @@ export interface ChildProxy {
   close(): Promise<void>;
 }
 
-const SCRIPT = join(import.meta.dirname, 'proxy-process.ts');
+const SCRIPT = join(import.meta.dirname, 'proxy-process.mjs');
 
+/**
+ * Starts the compiled proxy (apps/proxy/dist) in a child process. `npm test` builds it before the
+ * e2e suites run (the e2e test target depends on the build); a missing or stale build is refused
+ * with the command that makes it, never measured.
+ */
 export async function startChildProxy(env: Record<string, string>): Promise<ChildProxy> {
+  if (!proxyBuildIsCurrent()) {
+    throw new Error(`the compiled proxy is missing or older than its sources: build it with \`pnpm ${PROXY_BUILD_COMMAND.join(' ')}\``);
+  }
   const child: ChildProcess = fork(SCRIPT, [], {
-    execArgv: ['--expose-gc', '--conditions=@strm/source', '--import', 'tsx'],
+    execArgv: ['--expose-gc'],
     env: { PATH: process.env.PATH ?? '', PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
   });

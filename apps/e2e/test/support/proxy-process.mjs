@@ -1,13 +1,13 @@
-// The real proxy alone in a child process (started by `startProxyProcess`), so that its memory can
-// be measured apart from the test's own: configured by the environment like the CLI, logging JSON
+// The real proxy alone in a child process (started by `startChildProxy`), so that its memory can
+// be measured apart from the test's own: the compiled proxy (`@strm/proxy` without the source
+// condition resolves to apps/proxy/dist), as production runs it, in plain JavaScript so that no
+// TypeScript loader sits in the figures; configured by the environment like the CLI, logging JSON
 // lines to stdout, answering memory questions over IPC. Run with `node --expose-gc`.
 import { createLogger, loadConfig, startProxy } from '@strm/proxy';
 
-type Question = { id: number; kind: 'memory' | 'peak-reset' | 'peak' | 'close' };
-
 const config = loadConfig(process.env);
 const proxy = await startProxy(config, { logger: createLogger(config.logLevel, process.stdout) });
-const gc = (globalThis as { gc?: () => void }).gc;
+const gc = globalThis.gc;
 if (gc === undefined) throw new Error('proxy-process: run node with --expose-gc');
 
 // Peak RSS between two questions: sampled, since the OS only keeps the peak of the whole life.
@@ -16,9 +16,9 @@ setInterval(() => {
   peakRss = Math.max(peakRss, process.memoryUsage.rss());
 }, 25).unref();
 
-const reply = (id: number, answer: Record<string, unknown>) => process.send!({ id, ...answer });
+const reply = (id, answer) => process.send({ id, ...answer });
 
-process.on('message', (question: Question) => {
+process.on('message', (question) => {
   switch (question.kind) {
     case 'memory': {
       // Twice: the first pass may only finalize what the second can free.
@@ -43,4 +43,4 @@ process.on('message', (question: Question) => {
       break;
   }
 });
-process.send!({ id: 0, url: proxy.url });
+process.send({ id: 0, url: proxy.url });
