@@ -1,4 +1,4 @@
-import { createRedisStore, type RedisResolutionStore, type RedisStoreOptions } from '@strm/resolver-store-redis';
+import type { RedisResolutionStore, RedisStoreOptions } from '@strm/resolver-store-redis';
 import type { Logger } from 'pino';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { ReadinessCheck } from './ops-endpoints';
@@ -32,13 +32,16 @@ export interface ProxyRedis {
  * and single-flight are shared with every replica on the same Redis. Redis down or slow never
  * stops playback: the store falls back to a local cache and resolving without the lock; this
  * logs once per change (not per request) and exposes `strm_redis_up` and
- * `strm_redis_fallbacks_total`.
+ * `strm_redis_fallbacks_total`. The Redis client is imported here, when a replica is configured
+ * with Redis: a dynamic import of a package stays one in the compiled dist (a local module's would
+ * be inlined), so a proxy without Redis never loads it.
  *
  * @example
- * const redis = createProxyRedis(config.redisUrl, { logger, registry: metrics.registry });
+ * const redis = await createProxyRedis(config.redisUrl, { logger, registry: metrics.registry });
  * createResolverClient({ source, store: redis.store });
  */
-export function createProxyRedis(url: string, context: { logger: Logger; registry: Registry; options?: ProxyRedisOptions }): ProxyRedis {
+export async function createProxyRedis(url: string, context: { logger: Logger; registry: Registry; options?: ProxyRedisOptions }): Promise<ProxyRedis> {
+  const { createRedisStore } = await import('@strm/resolver-store-redis');
   const { logger, registry } = context;
   const up = new Gauge({ name: 'strm_redis_up', help: '1 while the shared resolution store (Redis) answers, 0 while this replica works on its local cache', registers: [registry] });
   const fallbacks = new Counter({ name: 'strm_redis_fallbacks_total', help: 'Store operations served without Redis (local cache, or resolving without the lock), by operation', labelNames: ['operation'], registers: [registry] });

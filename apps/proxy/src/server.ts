@@ -14,7 +14,7 @@ import type { ReadinessCheck } from './ops-endpoints';
 import { Relocator } from './playlist-links';
 import type { ProxyRedis, ProxyRedisOptions } from './redis';
 import { createConfiguredSource } from './resolver-source';
-import { createProxyApp, expressServerClasses } from './router';
+import { createProxyApp } from './router';
 import type { ProxyRuntime } from './runtime';
 import { StatusBoard } from './status-board';
 import { createStatusPage } from './status-page';
@@ -173,7 +173,7 @@ export async function startProxy(config: ProxyConfig, options: StartProxyOptions
   const source = options.source ?? (await createConfiguredSource(config)).source;
   const redis = options.store === undefined && config.redisUrl !== undefined
     // Loaded only when configured: the Redis client costs a replica without Redis ~10 MB of memory.
-    ? (await import('./redis')).createProxyRedis(config.redisUrl, { logger, registry: metrics.registry, ...(options.redis ? { options: options.redis } : {}) })
+    ? await (await import('./redis')).createProxyRedis(config.redisUrl, { logger, registry: metrics.registry, ...(options.redis ? { options: options.redis } : {}) })
     : undefined;
   const resolver = createResolver(config, { source, store: options.store ?? redis?.store, metrics, logger, now });
   const runtime = createRuntime(config, { resolver, metrics, now, lookup: options.lookup });
@@ -198,7 +198,6 @@ export async function startProxy(config: ProxyConfig, options: StartProxyOptions
     headersTimeout: options.headersTimeout?.ms ?? 30_000,
     requestTimeout: 60_000,
     ...(options.headersTimeout ? { connectionsCheckingInterval: options.headersTimeout.checkEveryMs } : {}),
-    ...expressServerClasses(listener),
   }, listener);
   // Requests Node's parser refuses, and CONNECT, get the proxy's JSON answer too (client-errors.ts).
   server.on('clientError', answerClientError(logger));
