@@ -194,7 +194,8 @@ function withoutReconnectAfterAbort(connect: buildConnector.connector): buildCon
     }
     connect(options, (...args) => {
       const socket = args[1];
-      if (socket === null) {
+      // undici's own connector calls back with the error alone: no socket, not even a null one.
+      if (!socket) {
         callback(...args);
         return;
       }
