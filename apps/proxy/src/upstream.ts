@@ -210,15 +210,10 @@ function withoutReconnectAfterAbort(connect: buildConnector.connector): buildCon
   };
 }
 
-/**
- * The proxy's only way out: a pooled keep-alive undici agent whose every connection, redirect hops
- * included, goes through the private-address guard. Redirects are followed here (not by undici)
- * so that the final URL is known, `Cookie`/`Authorization` are dropped across origins, and only
- * http(s) targets are followed.
- */
-export function createUpstreamFetcher(options: UpstreamOptions): UpstreamFetcher {
+/** The keep-alive pool of every upstream request: guarded connections, bounded per origin. */
+function createUpstreamAgent(options: UpstreamOptions): Agent {
   const allowlist = new UpstreamAllowlist(options.allowlist);
-  const agent = new Agent({
+  return new Agent({
     connect: withoutReconnectAfterAbort(createGuardedConnector({ allowlist, timeoutMs: options.timeoutMs, ...(options.lookup ? { lookup: options.lookup } : {}) })),
     // Bounded (docs/contract.md, "Limits"), but far above what one proxy streams at once: with 64 the 65th viewer of
     // a CDN host waited, headers and all, until another stream ended.
@@ -228,12 +223,20 @@ export function createUpstreamFetcher(options: UpstreamOptions): UpstreamFetcher
     keepAliveTimeout: 10_000,
     maxHeaderSize: 64 * 1024,
   });
+}
+
+/**
+ * The proxy's only way out: a pooled keep-alive undici agent whose every connection, redirect hops
+ * included, goes through the private-address guard. Redirects are followed here (not by undici)
+ * so that the final URL is known, `Cookie`/`Authorization` are dropped across origins, and only
+ * http(s) targets are followed.
+ */
+export function createUpstreamFetcher(options: UpstreamOptions): UpstreamFetcher {
+  const agent = createUpstreamAgent(options);
   const maxRedirects = options.maxRedirects ?? 5;
 
   async function fetchOnce(url: URL, method: 'GET' | 'HEAD', headers: Record<string, string>, signal?: AbortSignal, timeoutMs?: number) {
-    // undici dispatches a request whose signal is already aborted, opens a connection for it and
-    // only then aborts it (nodejs/undici#386): a client that left while its URL was resolved
-    // would cost the origin a connection that serves nobody.
+    // undici would dispatch it, connect, then abort (nodejs/undici#386): a connection for nobody.
     signal?.throwIfAborted();
     try {
       const response = await agent.request({
