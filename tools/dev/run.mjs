@@ -25,9 +25,9 @@ const callerDir = process.env.INIT_CWD || process.cwd();
 // a machine that has only Node and npm.
 const PATH_WITH_BINS = [join(root, 'tools', 'dev', 'bin'), join(root, 'node_modules', '.bin'), process.env.PATH ?? ''].join(delimiter);
 
-function run(command, args, { env: extraEnv, path = PATH_WITH_BINS, cwd = root } = {}) {
+function run(command, args, { env: extraEnv, path = PATH_WITH_BINS, cwd = root, stdio = 'inherit' } = {}) {
   const env = { ...process.env, ...extraEnv, PATH: path };
-  const result = spawnSync(command, args, { cwd, stdio: 'inherit', env });
+  const result = spawnSync(command, args, { cwd, stdio, env });
   if (result.error) {
     console.error(`strm: could not run ${command}: ${result.error.message}`);
     return 1;
@@ -63,7 +63,8 @@ function runCompiledProxy(args) {
   if (!proxyBuildIsCurrent()) {
     console.error('strm: building the proxy (first run, or a source changed since the last build)...');
     const [nx, ...nxArgs] = PROXY_BUILD_COMMAND;
-    const status = run(bin(nx), nxArgs, { env: { NX_TUI: 'false' } });
+    // The build reports on stderr: the CLI's stdout is its answer (`sign` prints the URL).
+    const status = run(bin(nx), nxArgs, { env: { NX_TUI: 'false' }, stdio: ['ignore', 2, 2] });
     if (status !== 0) return status;
   }
   return run(process.execPath, [PROXY_CLI, ...args], { cwd: callerDir });

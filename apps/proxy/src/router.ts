@@ -1,9 +1,5 @@
-// The `router` package ships no types: its declaration is read wherever this file is compiled
-// (the e2e suites and tools compile the proxy from its sources, without its tsconfig).
-// eslint-disable-next-line @typescript-eslint/triple-slash-reference
-/// <reference path="./router-package.d.ts" />
-import type { IncomingMessage, ServerResponse } from 'node:http';
-import Router from 'router';
+import { IncomingMessage, ServerResponse } from 'node:http';
+import express, { type Express, type NextFunction, type Request, type Response } from 'express';
 import type { Logger } from 'pino';
 import { requestTargetProblem } from './client-errors';
 import { createCorsHandler } from './cors';
@@ -62,33 +58,50 @@ function serveMedia(options: ProxyListenerOptions, telemetry: RequestTelemetry, 
   served.catch((error: unknown) => ctx.fail(error));
 }
 
-type Request = IncomingMessage & { params: Record<string, string> };
-type Response = ServerResponse;
-type NextFunction = (error?: unknown) => void;
+/** Node's constructor of a request or response, as `http.createServer` takes it. */
+type Constructed<T> = new (...args: never[]) => T;
 
-/** A routing failure (a malformed percent-encoding in the path is a 400), or anything unexpected. */
-function answerRoutingError(logger: Logger, error: Error & { status?: number }, req: IncomingMessage, res: ServerResponse): void {
-  if (error.status !== undefined && error.status >= 400 && error.status < 500) {
-    return refuse(logger, req, res, new ProxyError('STRM_BAD_REQUEST', 'the request could not be parsed'));
+/**
+ * A constructor that builds Node's object (`base` runs on it) with `prototype` as its prototype.
+ * Node's request and response are constructor functions, callable on an object of a subclass.
+ */
+function constructorWithPrototype<T>(base: Constructed<T>, prototype: object): Constructed<T> {
+  function Constructor(this: T, ...args: unknown[]) {
+    (base as unknown as (this: T, ...rest: unknown[]) => void).apply(this, args);
   }
-  logger.error({ err: error }, 'unexpected failure');
-  sendError(res, new ProxyError('STRM_INTERNAL', 'the proxy failed unexpectedly; see its log'));
+  Constructor.prototype = prototype;
+  return Constructor as unknown as Constructed<T>;
 }
 
 /**
- * The proxy's request listener, one router: CORS (and preflights) for every path, then the
- * endpoint. It is Express 5's own router (the `router` package) without the rest of Express,
- * whose request/response helpers the proxy never used and whose loading cost an idle proxy
- * about 7 MB of memory. Paths match without regard to case, with one optional trailing slash,
- * and the token is percent-decoded (a malformed encoding is a 400). The media routes answer GET
- * and HEAD, everything else is a JSON 404 or 405; routing failures get the same JSON shape,
+ * The request and response classes for the proxy's HTTP server: Node's own, born with the
+ * Express application's prototypes (`app.request`, `app.response`). Express gives every request
+ * those prototypes (`Object.setPrototypeOf` on each request and response); on objects that
+ * already have them that is a no-op, instead of a change of shape on every segment and every
+ * seek that makes each later property access on them slower (Node's own writes included).
+ */
+export function expressServerClasses(app: Express): { IncomingMessage: typeof IncomingMessage; ServerResponse: typeof ServerResponse } {
+  return {
+    IncomingMessage: constructorWithPrototype(IncomingMessage, app.request) as typeof IncomingMessage,
+    ServerResponse: constructorWithPrototype(ServerResponse, app.response) as unknown as typeof ServerResponse,
+  };
+}
+
+/**
+ * The proxy's Express application, its one router: CORS (and preflights) for every path, then
+ * the endpoint. Express matches paths without regard to case, with one optional trailing slash,
+ * and percent-decodes the token (a malformed encoding is a 400). The media routes answer GET and
+ * HEAD, everything else is a JSON 404 or 405; Express's own failures get the same JSON shape,
  * never a stack trace.
  */
-export function createProxyApp(options: ProxyListenerOptions): (req: IncomingMessage, res: ServerResponse) => void {
+export function createProxyApp(options: ProxyListenerOptions): Express {
   const { runtime, logger } = options;
   const applyCors = createCorsHandler(runtime.config.corsOrigins);
   const telemetry: RequestTelemetry = { metrics: runtime.metrics, logger, now: runtime.now };
-  const app = new Router<Request, Response>({ caseSensitive: false, strict: false });
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+  app.set('query parser', false);
 
   app.use((req: IncomingMessage, res: ServerResponse, next: NextFunction) => {
     const problem = requestTargetProblem(req.url ?? '');
@@ -105,11 +118,12 @@ export function createProxyApp(options: ProxyListenerOptions): (req: IncomingMes
   app.get('/metrics', (_req: Request, res: Response) => void answerMetrics(res, runtime.metrics, logger));
   app.get([...STATUS_PATHS], (req: Request, res: Response) => serveStatusPage(options, req, res));
   app.use((req: Request, res: Response) => refuse(logger, req, res, notFound()));
-  return (req, res) => {
-    app(req as Request, res, (error?: unknown) => {
-      // Every path ends in a handler above: only a routing failure comes back here.
-      if (error instanceof Error) answerRoutingError(logger, error, req, res);
-      else refuse(logger, req, res, notFound());
-    });
-  };
+  app.use((error: Error & { status?: number }, req: Request, res: Response, _next: NextFunction) => {
+    if (error.status !== undefined && error.status >= 400 && error.status < 500) {
+      return refuse(logger, req, res, new ProxyError('STRM_BAD_REQUEST', 'the request could not be parsed'));
+    }
+    logger.error({ err: error }, 'unexpected failure');
+    sendError(res, new ProxyError('STRM_INTERNAL', 'the proxy failed unexpectedly; see its log'));
+  });
+  return app;
 }

@@ -14,7 +14,7 @@ import type { ReadinessCheck } from './ops-endpoints';
 import { Relocator } from './playlist-links';
 import type { ProxyRedis, ProxyRedisOptions } from './redis';
 import { createConfiguredSource } from './resolver-source';
-import { createProxyApp } from './router';
+import { createProxyApp, expressServerClasses } from './router';
 import type { ProxyRuntime } from './runtime';
 import { StatusBoard } from './status-board';
 import { createStatusPage } from './status-page';
@@ -198,6 +198,7 @@ export async function startProxy(config: ProxyConfig, options: StartProxyOptions
     headersTimeout: options.headersTimeout?.ms ?? 30_000,
     requestTimeout: 60_000,
     ...(options.headersTimeout ? { connectionsCheckingInterval: options.headersTimeout.checkEveryMs } : {}),
+    ...expressServerClasses(listener),
   }, listener);
   // Requests Node's parser refuses, and CONNECT, get the proxy's JSON answer too (client-errors.ts).
   server.on('clientError', answerClientError(logger));
