@@ -160,9 +160,10 @@ export async function serveProxied(runtime: ProxyRuntime, ctx: RequestContext, t
     url = steeringUpstreamUrl(link.url, target);
     reanchor = (fresh) => ({ url: steeringUpstreamUrl(fresh.url, target), headers: fresh.headers });
   }
-  await fetchAndRespond(runtime, ctx, { url, headers: link.headers }, {
+  const target: UpstreamTarget = link.variables === undefined ? { url, headers: link.headers } : { url, headers: link.headers, variables: link.variables };
+  await fetchAndRespond(runtime, ctx, target, {
     kind: link.kind,
-    // A playlist (or manifest) is rewritten whole and its links differ on every fetch: no ranges, no 304s.
+    // A playlist (or manifest) is rewritten whole: the upstream is asked without ranges and conditionals.
     conditionals: link.kind === 'playlist' || link.kind === 'manifest' || link.kind === 'steering' ? {} : clientConditionals(ctx),
     source: { kind: 'link', lineage: link.lineage, ...(reanchor !== undefined ? { reanchor } : {}) },
     subtitles: link.subtitles,
@@ -224,7 +225,7 @@ function manifestRequest(runtime: ProxyRuntime, ctx: RequestContext, session: Up
     requestPath: queryAt === -1 ? target : target.slice(0, queryAt),
     publicBaseUrl: base,
     headers: Object.keys(headers).length > 0 ? headers : undefined,
-    seal: (payload: ProxyTokenPayload) => runtime.tokens.seal(payload),
+    seal: (payload: ProxyTokenPayload) => runtime.tokens.seal(payload, { now: nowSeconds(runtime) }),
     locate: (payload, index) => {
       if (lineage === undefined) return;
       payload.i = identityTuple(lineage.episode);
@@ -346,8 +347,10 @@ async function respondPlaylist(
     subtitles: requested.subtitles,
     servedFrom: ctx.route,
     base: requested.base.kind === 'relative' ? undefined : requested.base.base,
+    nowSeconds: nowSeconds(runtime),
   });
   const scan = new TargetDurationScan();
-  await sendPlaylist(ctx, { upstream, head, rewriteUri, scan, limits: runtime.config.rewriteLimits });
+  // The imports of the playlist as fetched: a relocated link's come from the fresh multivariant playlist.
+  await sendPlaylist(ctx, { upstream, head, rewriteUri, scan, limits: runtime.config.rewriteLimits, imports: session.target.variables });
   if (scan.seconds !== undefined) runtime.targetDurations.remember(requested.playlistUrl, scan.seconds);
 }

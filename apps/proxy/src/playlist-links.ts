@@ -45,6 +45,8 @@ export interface LinkPayload {
   sealedDirectory?: { query: string | undefined };
   /** A content steering manifest: the URL of the multivariant playlist that named it (see `respond-steering.ts`). */
   multivariant?: string;
+  /** A media playlist's imports: the variables of the multivariant playlist it was minted in. */
+  variables?: Readonly<Record<string, string>>;
 }
 
 /** A playlist that is larger than the proxy reads (answered as `STRM_BAD_PLAYLIST`). */
@@ -67,6 +69,7 @@ export function linkToWire(link: LinkPayload): ProxyTokenPayload {
     if (link.sealedDirectory.query !== undefined) wire.q = link.sealedDirectory.query;
   }
   if (link.multivariant !== undefined) wire.m = link.multivariant;
+  if (link.variables !== undefined) wire.v = { ...link.variables };
   if (link.lineage !== undefined) {
     wire.i = identityTuple(link.lineage.episode);
     wire.e = link.lineage.fingerprint;
@@ -83,6 +86,7 @@ export function linkFromWire(wire: ProxyTokenPayload): LinkPayload {
   const link: LinkPayload = { url: wire.u, headers: wire.h ?? {}, kind: wire.k, lineage, subtitles: wire.s === 1 };
   if (wire.p === 1) link.sealedDirectory = { query: wire.q };
   if (wire.m !== undefined) link.multivariant = wire.m;
+  if (wire.v !== undefined) link.variables = wire.v;
   return link;
 }
 
@@ -102,13 +106,44 @@ export function entryFingerprint(url: string): string {
   return createHash('sha256').update(url).digest('base64url').slice(0, 11);
 }
 
+/** URIs per group of a segment position, and the largest group a safe integer holds with them. */
+const ORDINALS_PER_GROUP = 65_536;
+const MAX_GROUP = Math.floor(Number.MAX_SAFE_INTEGER / ORDINALS_PER_GROUP) - 2;
+
 /**
- * Numbers the URIs of one playlist in the order the rewriter meets them. Minting and relocation
- * both go through it, so a link's route index always names the same URI in both.
+ * Gives each URI of one playlist, in the order the rewriter meets them, the number its link's
+ * route records. Minting and relocation both go through it, so a route element names the same
+ * URI in both.
+ * - In a multivariant playlist: the URI's index (0, 1, …), as links always had.
+ * - In a media playlist: a negative **segment position**, `-(1 + group * 65536 + ordinal)`. The
+ *   group is 0 for the URIs before the first segment's URI line (where a live playlist keeps its
+ *   `EXT-X-MAP` and current key) and the segment's Media Sequence Number + 1 for the others; the
+ *   ordinal is 0 for the segment's URI line and counts the group's tag URIs (parts, key, map…)
+ *   from 1, so that a segment keeps its number when an LL-HLS server drops its parts. When a
+ *   live window slides, every URI that
+ *   stays keeps its position, so its link stays the same (a reload mints nothing new), and a
+ *   stale link is relocated to the same segment of the fresh playlist rather than to whatever
+ *   moved to its index. Past the range of a safe integer it falls back to the index.
+ * Routes of links minted before positions existed hold only indexes, which still resolve.
  */
-function numberedUris(each: (context: UriContext, index: number) => string): (context: UriContext) => string {
+function positionedUris(each: (context: UriContext, position: number, index: number) => string): (context: UriContext) => string {
   let index = 0;
-  return (context) => each(context, index++);
+  let afterFirstSegment = false;
+  let group = -1;
+  let tagOrdinal = 0;
+  return (context) => {
+    const at = index++;
+    const sequence = context.sequenceNumber;
+    if (sequence === undefined) return each(context, at, at);
+    const isSegmentLine = context.tag === undefined;
+    const uriGroup = isSegmentLine || afterFirstSegment ? sequence + 1 : 0;
+    if (isSegmentLine) afterFirstSegment = true;
+    if (uriGroup !== group) tagOrdinal = 0;
+    group = uriGroup;
+    const ordinal = isSegmentLine ? 0 : ++tagOrdinal;
+    if (uriGroup > MAX_GROUP || ordinal >= ORDINALS_PER_GROUP) return each(context, at, at);
+    return each(context, -(1 + uriGroup * ORDINALS_PER_GROUP + ordinal), at);
+  };
 }
 
 /** The playlist whose URIs are being minted into links. */
@@ -121,18 +156,38 @@ export interface MintingPlaylist {
   servedFrom: 'stream' | 'proxy';
   /** Where the links point (`reference-base.ts`); undefined = relative to `servedFrom`. */
   base?: string | undefined;
+  /**
+   * The proxy's clock when the playlist is answered: every link of one playlist is sealed at
+   * this instant, so they share one expiry bucket and a reload in the same bucket repeats them.
+   */
+  nowSeconds?: UnixSeconds;
 }
 
 /**
  * Seals a link into the reference a rewritten document hands out (`<base>/strm/proxy/<token>/<name>`),
  * or throws `STRM_URI_TOO_LONG` when a player would cut it.
  */
-export function mintReference(tokens: TokenSealer<ProxyTokenPayload>, link: LinkPayload, name: string, at: Pick<MintingPlaylist, 'servedFrom' | 'base'>): string {
-  const reference = proxyReference(tokens.seal(linkToWire(link)), name, at.servedFrom, at.base);
+export function mintReference(tokens: TokenSealer<ProxyTokenPayload>, link: LinkPayload, name: string, at: Pick<MintingPlaylist, 'servedFrom' | 'base' | 'nowSeconds'>): string {
+  const sealed = tokens.seal(linkToWire(link), at.nowSeconds === undefined ? {} : { now: at.nowSeconds });
+  const reference = proxyReference(sealed, name, at.servedFrom, at.base);
   if (referenceTooLong(reference)) {
     throw new ProxyError('STRM_URI_TOO_LONG', 'a rewritten playlist URI would be longer than players accept (4096 bytes): the upstream URL or the resolver headers are too long');
   }
   return reference;
+}
+
+/**
+ * The variables a link carries for the playlist it points to (RFC 8216bis 4.4.2.3): only media
+ * playlists import, and only from the multivariant playlist they were loaded from, so only the
+ * playlist URIs of a multivariant playlist carry its variables (those defined before the URI: a
+ * streamed rewrite cannot wait for later ones), and a rendition report carries the imports of
+ * the playlist that reports it (the same multivariant playlist's). Nothing else carries any:
+ * every byte counts against the length of each URI.
+ */
+function carriedVariables(context: UriContext, imports: Readonly<Record<string, string>> | undefined): Readonly<Record<string, string>> | undefined {
+  if (context.kind !== 'playlist') return undefined;
+  if (context.isMaster) return context.variables === undefined ? undefined : Object.fromEntries(context.variables);
+  return context.tag === 'EXT-X-RENDITION-REPORT' ? imports : undefined;
 }
 
 /**
@@ -141,14 +196,16 @@ export function mintReference(tokens: TokenSealer<ProxyTokenPayload>, link: Link
  */
 export function linkMinter(tokens: TokenSealer<ProxyTokenPayload>, playlist: MintingPlaylist): (context: UriContext) => string {
   const { lineage } = playlist;
-  return numberedUris((context, index) => {
+  return positionedUris((context, position) => {
     const link: LinkPayload = {
       url: context.href,
       headers: playlist.target.headers,
       kind: context.kind,
-      lineage: lineage === undefined ? undefined : { ...lineage, route: [...lineage.route, index] },
+      lineage: lineage === undefined ? undefined : { ...lineage, route: [...lineage.route, position] },
       subtitles: context.type === 'SUBTITLES' && context.tag === 'EXT-X-MEDIA',
     };
+    const variables = carriedVariables(context, playlist.target.variables);
+    if (variables !== undefined) link.variables = variables;
     const name = mediaFileName(context, { subtitles: playlist.subtitles });
     if (context.kind === 'steering') {
       // A steering manifest's HOST/PARAMS clones are expanded from this playlist's variants. A link
@@ -199,6 +256,18 @@ export async function readUpstreamPlaylist(deps: UpstreamDeps, target: UpstreamT
 
 /** How many playlists' URI lists are kept to relocate the URIs of a stale playlist. */
 const CACHED_PLAYLISTS = 32;
+/** A URI of a fresh playlist, as a relocation walks through it. */
+interface LocatedUri {
+  href: string;
+  /** What its link would carry for `EXT-X-DEFINE:IMPORT` (see {@link carriedVariables}). */
+  variables: Readonly<Record<string, string>> | undefined;
+}
+
+/** The key of a playlist's URI list: a media playlist reads differently under other imports. */
+function cacheKey(target: UpstreamTarget): string {
+  return target.variables === undefined ? target.url : `${target.url} ${JSON.stringify(target.variables)}`;
+}
+
 /** How many playlists known to be stale are remembered (their links are relocated before they are asked). */
 const MOVED_PLAYLISTS = 256;
 
@@ -235,7 +304,7 @@ function playlistKey(lineage: LinkLineage): string {
 export class Relocator {
   readonly #deps: UpstreamDeps;
   readonly #resolver: ResolverClient;
-  readonly #playlists = new Map<string, Promise<string[]>>();
+  readonly #playlists = new Map<string, Promise<Map<number, LocatedUri>>>();
   readonly #moved = new Set<string>();
 
   constructor(deps: UpstreamDeps & { resolver: ResolverClient }) {
@@ -271,7 +340,7 @@ export class Relocator {
     if (!ahead && !reResolved && (walked.failed || leadsBack)) {
       // The generation this link was relocated to expired as well (its playlists, or the URL the
       // route leads to, answer stale): a second expiry in the same playback. Read it all afresh.
-      for (const url of walked.playlists) this.#playlists.delete(url);
+      for (const key of walked.playlists) this.#playlists.delete(key);
       stored = await resolveEpisode(this.#resolver, episode, { refresh: true, staleUrl: stored.resolution.url });
       reResolved = true;
       walked = await this.#walk({ url: stored.resolution.url, headers: stored.resolution.headers }, route, options.reanchor);
@@ -288,21 +357,22 @@ export class Relocator {
    */
   async #walk(entry: UpstreamTarget, route: readonly number[], reanchor: RelocateOptions['reanchor']): Promise<{ target?: UpstreamTarget | undefined; playlists: string[]; failed: boolean; error?: unknown }> {
     const { headers } = entry;
-    let url = entry.url;
+    let target: UpstreamTarget = entry;
     const playlists: string[] = [];
     for (const index of route) {
-      playlists.push(url);
-      let uris: string[];
+      playlists.push(cacheKey(target));
+      let uris: Map<number, LocatedUri>;
       try {
-        uris = await this.#uris({ url, headers });
+        uris = await this.#uris(target);
       } catch (error) {
         return { playlists, failed: true, error };
       }
-      const next = uris[index];
+      const next = uris.get(index);
       if (next === undefined) return { playlists, failed: false };
-      url = next;
+      // The fresh multivariant playlist's variables (a QUERYPARAM may hold the fresh CDN token).
+      target = next.variables === undefined ? { url: next.href, headers } : { url: next.href, headers, variables: next.variables };
     }
-    return { target: reanchor === undefined ? { url, headers } : reanchor({ url, headers }), playlists, failed: false };
+    return { target: reanchor === undefined ? target : reanchor(target), playlists, failed: false };
   }
 
   #remember(key: string): void {
@@ -313,30 +383,37 @@ export class Relocator {
 
   // Shared by concurrent relocations, so not tied to one client's abort signal: the upstream
   // timeouts bound it.
-  #uris(target: UpstreamTarget): Promise<string[]> {
-    const cached = this.#playlists.get(target.url);
+  #uris(target: UpstreamTarget): Promise<Map<number, LocatedUri>> {
+    const key = cacheKey(target);
+    const cached = this.#playlists.get(key);
     if (cached !== undefined) return cached;
     const loading = this.#load(target);
-    this.#playlists.set(target.url, loading);
+    this.#playlists.set(key, loading);
     if (this.#playlists.size > CACHED_PLAYLISTS) this.#playlists.delete(this.#playlists.keys().next().value!);
-    loading.catch(() => this.#playlists.delete(target.url));
+    loading.catch(() => this.#playlists.delete(key));
     return loading;
   }
 
-  /** The absolute URIs of a playlist, numbered as its links are. */
-  async #load(target: UpstreamTarget): Promise<string[]> {
+  /**
+   * The absolute URIs of a playlist by the numbers routes hold (its position, and its index for
+   * routes minted before positions), with the variables each carries.
+   */
+  async #load(target: UpstreamTarget): Promise<Map<number, LocatedUri>> {
     const { body, url, contentType } = await readUpstreamPlaylist(this.#deps, target);
-    const uris: string[] = [];
+    const uris = new Map<number, LocatedUri>();
     // A DASH manifest's URLs, numbered in the order its links were minted (respond-mpd.ts).
     if (detectManifest({ contentType, url, head: body.subarray(0, MAX_SNIFF_BYTES) }) === 'manifest' && sniffPlaylist(body.subarray(0, 16)) !== 'playlist') {
       let index = 0;
-      rewriteManifest(body.toString('utf8'), { baseUrl: url, rewriteUrl: (context) => ((uris[index++] = context.href), context.uri) });
+      rewriteManifest(body.toString('utf8'), { baseUrl: url, rewriteUrl: (context) => (uris.set(index++, { href: context.href, variables: undefined }), context.uri) });
       return uris;
     }
     const rewriter = new PlaylistRewriter({
       baseUrl: url,
-      rewriteUri: numberedUris((context, index) => {
-        uris[index] = context.href;
+      ...(target.variables !== undefined ? { imports: target.variables } : {}),
+      rewriteUri: positionedUris((context, position, index) => {
+        const located = { href: context.href, variables: carriedVariables(context, target.variables) };
+        uris.set(index, located);
+        uris.set(position, located);
         return context.uri;
       }),
     });

@@ -40,6 +40,9 @@ function badPlaylist(error: unknown, limits: RewriteLimitConfig): ProxyError {
   const limited = rewriteLimitError(error, 'playlist', limits);
   if (limited !== undefined) return limited;
   if (error instanceof PlaylistTooLargeError) return new ProxyError('STRM_BAD_PLAYLIST', error.message);
+  if (error instanceof HlsRewriteError && error.code === 'HLS_BAD_VARIABLE') {
+    return new ProxyError('STRM_BAD_PLAYLIST_VARIABLE', `the upstream playlist is invalid (RFC 8216bis 4.4.2.3): ${error.message}`, { cause: error });
+  }
   if (error instanceof HlsRewriteError) {
     const told = PLAYLIST_FAULTS[error.code] ?? `the upstream playlist could not be rewritten (${error.code})`;
     return new ProxyError('STRM_BAD_PLAYLIST', told, { cause: error });
@@ -101,7 +104,7 @@ class PlaylistOutput {
  */
 export async function sendPlaylist(
   ctx: RequestContext,
-  fetched: { upstream: UpstreamResponse; head: readonly Buffer[]; rewriteUri: RewriteOptions['rewriteUri']; scan?: TargetDurationScan; limits: RewriteLimitConfig },
+  fetched: { upstream: UpstreamResponse; head: readonly Buffer[]; rewriteUri: RewriteOptions['rewriteUri']; scan?: TargetDurationScan; limits: RewriteLimitConfig; imports: RewriteOptions['imports'] },
 ): Promise<void> {
   const { upstream } = fetched;
   if (ctx.method === 'HEAD') {
@@ -110,7 +113,7 @@ export async function sendPlaylist(
     ctx.res.end();
     return;
   }
-  const rewriter = new PlaylistRewriter({ baseUrl: upstream.url, rewriteUri: fetched.rewriteUri, maxLineLength: MAX_LINE_BYTES, ...playlistLimitOptions(fetched.limits) });
+  const rewriter = new PlaylistRewriter({ baseUrl: upstream.url, rewriteUri: fetched.rewriteUri, maxLineLength: MAX_LINE_BYTES, ...playlistLimitOptions(fetched.limits), imports: fetched.imports });
   const output = new PlaylistOutput(ctx);
   try {
     for await (const piece of pacedPieces(cappedPlaylistChunks(fetched.head, upstream.body), LF)) {

@@ -7,8 +7,9 @@ import { ProxyError } from './errors';
  * What a proxy token carries, with short keys because one token is minted per playlist URI.
  * - `u` the absolute upstream URL, `h` the upstream headers, `k` the kind of resource;
  * - `i` the episode, `e` a tag of the entry URL it descends from and `r` the route to this URI
- *   (the index of the URI in each playlist from the entry playlist down), so that a stale URL
- *   can be found again after a re-resolution.
+ *   (the number of the URI in each playlist from the entry playlist down: an index, or a
+ *   segment position, see `positionedUris`), so that a stale URL can be found again after a
+ *   re-resolution.
  */
 export interface ProxyTokenPayload {
   u: string;
@@ -29,6 +30,11 @@ export interface ProxyTokenPayload {
   s?: 1;
   /** A content steering manifest's: the multivariant playlist's URL, whose variants `HOST`/`PARAMS` clones are expanded from. */
   m?: string;
+  /**
+   * The variables of the multivariant playlist a media playlist link was minted in, for its
+   * `EXT-X-DEFINE:IMPORT` (only on links of kind `playlist`; see `playlist-links.ts`).
+   */
+  v?: Record<string, string>;
 }
 
 export function identityTuple(identity: EpisodeIdentity): NonNullable<ProxyTokenPayload['i']> {

@@ -8,6 +8,11 @@ import { upstreamRequestHeaders, UpstreamFetchError, type UpstreamFetcher, type 
 export interface UpstreamTarget {
   url: string;
   headers: Record<string, string>;
+  /**
+   * For a media playlist loaded from a multivariant playlist: that playlist's `EXT-X-DEFINE`
+   * variables, which this one may IMPORT (RFC 8216bis 4.4.2.3). A relocation finds fresh ones.
+   */
+  variables?: Readonly<Record<string, string>>;
 }
 
 /** The client headers a proxy forwards (range and conditionals), already vetted. */

@@ -98,7 +98,8 @@ describe('mint → stale → relocate', () => {
     expect(segments.references[1]).toMatch(/^\.\.\/\.\.\/proxy\/[^/]+\/seg1\.ts$/);
     const stale = segments.links[1]!;
     expect(stale.url).toBe('https://cdn.example/gen1/video/seg1.jpg?sig=x');
-    expect(stale.lineage?.route).toEqual([1, 1]);
+    // Index 1 in the multivariant playlist, then the segment position of seg1 (sequence number 1: group 2, ordinal 0).
+    expect(stale.lineage?.route).toEqual([1, -(1 + 2 * 65_536)]);
 
     const fresh = await relocator.relocate(stale.lineage!, { staleUrl: stale.url });
     expect(fresh).toEqual({
@@ -111,6 +112,34 @@ describe('mint → stale → relocate', () => {
     expect(resolver.refreshes()).toBe(1);
     // The fresh playlists were fetched like any upstream request: counted.
     expect(await counterValue(metrics.upstreamResponses, { class: '2xx' })).toBe(2);
+  });
+
+  test('a route of plain indexes (links minted before segment positions) still relocates', async () => {
+    const { resolver, relocator } = cdn();
+    const entry = (await resolver.resolve(EPISODE)).resolution.url;
+    expect(await relocator.relocate({ episode: EPISODE, fingerprint: entryFingerprint(entry), route: [1, 1] })).toMatchObject({ url: 'https://cdn.example/gen2/video/seg1.jpg?sig=x' });
+  });
+
+  test('a live window that slid between mint and relocation: the stale link finds its own segment, by media sequence number', async () => {
+    const live = (generation: number, first: number) =>
+      `#EXTM3U\n#EXT-X-TARGETDURATION:6\n#EXT-X-MEDIA-SEQUENCE:${first}\n#EXT-X-MAP:URI="init.mp4?g=${generation}"\n` +
+      Array.from({ length: 4 }, (_, i) => `#EXTINF:6,\nseg-${first + i}.m4s?g=${generation}\n`).join('');
+    const upstream = fakeUpstream((request) => {
+      const match = /^\/gen(\d+)\/(master|video\/720)\.m3u8$/.exec(new URL(request.url).pathname);
+      if (match === null) return { status: 404 };
+      // Generation 2 is fetched later: its window has slid by one segment.
+      return { status: 200, body: match[2] === 'master' ? MASTER : live(Number(match[1]), 9 + Number(match[1])) };
+    });
+    const resolver = scriptedResolver(({ count }) => `https://cdn.example/gen${count}/master.m3u8`);
+    const relocator = new Relocator({ upstream, metrics: createMetrics({ defaults: false }), resolver });
+    const entry = (await resolver.resolve(EPISODE)).resolution.url;
+    const video = mintAll(MASTER, entry, { lineage: { episode: EPISODE, fingerprint: entryFingerprint(entry), route: [] }, subtitles: false, servedFrom: 'stream' }).links[1]!;
+    const minted = mintAll(live(1, 10), video.url, { lineage: video.lineage, subtitles: false, servedFrom: 'proxy' }).links;
+    expect(minted.map((link) => link.url.replace('https://cdn.example/gen1/video/', ''))).toEqual(['init.mp4?g=1', 'seg-10.m4s?g=1', 'seg-11.m4s?g=1', 'seg-12.m4s?g=1', 'seg-13.m4s?g=1']);
+    expect(await relocator.relocate(minted[3]!.lineage!)).toMatchObject({ url: 'https://cdn.example/gen2/video/seg-12.m4s?g=2' });
+    expect(await relocator.relocate(minted[0]!.lineage!)).toMatchObject({ url: 'https://cdn.example/gen2/video/init.mp4?g=2' });
+    // seg-10 left the window: nothing to relocate to, rather than the segment that took its index.
+    expect(await relocator.relocate(minted[1]!.lineage!)).toBeUndefined();
   });
 
   test('a route that leads nowhere in the fresh playlists relocates to nothing', async () => {

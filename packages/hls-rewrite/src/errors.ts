@@ -8,6 +8,10 @@
  * - `HLS_STEERING_INVALID`: a content steering manifest is not UTF-8 JSON of the specified shape.
  * - `HLS_STEERING_TOO_LARGE`: a content steering manifest is larger than `MAX_STEERING_MANIFEST_BYTES`.
  *
+ * - `HLS_BAD_VARIABLE`: an `EXT-X-DEFINE` or a variable reference that RFC 8216bis §4.4.2.3 and
+ *   §6.3.1 say a client MUST fail to parse (an IMPORT the multivariant playlist does not define, a
+ *   QUERYPARAM absent from the playlist's URL, an undefined or duplicate variable…).
+ *
  * The limits on the work one playlist may cause (see {@link RewriteLimitCode}) are codes too.
  */
 export type HlsRewriteErrorCode =
@@ -17,6 +21,7 @@ export type HlsRewriteErrorCode =
   | 'HLS_TRUNCATED'
   | 'HLS_STEERING_INVALID'
   | 'HLS_STEERING_TOO_LARGE'
+  | 'HLS_BAD_VARIABLE'
   | RewriteLimitCode;
 
 /**

@@ -3,8 +3,10 @@ import { HlsRewriteError, preview } from './errors';
 import { isNormalizedHttpUrl, isPlainRelativeReference } from './resolve';
 import { TAG_RULES, type AttributeKindRule } from './tags';
 import type { RewriteOptions, RewriteStats, UriContext, UriKind } from './types';
+import { importedValue, importsMap, queryParameterValue, readDefinition, substituteVariables, type DefineAttributes, type SubstitutionGuard } from './variables';
 
 const EXTM3U = '#EXTM3U';
+const DEFINE_ATTRIBUTES = ['NAME', 'VALUE', 'IMPORT', 'QUERYPARAM'] as const;
 const DEFAULT_MAX_LINE_LENGTH = 1024 * 1024;
 /** Defaults of the limits on one playlist's work (see `RewriteOptions`). */
 const DEFAULT_LIMITS = {
@@ -59,6 +61,7 @@ interface ValidatedOptions {
   rewriteUri: (context: UriContext) => string;
   maxLineLength: number;
   limits: RewriteLimits;
+  imports: ReadonlyMap<string, string> | undefined;
 }
 
 type RewriteLimits = { -readonly [Name in keyof typeof DEFAULT_LIMITS]: number };
@@ -96,7 +99,7 @@ function validateOptions(options: RewriteOptions): ValidatedOptions {
   if (!Number.isSafeInteger(maxLineLength) || maxLineLength < 1) {
     throw new TypeError(`options.maxLineLength must be a positive integer, received ${String(maxLineLength)}`);
   }
-  return { base, baseDirectory: new URL('./', base).href, rewriteUri, maxLineLength, limits: validateLimits(options) };
+  return { base, baseDirectory: new URL('./', base).href, rewriteUri, maxLineLength, limits: validateLimits(options), imports: importsMap(options.imports) };
 }
 
 /**
@@ -116,6 +119,12 @@ class RewriteCore {
   private lineNumber = 0;
   private carry = '';
   private variables: Map<string, string> | undefined;
+  private importSeen = false;
+  private mediaSequence = 0;
+  /** Segments met so far (URI lines, and those an `EXT-X-SKIP` stands for). */
+  private segments = 0;
+  /** Where the next `{$` of the current push's text is (memoized so that lines cost no repeated scans); -1 unknown. */
+  private nextReference = -1;
   // Per push: the output so far and how far the input has been copied into it.
   private output = '';
   private copied = 0;
@@ -143,6 +152,7 @@ class RewriteCore {
     }
     this.output = '';
     this.copied = 0;
+    this.nextReference = -1;
     let start = 0;
     for (;;) {
       const newline = data.indexOf('\n', start);
@@ -218,7 +228,7 @@ class RewriteCore {
     if (end === start) return;
     if (data.charCodeAt(start) === 35 /* # */) {
       // Every tag the table knows starts with "#EXT-"; EXTINF and comments stop at this cheap check.
-      if (end - start > 5 && data.charCodeAt(start + 4) === 45 && data.startsWith('#EXT', start)) this.tagLine(data, start, end);
+      if (end - start > 5 && data.charCodeAt(start + 4) === 45 && data.startsWith('#EXT', start)) this.tagLine(data, start, end, newline);
       return;
     }
     let uriStart = start;
@@ -229,29 +239,35 @@ class RewriteCore {
     const kind: UriKind = this.pendingVariant || this.isMaster ? 'playlist' : 'segment';
     this.pendingVariant = false;
     this.rewrite(data, uriStart, uriEnd, undefined, undefined, kind, 'line');
+    if (!this.isMaster) this.segments++;
   }
 
-  private tagLine(data: string, start: number, end: number): void {
+  private tagLine(data: string, start: number, end: number, newline: number): void {
     let nameEnd = start + 1;
     while (nameEnd < end && data.charCodeAt(nameEnd) !== 58 /* : */) nameEnd++;
     const tag = data.slice(start + 1, nameEnd);
     const rule = TAG_RULES.get(tag);
-    if (rule === undefined) return;
-    if (rule.master) this.isMaster = true;
-    if (rule.variant) this.pendingVariant = true;
-    if (rule.map) this.hasMap = true;
+    if (rule?.master) this.enterMaster();
+    if (rule?.variant) this.pendingVariant = true;
+    if (rule?.map) this.hasMap = true;
     if (nameEnd >= end) return;
     const valueStart = nameEnd + 1;
-    if (rule.define) {
-      this.define(data, valueStart, end);
+    if (rule?.mediaSequence || rule?.skip) {
+      this.countSequence(data, valueStart, end, rule.skip === true);
       return;
     }
-    if (rule.valueKind !== undefined) {
+    if (rule?.define) {
+      this.define(data, start, valueStart, end, newline);
+      return;
+    }
+    if (rule?.valueKind !== undefined) {
       this.rewrite(data, valueStart, end, tag, undefined, rule.valueKind, 'line');
       return;
     }
     const uriAttributes = URI_ATTRIBUTES.get(tag);
-    if (uriAttributes === undefined) return;
+    // A tag without URI attributes is only read when it holds a variable reference (RFC 8216bis 4.3).
+    const hasReference = this.referenceWithin(data, valueStart, end);
+    if (uriAttributes === undefined && !hasReference) return;
     const { attributes, unterminatedAt } = scanAttributeList(data, valueStart, end);
     if (unterminatedAt !== undefined) {
       this.warn(
@@ -263,87 +279,136 @@ class RewriteCore {
       if (nameIs(data, attribute, 'TYPE')) typeValue = data.slice(attribute.valueStart, attribute.valueEnd);
     }
     for (const attribute of attributes) {
-      for (const [name, kindRule] of uriAttributes) {
-        if (!nameIs(data, attribute, name)) continue;
-        let kind: UriKind | 'by-extension';
-        if (kindRule === 'by-preload-type') {
-          if (typeValue === 'PART') kind = 'segment';
-          else if (typeValue === 'MAP') kind = 'map';
-          else {
-            kind = 'segment';
-            this.warn(`line ${this.lineNumber}: ${tag} TYPE ${preview(typeValue ?? '(missing)')} is neither PART nor MAP; its URI is treated as a segment`);
-          }
-        } else {
-          kind = kindRule;
-        }
-        this.rewrite(data, attribute.valueStart, attribute.valueEnd, tag, name, kind, attribute.quoted ? 'quoted' : 'unquoted', typeValue);
-        break;
+      const kindRule = uriAttributes?.find(([name]) => nameIs(data, attribute, name))?.[1];
+      if (kindRule !== undefined) {
+        const name = data.slice(attribute.nameStart, attribute.nameEnd);
+        this.rewrite(data, attribute.valueStart, attribute.valueEnd, tag, name, this.kindOf(kindRule, tag, typeValue), attribute.quoted ? 'quoted' : 'unquoted', typeValue);
+      } else if (hasReference && isSubstitutable(data, attribute)) {
+        this.substituteInPlace(data, attribute.valueStart, attribute.valueEnd);
       }
     }
   }
 
-  /** Records `EXT-X-DEFINE` variables so that URIs using them resolve to what a player would fetch. */
-  private define(data: string, start: number, end: number): void {
-    const { attributes } = scanAttributeList(data, start, end);
-    let name: string | undefined;
-    let value: string | undefined;
-    for (const attribute of attributes) {
-      const text = data.slice(attribute.valueStart, attribute.valueEnd);
-      if (nameIs(data, attribute, 'NAME')) name = text;
-      else if (nameIs(data, attribute, 'VALUE')) value = text;
-      else if (nameIs(data, attribute, 'QUERYPARAM')) {
-        const fromQuery = this.options.base.searchParams.get(text);
-        this.warn(
-          `line ${this.lineNumber}: EXT-X-DEFINE QUERYPARAM ${preview(text)} reads the playlist URL's query, which the rewritten URL may not carry`,
-        );
-        if (fromQuery === null) return;
-        name = text;
-        value = fromQuery;
-      } else if (nameIs(data, attribute, 'IMPORT')) {
-        this.warn(
-          `line ${this.lineNumber}: EXT-X-DEFINE IMPORT ${preview(text)} takes its value from the multivariant playlist, which a rewrite of this playlist does not see; URIs using it keep the reference unresolved`,
-        );
-        return;
-      }
+  private kindOf(kindRule: AttributeKindRule, tag: string, typeValue: string | undefined): UriKind | 'by-extension' {
+    if (kindRule !== 'by-preload-type') return kindRule;
+    if (typeValue === 'PART') return 'segment';
+    if (typeValue === 'MAP') return 'map';
+    this.warn(`line ${this.lineNumber}: ${tag} TYPE ${preview(typeValue ?? '(missing)')} is neither PART nor MAP; its URI is treated as a segment`);
+    return 'segment';
+  }
+
+  /** Reads `EXT-X-MEDIA-SEQUENCE` or the `SKIPPED-SEGMENTS` of `EXT-X-SKIP`; a value that is not a decimal-integer is ignored, with a warning. */
+  private countSequence(data: string, start: number, end: number, skip: boolean): void {
+    let text = data.slice(start, end);
+    if (skip) {
+      const skipped = scanAttributeList(data, start, end).attributes.find((attribute) => nameIs(data, attribute, 'SKIPPED-SEGMENTS'));
+      text = skipped === undefined ? '' : data.slice(skipped.valueStart, skipped.valueEnd);
     }
-    if (name !== undefined && value !== undefined) {
-      this.variables ??= new Map();
-      this.variables.set(name, value);
+    if (!/^\d{1,20}$/.test(text)) {
+      this.warn(`line ${this.lineNumber}: ${skip ? 'EXT-X-SKIP SKIPPED-SEGMENTS' : 'EXT-X-MEDIA-SEQUENCE'} ${preview(text)} is not a decimal-integer; segment numbers ignore it`);
+      return;
     }
+    if (skip) this.segments += Number(text);
+    else this.mediaSequence = Number(text);
+  }
+
+  /** A multivariant playlist may not IMPORT (RFC 8216bis 4.4.2.3): that is only known once one of its tags is seen. */
+  private enterMaster(): void {
+    this.isMaster = true;
+    if (this.importSeen) {
+      throw new HlsRewriteError('HLS_BAD_VARIABLE', `line ${this.lineNumber}: a multivariant playlist holds EXT-X-DEFINE IMPORT, which RFC 8216bis 4.4.2.3 allows only in media playlists`);
+    }
+  }
+
+  /** Whether `data[start, end)` holds `{$`, found with one forward scan per pushed text. */
+  private referenceWithin(data: string, start: number, end: number): boolean {
+    if (this.nextReference !== Number.MAX_SAFE_INTEGER && this.nextReference < start) {
+      const found = data.indexOf('{$', start);
+      this.nextReference = found === -1 ? Number.MAX_SAFE_INTEGER : found;
+    }
+    return this.nextReference < end;
+  }
+
+  /** Replaces `data[start, end)` in the output by its text with variables substituted, when that differs. */
+  private substituteInPlace(data: string, start: number, end: number): void {
+    const text = data.slice(start, end);
+    const substituted = this.substitute(text);
+    if (substituted === text) return;
+    this.account(data, start, end, substituted.length);
+    this.output += data.slice(this.copied, start) + substituted;
+    this.copied = end;
+  }
+
+  /** Leaves the line `data[start, newline]` (with its line ending) out of the output. */
+  private dropLine(data: string, start: number, newline: number): void {
+    this.output += data.slice(this.copied, start);
+    this.copied = Math.min(newline + 1, data.length);
   }
 
   /**
-   * Substitutes the `{$name}` references of a URI. The expansion is measured before it is built,
-   * so a short line that references a long value many times stops at the first reference too many.
+   * Records an `EXT-X-DEFINE` variable (RFC 8216bis 4.4.2.3) so that references resolve to what a
+   * player would fetch. IMPORT and QUERYPARAM lines are left out of the output: every reference is
+   * substituted here, and their values (the upstream URL's query, the upstream multivariant
+   * playlist's variables) are not the client's to see, nor could a client find them: a proxy URL
+   * has no such query. NAME/VALUE lines stay (with their own references substituted).
    */
-  private substitute(uri: string): string {
-    const { maxUriLength, maxVariableReferences } = this.options.limits;
-    let result = '';
-    let from = 0;
-    for (;;) {
-      const open = uri.indexOf('{$', from);
-      if (open === -1) break;
-      const close = uri.indexOf('}', open + 2);
-      if (close === -1) break;
+  private define(data: string, lineStart: number, start: number, end: number, newline: number): void {
+    const { attributes } = scanAttributeList(data, start, end);
+    const fields: DefineAttributes = {};
+    let valueSpan: AttributeSpan | undefined;
+    for (const attribute of attributes) {
+      for (const name of DEFINE_ATTRIBUTES) {
+        if (!nameIs(data, attribute, name)) continue;
+        fields[name] = data.slice(attribute.valueStart, attribute.valueEnd);
+        if (name === 'VALUE') valueSpan = attribute;
+      }
+    }
+    const definition = readDefinition(fields, this.lineNumber);
+    let value: string;
+    if (definition.form === 'NAME') {
+      value = substituteVariables(definition.value, this.variables, this.lineNumber);
+      if (value !== definition.value) this.substituteInPlace(data, valueSpan!.valueStart, valueSpan!.valueEnd);
+    } else if (definition.form === 'IMPORT') {
+      if (this.isMaster) {
+        throw new HlsRewriteError('HLS_BAD_VARIABLE', `line ${this.lineNumber}: EXT-X-DEFINE IMPORT in a multivariant playlist, which RFC 8216bis 4.4.2.3 allows only in media playlists`);
+      }
+      this.importSeen = true;
+      value = importedValue(this.options.imports, definition.name, this.lineNumber);
+      this.dropLine(data, lineStart, newline);
+    } else {
+      value = queryParameterValue(this.options.base, definition.name, this.lineNumber);
+      this.dropLine(data, lineStart, newline);
+    }
+    this.variables ??= new Map();
+    if (this.variables.has(definition.name)) {
+      throw new HlsRewriteError('HLS_BAD_VARIABLE', `line ${this.lineNumber}: EXT-X-DEFINE declares ${preview(definition.name)} a second time, which a client MUST refuse (RFC 8216bis 4.4.2.3)`);
+    }
+    this.variables.set(definition.name, value);
+  }
+
+  /**
+   * Substitutes the `{$name}` references of a text (RFC 8216bis 4.3). Each reference counts
+   * against `maxVariableReferences`, and the expansion is measured before it is built, so a short
+   * line that references a long value many times stops at the first reference too many.
+   */
+  private substitute(text: string): string {
+    return substituteVariables(text, this.variables, this.lineNumber, this.guard);
+  }
+
+  private readonly guard: SubstitutionGuard = {
+    reference: () => {
+      const { maxVariableReferences } = this.options.limits;
       if (++this.variableReferences > maxVariableReferences) {
         throw new HlsRewriteError(
           'HLS_TOO_MANY_VARIABLE_REFERENCES',
           `line ${this.lineNumber}: the playlist's URIs hold more than maxVariableReferences (${maxVariableReferences}) {$variable} references`,
         );
       }
-      const value = this.variables?.get(uri.slice(open + 2, close));
-      const piece = value === undefined ? close + 1 - from : open - from + value.length;
-      if (result.length + piece > maxUriLength) this.uriTooLong(result.length + piece);
-      if (value === undefined) {
-        this.warn(`line ${this.lineNumber}: ${preview(uri)} refers to an undefined variable ${preview(uri.slice(open, close + 1))}`);
-        result += uri.slice(from, close + 1);
-      } else {
-        result += uri.slice(from, open) + value;
-      }
-      from = close + 1;
-    }
-    return result + uri.slice(from);
-  }
+    },
+    length: (total) => {
+      if (total > this.options.limits.maxUriLength) this.uriTooLong(total);
+    },
+  };
 
   private uriTooLong(length: number): never {
     throw new HlsRewriteError(
@@ -397,12 +462,12 @@ class RewriteCore {
       try {
         url = new URL(target, this.options.base);
       } catch {
-        this.stats.skipped++;
+        this.keep(data, start, end, target);
         this.warn(`line ${this.lineNumber}: ${preview(uri)} is not a valid URI reference; kept as it is`);
         return;
       }
       if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-        this.stats.skipped++;
+        this.keep(data, start, end, target);
         return;
       }
       href = url.href;
@@ -411,7 +476,7 @@ class RewriteCore {
     if (this.stats.uris >= this.options.limits.maxUris) {
       throw new HlsRewriteError('HLS_TOO_MANY_URIS', `line ${this.lineNumber}: the playlist has more than maxUris (${this.options.limits.maxUris}) URIs to rewrite`);
     }
-    const context = new RewriteContext(uri, href, url, tag, attribute, typeValue, kind, this.isMaster, this.hasMap, this.lineNumber);
+    const context = new RewriteContext(uri, href, url, tag, attribute, typeValue, kind, this.isMaster, this.hasMap, this.lineNumber, this.variables, this.isMaster ? undefined : this.mediaSequence + this.segments);
     const replacement = this.options.rewriteUri(context);
     if (typeof replacement !== 'string') {
       throw new TypeError(`options.rewriteUri must return a string, returned ${typeof replacement} for ${preview(uri)}`);
@@ -427,6 +492,15 @@ class RewriteCore {
     this.stats.uris++;
     const key = tag ?? 'URI-LINE';
     this.stats.byTag[key] = (this.stats.byTag[key] ?? 0) + 1;
+  }
+
+  /** A URI that is not rewritten keeps its text, with its variables substituted (their definitions may be gone). */
+  private keep(data: string, start: number, end: number, substituted: string): void {
+    this.stats.skipped++;
+    if (substituted === data.slice(start, end)) return;
+    this.account(data, start, end, substituted.length);
+    this.output += data.slice(this.copied, start) + substituted;
+    this.copied = end;
   }
 
   private tooLong(lineNumber: number, length: number): never {
@@ -465,6 +539,8 @@ class RewriteContext implements UriContext {
     readonly isMaster: boolean,
     readonly hasMap: boolean,
     readonly lineNumber: number,
+    readonly variables: ReadonlyMap<string, string> | undefined,
+    readonly sequenceNumber: number | undefined,
   ) {
     this.#url = url;
   }
@@ -473,6 +549,13 @@ class RewriteContext implements UriContext {
     this.#url ??= new URL(this.href);
     return this.#url;
   }
+}
+
+/** Subject to variable substitution besides URIs (RFC 8216bis 4.3): quoted-strings and hexadecimal-sequences. */
+function isSubstitutable(data: string, attribute: AttributeSpan): boolean {
+  if (attribute.quoted) return true;
+  const first = data.charCodeAt(attribute.valueStart + 1);
+  return data.charCodeAt(attribute.valueStart) === 48 /* 0 */ && (first === 120 || first === 88) /* x X */;
 }
 
 /** A replacement must not end the line, close the quoted-string or start the next attribute. */

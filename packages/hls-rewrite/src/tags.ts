@@ -31,6 +31,10 @@ export interface TagRule {
   map?: true;
   /** The tag defines a variable (`EXT-X-DEFINE`). */
   define?: true;
+  /** The tag's value is the Media Sequence Number of the first segment (`EXT-X-MEDIA-SEQUENCE`). */
+  mediaSequence?: true;
+  /** The tag stands for `SKIPPED-SEGMENTS` segments of a delta update (`EXT-X-SKIP`). */
+  skip?: true;
 }
 
 /**
@@ -44,6 +48,8 @@ export interface TagRule {
  */
 export const TAG_RULES: ReadonlyMap<string, TagRule> = new Map<string, TagRule>([
   ['EXT-X-DEFINE', { section: '4.4.2.3', define: true }],
+  ['EXT-X-MEDIA-SEQUENCE', { section: '4.4.3.2', mediaSequence: true }],
+  ['EXT-X-SKIP', { section: '4.4.5.2', skip: true }],
   ['EXT-X-KEY', { section: '4.4.4.4', uriAttributes: { URI: 'key' } }],
   ['EXT-X-MAP', { section: '4.4.4.5', uriAttributes: { URI: 'map' }, map: true }],
   ['EXT-X-PART', { section: '4.4.4.9', uriAttributes: { URI: 'segment' } }],

@@ -50,6 +50,22 @@ export interface UriContext {
   hasMap: boolean;
   /** 1-based line number in the input (a dropped BOM does not count; dropped leading blank lines do). */
   lineNumber: number;
+  /**
+   * The variables defined so far by `EXT-X-DEFINE` (NAME/VALUE, QUERYPARAM and IMPORT, resolved),
+   * by name in the order of definition; `undefined` while there are none. In a multivariant
+   * playlist these are what its media playlists may IMPORT: a proxy carries them to the child
+   * playlist's link and passes them back as `imports` when it rewrites that child. The map grows
+   * as the playlist is read: copy what you keep.
+   */
+  variables: ReadonlyMap<string, string> | undefined;
+  /**
+   * In a media playlist, the Media Sequence Number (RFC 8216bis 4.4.3.2) of the segment the URI
+   * belongs to: for a URI line its own, for a tag's URI the segment whose URI line comes next
+   * (`EXT-X-MEDIA-SEQUENCE` plus the segments before, `EXT-X-SKIP` ones included). It names a
+   * segment across reloads of a live playlist, where positions shift. `undefined` in a
+   * multivariant playlist.
+   */
+  sequenceNumber: number | undefined;
 }
 
 /**
@@ -90,6 +106,13 @@ export interface RewriteOptions {
    * input read so far. Default 64.
    */
   maxOutputRatio?: number;
+  /**
+   * The variables of the multivariant playlist this media playlist was loaded from (its
+   * `EXT-X-DEFINE` NAME/VALUE and QUERYPARAM values, as `UriContext.variables` gave them), for
+   * `EXT-X-DEFINE:IMPORT`. Leave it out for a playlist that was not loaded from a multivariant
+   * playlist: an IMPORT is then an error, as RFC 8216bis §4.4.2.3 says.
+   */
+  imports?: Readonly<Record<string, string>> | ReadonlyMap<string, string>;
 }
 
 /**

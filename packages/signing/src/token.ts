@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv, createSecretKey, hkdfSync, randomFillSync, type KeyObject } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHmac, createSecretKey, hkdfSync, type KeyObject } from 'node:crypto';
 import { constants as zlibConstants, deflateRawSync, inflateRawSync } from 'node:zlib';
 import { SigningError } from './errors';
 import { secretList } from './secrets';
@@ -65,7 +65,10 @@ export type OpenFailureReason = Extract<OpenResult<unknown>, { ok: false }>['rea
  * ```
  */
 export interface TokenSealer<T = unknown> {
-  /** Seals a JSON-serialisable payload; `now` (Unix seconds) is injectable for tests. */
+  /**
+   * Seals a JSON-serialisable payload; `now` (Unix seconds) is injectable for tests. Deterministic:
+   * the same payload and lifetime sealed within one expiry bucket give the same token.
+   */
   seal(payload: T, options?: { ttlSeconds?: number; now?: UnixSeconds }): string;
   /** Opens a token; never throws for a bad token, only for a token that is not a string. */
   open(token: string, options?: { now?: UnixSeconds }): OpenResult<T>;
@@ -116,16 +119,20 @@ const MAX_PAYLOAD_BYTES = 1024 * 1024;
 // per token than the default 32 KiB one.
 const DEFLATE_OPTIONS = { level: 6, windowBits: 12, memLevel: 8, strategy: zlibConstants.Z_DEFAULT_STRATEGY } as const;
 const BASE64URL = /^[A-Za-z0-9_-]+$/;
-const IVS_PER_REFILL = 256;
+/** The expiry is rounded down to a multiple of this fraction of the lifetime (see {@link bucketedExpiry}). */
+const EXPIRY_BUCKETS_PER_LIFETIME = 24;
 
 // Fixed, public labels: HKDF derives independent keys from one secret when the `info` differs, so
 // the key id published in every token reveals nothing about the encryption key.
 const HKDF_SALT = 'strm/signing proxy-token';
 const INFO_ENCRYPTION_KEY = 'strm proxy-token v1 aes-256-gcm key';
 const INFO_KEY_ID = 'strm proxy-token v1 key id';
+const INFO_IV_KEY = 'strm proxy-token v1 synthetic iv key';
 
 interface SealingKey {
   keyId: Buffer;
+  /** The HMAC-SHA256 key that derives each token's IV from what the token encrypts. */
+  ivKey: KeyObject;
   /** The additional authenticated data of a token of this key, by version. */
   headers: { [TOKEN_VERSION]: Buffer; [COMPRESSED_TOKEN_VERSION]: Buffer };
   key: KeyObject;
@@ -136,9 +143,11 @@ interface SealingKey {
 function deriveKey(secret: string): SealingKey {
   const keyId = Buffer.from(hkdfSync('sha256', secret, HKDF_SALT, INFO_KEY_ID, KEY_ID_LENGTH));
   const key = createSecretKey(Buffer.from(hkdfSync('sha256', secret, HKDF_SALT, INFO_ENCRYPTION_KEY, 32)));
+  const ivKey = createSecretKey(Buffer.from(hkdfSync('sha256', secret, HKDF_SALT, INFO_IV_KEY, 32)));
   return {
     keyId,
     key,
+    ivKey,
     headers: {
       [TOKEN_VERSION]: Buffer.concat([Buffer.of(TOKEN_VERSION), keyId]),
       [COMPRESSED_TOKEN_VERSION]: Buffer.concat([Buffer.of(COMPRESSED_TOKEN_VERSION), keyId]),
@@ -205,10 +214,55 @@ function serialise(payload: unknown): Buffer {
 }
 
 /**
+ * The length of an expiry bucket for a lifetime: one twenty-fourth of it (an hour for the default
+ * day), at least one second. Seals within one bucket get the same expiry, hence the same token.
+ */
+function expiryBucket(ttl: number): number {
+  return Math.max(1, Math.floor(ttl / EXPIRY_BUCKETS_PER_LIFETIME));
+}
+
+/**
+ * `now + ttl` rounded down to a multiple of the bucket (counted from the epoch, so that every
+ * sealer, on every replica, rounds alike). A token therefore lives at most `ttl` seconds and at
+ * least `ttl - bucket + 1`: never longer than configured (rotation may drop a secret one lifetime
+ * after it stopped sealing), never shorter by more than a bucket, and never born expired
+ * (`bucket <= ttl / 24 < ttl`).
+ */
+function bucketedExpiry(unbucketed: number, ttl: number): number {
+  const bucket = expiryBucket(ttl);
+  return unbucketed - (unbucketed % bucket);
+}
+
+/**
+ * The IV of a token: the first 96 bits of HMAC-SHA256, under a key of its own, of every byte the
+ * token authenticates and encrypts (version and key id, expiry, payload as encrypted).
+ *
+ * Why this is safe with AES-GCM, whose one weakness is an IV used twice under one key with two
+ * different plaintexts (it gives away the XOR of the plaintexts and the authentication key):
+ * - Equal inputs give equal IVs and equal tokens: the same plaintext encrypted twice under the
+ *   same IV yields the same ciphertext and tag, which tells nothing new. That equality is the
+ *   point (the same link seals to the same URI) and all that an observer learns.
+ * - Different inputs share an IV only if HMAC-SHA256 collides on 96 bits: HMAC is a PRF, so for q
+ *   tokens per key that chance is about q² / 2⁹⁷, the same bound as for random 96-bit IVs
+ *   (2⁻³³ after 2³² tokens, NIST SP 800-38D's limit for random IVs). Rotating the secret starts
+ *   new keys.
+ * - The IV is computed over the bytes actually encrypted, after DEFLATE, not over the JSON: two
+ *   zlib builds may deflate one JSON differently, and those two plaintexts must not share an IV.
+ * - The HMAC key is derived with its own HKDF label, independent of the encryption key and of
+ *   the published key id; the IV (public in the token) reveals nothing of either.
+ * - The input is unambiguous: the header and the expiry have fixed lengths, the payload is the rest.
+ */
+function syntheticIv(ivKey: KeyObject, header: Buffer, expiry: Buffer, plaintext: Buffer): Buffer {
+  return createHmac('sha256', ivKey).update(header).update(expiry).update(plaintext).digest().subarray(0, IV_LENGTH);
+}
+
+/**
  * Creates a sealer for proxy tokens: AES-256-GCM under a key derived with HKDF-SHA256 from the
  * secret, a 4-byte key id (derived too, never the secret) so that previous secrets still open
- * their tokens, a random 96-bit IV per token, the expiry inside the encrypted payload, and
- * base64url without padding. Keys are derived once here, so sealing costs microseconds.
+ * their tokens, a synthetic 96-bit IV per token (an HMAC of what it seals: the same payload,
+ * sealed within one expiry bucket, is the same token), the expiry (rounded down to a bucket of
+ * a twenty-fourth of the lifetime) inside the encrypted payload, and base64url without padding.
+ * Keys are derived once here, so sealing costs microseconds.
  *
  * Throws a `TypeError` for an empty secret or a `ttlSeconds` that is not a positive integer.
  *
@@ -241,30 +295,18 @@ export function createTokenSealer<T = unknown>(options: TokenSealerOptions): Tok
     opening.set(id, [...(opening.get(id) ?? []), key]);
   }
 
-  // One call into the CSPRNG per 256 tokens instead of one per token: randomBytes(12) alone took
-  // 4 µs, a third of a seal. Each byte of the pool is used for exactly one IV.
-  const ivPool = Buffer.alloc(IV_LENGTH * IVS_PER_REFILL);
-  let ivOffset = ivPool.length;
-  function nextIv(): Buffer {
-    if (ivOffset === ivPool.length) {
-      randomFillSync(ivPool);
-      ivOffset = 0;
-    }
-    ivOffset += IV_LENGTH;
-    return ivPool.subarray(ivOffset - IV_LENGTH, ivOffset);
-  }
-
   function seal(payload: T, sealOptions: { ttlSeconds?: number; now?: number } = {}): string {
     const ttl = sealOptions.ttlSeconds === undefined ? defaultTtl : checkTtl(sealOptions.ttlSeconds, 'options.ttlSeconds');
-    const expiresAt = Math.floor(checkNow(sealOptions.now, 'options.now')) + ttl;
-    if (expiresAt > MAX_EXPIRY) {
-      throw new TypeError(`the expiry must fit in ${8 * EXPIRY_LENGTH} bits; received now + ttlSeconds = ${expiresAt}`);
+    const unbucketed = Math.floor(checkNow(sealOptions.now, 'options.now')) + ttl;
+    if (unbucketed > MAX_EXPIRY) {
+      throw new TypeError(`the expiry must fit in ${8 * EXPIRY_LENGTH} bits; received now + ttlSeconds = ${unbucketed}`);
     }
+    const expiresAt = bucketedExpiry(unbucketed, ttl);
     const { version, bytes } = encodePayload(serialise(payload), compressAbove);
     const header = sealing.headers[version];
     const expiry = Buffer.allocUnsafe(EXPIRY_LENGTH);
     expiry.writeUIntBE(expiresAt, 0, EXPIRY_LENGTH);
-    const iv = nextIv();
+    const iv = syntheticIv(sealing.ivKey, header, expiry, bytes);
     const cipher = createCipheriv('aes-256-gcm', sealing.key, iv, { authTagLength: TAG_LENGTH });
     cipher.setAAD(header);
     const sealed = Buffer.concat([header, iv, cipher.update(expiry), cipher.update(bytes), cipher.final(), cipher.getAuthTag()]);

@@ -1,9 +1,14 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { randomText } from '../../../tools/testing/random-text';
 import { COMPRESSED_TOKEN_VERSION, MAX_TOKEN_LENGTH, SigningError, TOKEN_VERSION, createTokenSealer, type OpenResult } from '@strm/signing';
 import { realisticPayload } from './realistic-payload';
 
 const NOW = 1_700_000_000;
+/** NOW + 86400 (the default lifetime) rounded down to its bucket, an hour: 1_700_086_400 - 800. */
+const DAY_EXPIRY = 1_700_085_600;
+/** The README's example token: sealed with a synthetic IV, it is the same on every run and every machine. */
+const DETERMINISTIC_VECTOR = 'AREQZf5vkgu4K34mJd32KR-7822N7N3Jcwab_M77d8eeLLkj94e9OuuD9ij8K1rl_8dLMYubFDaWbX5i5JhdvOwP_hi6LWHPEydgD5aNIFOxBU2xmJ4IM5VWM6Kfyg';
 const B64URL = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
 const bytesOf = (token: string) => Buffer.from(token, 'base64url');
 
@@ -20,7 +25,7 @@ describe('seal → open round trips', () => {
     ['a large payload', { blob: 'x'.repeat(20_000) }],
   ])('open(seal(%s))', (_, payload) => {
     const token = sealer.seal(payload, { now: NOW });
-    expect(sealer.open(token, { now: NOW })).toEqual({ ok: true, payload, expiresAt: NOW + 86_400 });
+    expect(sealer.open(token, { now: NOW })).toEqual({ ok: true, payload, expiresAt: DAY_EXPIRY });
   });
 
   it('a second sealer with the same secret opens the first one’s tokens (stateless)', () => {
@@ -34,10 +39,82 @@ describe('seal → open round trips', () => {
     expect(bytesOf(token).toString('latin1')).not.toContain('SECRETPATH');
   });
 
-  it('uses a fresh IV per token: 1000 seals of one payload (past several pool refills) are all different', () => {
-    const tokens = Array.from({ length: 1000 }, () => sealer.seal('same', { now: NOW }));
-    expect(new Set(tokens).size).toBe(1000);
-    expect(new Set(tokens.map((t) => bytesOf(t).subarray(5, 17).toString('hex'))).size).toBe(1000);
+});
+
+describe('deterministic tokens: the same link seals to the same token (synthetic IV, bucketed expiry)', () => {
+  const sealer = createTokenSealer({ secret: 'proxy-secret' });
+  const link = { u: 'https://cdn.example/seg-1.ts', h: { Referer: 'https://x.example/' }, k: 'segment' };
+  const ivOf = (token: string) => bytesOf(token).subarray(5, 17).toString('hex');
+
+  it('seal(p) twice, by two sealers of one secret, anywhere in one hour bucket, is one token', () => {
+    const token = sealer.seal(link, { now: NOW });
+    expect(sealer.seal(link, { now: NOW })).toBe(token);
+    expect(createTokenSealer({ secret: 'proxy-secret' }).seal(structuredClone(link), { now: NOW + 0.9 })).toBe(token);
+    // NOW + 86400 lies 800 s into its bucket [1_700_085_600, 1_700_089_200): seals from NOW - 800 to NOW + 2799 share it.
+    expect(sealer.seal(link, { now: NOW - 800 })).toBe(token);
+    expect(sealer.seal(link, { now: NOW + 2799 })).toBe(token);
+  });
+
+  it.each<[string, unknown, number]>([
+    ['another header value', { ...link, h: { Referer: 'https://y.example/' } }, NOW],
+    ['one more header', { ...link, h: { ...link.h, Origin: 'https://x.example' } }, NOW],
+    ['another kind (context)', { ...link, k: 'key' }, NOW],
+    ['another URL', { ...link, u: 'https://cdn.example/seg-2.ts' }, NOW],
+    ['the next expiry bucket', link, NOW + 2800],
+    ['the previous expiry bucket', link, NOW - 801],
+  ])('%s gives another token and another IV', (_, payload, now) => {
+    const token = sealer.seal(link, { now: NOW });
+    const other = sealer.seal(payload, { now });
+    expect(other).not.toBe(token);
+    expect(ivOf(other)).not.toBe(ivOf(token));
+  });
+
+  it('another secret gives another token for the same payload (the IV key is derived from the secret)', () => {
+    const token = sealer.seal(link, { now: NOW });
+    expect(ivOf(createTokenSealer({ secret: 'other-secret' }).seal(link, { now: NOW }))).not.toBe(ivOf(token));
+  });
+
+  it('no IV is shared by two different plaintexts: 20,000 distinct payloads over 40 buckets give 20,000 distinct IVs', () => {
+    const ivs = new Set<string>();
+    for (let i = 0; i < 20_000; i++) ivs.add(ivOf(sealer.seal({ ...link, u: `https://cdn.example/seg-${i % 500}.ts` }, { now: NOW + 3600 * Math.floor(i / 500) })));
+    expect(ivs.size).toBe(20_000);
+  });
+
+  it('the IV depends on the encrypted bytes: a version 2 (deflated) token and its payload sealed as version 1 have different IVs', () => {
+    const long = { u: `https://cdn.example/${'a'.repeat(2000)}` };
+    const deflated = sealer.seal(long, { now: NOW });
+    const plain = createTokenSealer({ secret: 'proxy-secret', compressAbove: Infinity }).seal(long, { now: NOW });
+    expect(bytesOf(deflated)[0]).toBe(COMPRESSED_TOKEN_VERSION);
+    expect(bytesOf(plain)[0]).toBe(TOKEN_VERSION);
+    expect(ivOf(deflated)).not.toBe(ivOf(plain));
+  });
+
+  it('test vector: this secret, payload and clock seal to exactly this token (README)', () => {
+    const vector = createTokenSealer({ secret: 'proxy-secret', previousSecrets: ['old-secret'] });
+    const token = vector.seal({ url: 'https://cdn.example/seg-1.ts', kind: 'segment' }, { now: 1_700_000_000 });
+    expect(token).toBe(DETERMINISTIC_VECTOR);
+    expect(readFileSync(new URL('../README.md', import.meta.url), 'utf8')).toContain(`'${DETERMINISTIC_VECTOR}'`);
+    expect(vector.open(token, { now: NOW })).toEqual({ ok: true, payload: { url: 'https://cdn.example/seg-1.ts', kind: 'segment' }, expiresAt: DAY_EXPIRY });
+  });
+});
+
+describe('expiry buckets: a twenty-fourth of the lifetime, at least a second', () => {
+  it.each<[number, number]>([
+    [86_400, 3600],
+    [900, 37],
+    [60, 2],
+    [47, 1],
+    [1, 1],
+  ])('a lifetime of %d s is never exceeded and never cut by a bucket (%d s) or more', (ttl, bucket) => {
+    const sealer = createTokenSealer({ secret: 's', ttlSeconds: ttl });
+    for (let now = NOW; now < NOW + 2 * bucket + 3; now++) {
+      const opened = sealer.open(sealer.seal('x', { now }), { now });
+      expect(opened.ok).toBe(true);
+      if (!opened.ok) continue;
+      expect(opened.expiresAt % bucket).toBe(0);
+      expect(opened.expiresAt).toBeLessThanOrEqual(now + ttl);
+      expect(opened.expiresAt).toBeGreaterThan(now + ttl - bucket);
+    }
   });
 });
 
@@ -133,16 +210,19 @@ describe('tampering: every change is rejected', () => {
 describe('expiry (expiresAt is the first second at which the token is refused)', () => {
   const sealer = createTokenSealer({ secret: 'proxy-secret', ttlSeconds: 900 });
   const token = sealer.seal('x', { now: NOW + 0.75 });
+  // NOW + 900 rounded down to its bucket of 900 / 24 = 37 s: NOW + 890.
   it.each<[number, OpenResult<string>]>([
-    [NOW, { ok: true, payload: 'x', expiresAt: NOW + 900 }],
-    [NOW + 899.999, { ok: true, payload: 'x', expiresAt: NOW + 900 }],
-    [NOW + 900, { ok: false, reason: 'expired' }],
+    [NOW, { ok: true, payload: 'x', expiresAt: NOW + 890 }],
+    [NOW + 889.999, { ok: true, payload: 'x', expiresAt: NOW + 890 }],
+    [NOW + 890, { ok: false, reason: 'expired' }],
     [NOW + 86_400, { ok: false, reason: 'expired' }],
   ])('open(token sealed at NOW + 0.75 with ttl 900, { now: %d })', (now, result) => {
     expect(sealer.open(token, { now })).toEqual(result);
   });
   it('seal(x, { ttlSeconds: 5 }) overrides the sealer’s lifetime', () => {
     expect(sealer.open(sealer.seal('x', { now: NOW, ttlSeconds: 5 }), { now: NOW })).toMatchObject({ expiresAt: NOW + 5 });
+    // Its bucket follows its own lifetime: 3600 / 24 = 150 s.
+    expect(sealer.open(sealer.seal('x', { now: NOW, ttlSeconds: 3600 }), { now: NOW })).toMatchObject({ expiresAt: NOW + 3600 - ((NOW + 3600) % 150) });
   });
   it('the default lifetime is 86400 seconds and the default clock is Date.now()', () => {
     const before = Math.floor(Date.now() / 1000);
@@ -150,7 +230,7 @@ describe('expiry (expiresAt is the first second at which the token is refused)',
     const after = Math.floor(Date.now() / 1000);
     expect(opened.ok).toBe(true);
     if (opened.ok) {
-      expect(opened.expiresAt).toBeGreaterThanOrEqual(before + 86_400);
+      expect(opened.expiresAt).toBeGreaterThan(before + 86_400 - 3600);
       expect(opened.expiresAt).toBeLessThanOrEqual(after + 86_400);
     }
   });
@@ -168,11 +248,11 @@ describe('rotation', () => {
   const oldToken = before.seal('from old', { now: NOW });
   const newToken = after.seal('from new', { now: NOW });
   it.each<[string, ReturnType<typeof createTokenSealer>, string, OpenResult<unknown>]>([
-    ['a token of the old secret, opened after rotation', after, oldToken, { ok: true, payload: 'from old', expiresAt: NOW + 86_400 }],
-    ['a token of the new secret, opened after rotation', after, newToken, { ok: true, payload: 'from new', expiresAt: NOW + 86_400 }],
+    ['a token of the old secret, opened after rotation', after, oldToken, { ok: true, payload: 'from old', expiresAt: DAY_EXPIRY }],
+    ['a token of the new secret, opened after rotation', after, newToken, { ok: true, payload: 'from new', expiresAt: DAY_EXPIRY }],
     ['a token of the new secret, opened by a sealer that only knows the old', before, newToken, { ok: false, reason: 'unknown-key' }],
     ['a token of a removed secret', removed, oldToken, { ok: false, reason: 'unknown-key' }],
-    ['a token of the now previous secret', removed, newToken, { ok: true, payload: 'from new', expiresAt: NOW + 86_400 }],
+    ['a token of the now previous secret', removed, newToken, { ok: true, payload: 'from new', expiresAt: DAY_EXPIRY }],
   ])('%s', (_, sealer, token, result) => {
     expect(sealer.open(token, { now: NOW })).toEqual(result);
   });
@@ -237,7 +317,7 @@ describe('version 2: long payloads are deflated before sealing', () => {
     const token = sealer.seal(long, { now: NOW });
     expect(bytesOf(token)[0]).toBe(COMPRESSED_TOKEN_VERSION);
     expect(token.length).toBeLessThan(200);
-    expect(sealer.open(token, { now: NOW })).toEqual({ ok: true, payload: long, expiresAt: NOW + 86_400 });
+    expect(sealer.open(token, { now: NOW })).toEqual({ ok: true, payload: long, expiresAt: DAY_EXPIRY });
   });
 
   it('a payload that deflate does not shrink stays version 1', () => {
