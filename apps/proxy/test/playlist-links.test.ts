@@ -117,7 +117,7 @@ describe('mint → stale → relocate', () => {
   test('a route of plain indexes (links minted before segment positions) still relocates', async () => {
     const { resolver, relocator } = cdn();
     const entry = (await resolver.resolve(EPISODE)).resolution.url;
-    expect(await relocator.relocate({ episode: EPISODE, fingerprint: entryFingerprint(entry), route: [1, 1] })).toMatchObject({ url: 'https://cdn.example/gen2/video/seg1.jpg?sig=x' });
+    expect(await relocator.relocate({ episode: EPISODE, fingerprint: entryFingerprint(entry), route: [1, 1] })).toMatchObject({ target: { url: 'https://cdn.example/gen2/video/seg1.jpg?sig=x' } });
   });
 
   test('a live window that slid between mint and relocation: the stale link finds its own segment, by media sequence number', async () => {
@@ -136,8 +136,8 @@ describe('mint → stale → relocate', () => {
     const video = mintAll(MASTER, entry, { lineage: { episode: EPISODE, fingerprint: entryFingerprint(entry), route: [] }, subtitles: false, servedFrom: 'stream' }).links[1]!;
     const minted = mintAll(live(1, 10), video.url, { lineage: video.lineage, subtitles: false, servedFrom: 'proxy' }).links;
     expect(minted.map((link) => link.url.replace('https://cdn.example/gen1/video/', ''))).toEqual(['init.mp4?g=1', 'seg-10.m4s?g=1', 'seg-11.m4s?g=1', 'seg-12.m4s?g=1', 'seg-13.m4s?g=1']);
-    expect(await relocator.relocate(minted[3]!.lineage!)).toMatchObject({ url: 'https://cdn.example/gen2/video/seg-12.m4s?g=2' });
-    expect(await relocator.relocate(minted[0]!.lineage!)).toMatchObject({ url: 'https://cdn.example/gen2/video/init.mp4?g=2' });
+    expect(await relocator.relocate(minted[3]!.lineage!)).toMatchObject({ target: { url: 'https://cdn.example/gen2/video/seg-12.m4s?g=2' } });
+    expect(await relocator.relocate(minted[0]!.lineage!)).toMatchObject({ target: { url: 'https://cdn.example/gen2/video/init.mp4?g=2' } });
     // seg-10 left the window: nothing to relocate to, rather than the segment that took its index.
     expect(await relocator.relocate(minted[1]!.lineage!)).toBeUndefined();
   });
