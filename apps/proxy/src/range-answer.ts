@@ -101,6 +101,11 @@ export function planMediaAnswer(ask: ClientAsk, upstream: UpstreamHead): MediaAn
     const error = new ProxyError('STRM_UPSTREAM_BAD_RANGE', 'the upstream answered with other bytes than were asked for', { cause: new Error(verdict.reason) });
     return { kind: 'refuse', error };
   }
+  if (verdict.kind === 'pass' && upstream.status === 416) {
+    // No range was asked for, so there is no `bytes */size` the client could act on, and the
+    // upstream's body is no JSON error: the upstream is at fault.
+    return { kind: 'refuse', error: new ProxyError('STRM_UPSTREAM_BAD_RANGE', 'the upstream answered 416 to a request without Range') };
+  }
   const headers = passedResponseHeaders(upstream.headers);
   let status = upstream.status;
   let window: { first: number; last: number | undefined };

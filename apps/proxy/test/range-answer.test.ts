@@ -43,6 +43,8 @@ const refusals: Array<[ClientAsk, UpstreamHead, string, number, Record<string, s
   [{ method: 'GET', range: 'bytes=50-59' }, head(206, { 'content-range': 'bytes 0-9/1000', 'content-length': '10' }), 'STRM_UPSTREAM_BAD_RANGE', 502, {}],
   [{ method: 'GET', range: 'bytes=0-9' }, head(206, {}), 'STRM_UPSTREAM_BAD_RANGE', 502, {}],
   [{ method: 'GET' }, head(206, { 'content-range': 'bytes 0-9/1000' }), 'STRM_UPSTREAM_BAD_RANGE', 502, {}],
+  [{ method: 'GET' }, head(416, { 'content-range': 'bytes */1000' }), 'STRM_UPSTREAM_BAD_RANGE', 502, {}],
+  [{ method: 'HEAD' }, head(416, {}), 'STRM_UPSTREAM_BAD_RANGE', 502, {}],
 ];
 
 describe('planMediaAnswer: what the client is refused', () => {
