@@ -24,6 +24,10 @@ export interface ChildProxy {
   requestLinesLogged(count: number, from: number, timeoutMs: number): Promise<RequestLine[]>;
   /** Memory after two forced GCs. */
   memory(): Promise<ProxyMemory>;
+  /** Memory as it is, no GC forced (cheap enough to sample every second under load). */
+  usage(): Promise<ProxyMemory>;
+  /** False once the process exited (crashed or closed). */
+  alive(): boolean;
   /** Starts a new peak-RSS window. */
   resetPeak(): Promise<void>;
   /** Highest RSS sampled (every 25 ms) since the last `resetPeak`. */
@@ -82,6 +86,8 @@ export async function startChildProxy(env: Record<string, string>): Promise<Chil
     requestLines: log.requestLines,
     requestLinesLogged: log.requestLinesLogged,
     memory: async () => (await ask('memory')) as unknown as ProxyMemory,
+    usage: async () => (await ask('usage')) as unknown as ProxyMemory,
+    alive: () => child.exitCode === null && child.signalCode === null,
     resetPeak: async () => {
       await ask('peak-reset');
     },

@@ -28,6 +28,11 @@ process.on('message', (question) => {
       reply(question.id, { rss: usage.rss, heapUsed: usage.heapUsed, external: usage.external, arrayBuffers: usage.arrayBuffers });
       break;
     }
+    case 'usage': {
+      const usage = process.memoryUsage();
+      reply(question.id, { rss: usage.rss, heapUsed: usage.heapUsed, external: usage.external, arrayBuffers: usage.arrayBuffers });
+      break;
+    }
     case 'peak-reset':
       peakRss = process.memoryUsage.rss();
       reply(question.id, { peakRss });
