@@ -8,6 +8,7 @@ import { TargetDurations } from './delivery-directives';
 import type { LookupFunction } from './address-guard';
 import { answerClientError, refuseConnect } from './client-errors';
 import { configWarnings, type ProxyConfig } from './config';
+import { guardHeaderDeadline } from './header-deadline';
 import { createLogger } from './logger';
 import { createMetrics, type ProxyMetrics } from './metrics';
 import type { ReadinessCheck } from './ops-endpoints';
@@ -20,6 +21,10 @@ import { StatusBoard } from './status-board';
 import { createStatusPage } from './status-page';
 import { createProxyTokens } from './tokens';
 import { createUpstreamFetcher, type UpstreamFetcher } from './upstream';
+
+/** Idle time of a kept-alive client connection, and the time a client has to send a request head. */
+const KEEP_ALIVE_MS = 65_000;
+const HEADERS_TIMEOUT_MS = 30_000;
 
 export interface StartProxyOptions {
   logger?: Logger;
@@ -193,16 +198,21 @@ export async function startProxy(config: ProxyConfig, options: StartProxyOptions
     startedAt: now(),
   });
   const listener = createProxyApp({ runtime, logger, readiness, board, statusPage });
-  const server = createServer({
-    keepAliveTimeout: 65_000,
-    headersTimeout: options.headersTimeout?.ms ?? 30_000,
-    requestTimeout: 60_000,
-    ...(options.headersTimeout ? { connectionsCheckingInterval: options.headersTimeout.checkEveryMs } : {}),
-    ...expressServerClasses(listener),
-  }, listener);
+  // Node's own header and request timeouts are off: they are wall-clock time, and a stalled event
+  // loop made them fail requests that had arrived in time. The guard counts the time the loop ran
+  // (header-deadline.ts) and answers a late head like the parser's refusals.
+  const server = createServer({ keepAliveTimeout: KEEP_ALIVE_MS, headersTimeout: 0, requestTimeout: 0, ...expressServerClasses(listener) }, listener);
   // Requests Node's parser refuses, and CONNECT, get the proxy's JSON answer too (client-errors.ts).
-  server.on('clientError', answerClientError(logger));
+  const answerClient = answerClientError(logger);
+  server.on('clientError', answerClient);
   server.on('connect', refuseConnect(logger));
+  const stopHeaderGuard = guardHeaderDeadline(server, {
+    timeoutMs: options.headersTimeout?.ms ?? HEADERS_TIMEOUT_MS,
+    keepAliveMs: KEEP_ALIVE_MS,
+    ...(options.headersTimeout ? { tickMs: options.headersTimeout.checkEveryMs } : {}),
+    expire: (socket) => answerClient(Object.assign(new Error('the request head did not arrive in time'), { code: 'ERR_HTTP_REQUEST_TIMEOUT' }), socket),
+  });
+  server.once('close', stopHeaderGuard);
   const { url, port } = await listen(server, config);
   for (const warning of configWarnings(config)) logger.warn(warning);
   if (options.source === undefined && config.resolverUrl !== undefined) warnIfResolverSilent(readiness[0]!, config.resolverUrl, logger);

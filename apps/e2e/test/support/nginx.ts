@@ -37,8 +37,12 @@ export interface FrontLogLine {
 export interface NginxFront {
   /** `http://127.0.0.1:<port>` */
   readonly origin: string;
+  /** Process ids of nginx's master and its worker (the one that moves the bytes). */
+  processIds(): Promise<{ master: number; workers: number[] }>;
   /** Parsed access log so far (read from its file on each call). */
   accessLog(): Promise<FrontLogLine[]>;
+  /** nginx's error log so far (level info and above: upstream resets and early closes are there). */
+  errorLog(): Promise<string>;
   /** Resolves at the next write to the access log (nginx writes a line when a request ends). */
   accessLogChanged(): Promise<void>;
   close(): Promise<void>;
@@ -83,6 +87,7 @@ export async function startNginxFront(locationBlock: string, proxyAddress: strin
   // nginx run by root starts its workers as nobody, which must reach the temp folders.
   await chmod(dir, 0o755);
   const accessLogPath = join(dir, 'access.log');
+  const errorLogPath = join(dir, 'error.log');
   const block = locationBlock.replaceAll('strm:8080', proxyAddress);
   for (let attempt = 1; ; attempt++) {
     const port = await freePort();
@@ -91,6 +96,7 @@ export async function startNginxFront(locationBlock: string, proxyAddress: strin
       'worker_processes 1;',
       `pid ${join(dir, 'nginx.pid')};`,
       'error_log stderr notice;',
+      `error_log ${errorLogPath} info;`,
       'events { worker_connections 256; }',
       'http {',
       "  log_format front '$request_method $request_uri $status $upstream_addr';",
@@ -116,6 +122,11 @@ export async function startNginxFront(locationBlock: string, proxyAddress: strin
     }
     return {
       origin: `http://127.0.0.1:${port}`,
+      async processIds() {
+        const master = child.pid!;
+        const children = await readFile(`/proc/${master}/task/${master}/children`, 'utf8');
+        return { master, workers: children.split(' ').filter((pid) => pid !== '').map(Number) };
+      },
       async accessLog() {
         const text = await readFile(accessLogPath, 'utf8').catch(() => '');
         return text.split('\n').filter((line) => line !== '').map((line) => {
@@ -123,6 +134,7 @@ export async function startNginxFront(locationBlock: string, proxyAddress: strin
           return { method: method!, uri: uri!, status: Number(status), upstream: upstream! };
         });
       },
+      errorLog: () => readFile(errorLogPath, 'utf8').catch(() => ''),
       accessLogChanged: () =>
         new Promise<void>((resolve) => {
           const watcher = watch(accessLogPath, () => {
