@@ -8,7 +8,7 @@ import { signedEntryUrl } from '@strm/signing';
 import { startFakeCdn, type FakeCdn } from '@strm/e2e';
 import { startChildProxy, type ChildProxy } from '../../apps/e2e/test/support/child-proxy';
 
-export const HARNESS_SECRET = 'strm-harness-secret-0123456789abcdef';
+const HARNESS_SECRET = 'strm-harness-secret-0123456789abcdef';
 const SITE = 'aniworld.to';
 const LANGUAGE = 'German Dub';
 

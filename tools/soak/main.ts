@@ -5,7 +5,9 @@
 import { parseArgs } from 'node:util';
 import { formatSoakReport, runSoak } from './run';
 
+// `pnpm ... -- --long` passes the `--` on: it is not an option.
 const { values } = parseArgs({
+  args: process.argv.slice(2).filter((arg) => arg !== '--'),
   options: {
     long: { type: 'boolean', default: false },
     seconds: { type: 'string' },
