@@ -80,7 +80,8 @@ const getRequest = (path: string, host: string) => Buffer.from(`GET ${path} HTTP
 export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
   const started = performance.now();
   const scale = options.scale === 'long' ? LONG_SCALE : SHORT_SCALE;
-  const timeoutMs = options.answerTimeoutMs ?? 30_000;
+  // Longer than the proxy's 30 s header deadline: a request left incomplete gets its 408 in time.
+  const timeoutMs = options.answerTimeoutMs ?? 40_000;
   const hostile = await startHostileOrigin(options.seed, scale);
   const stack = await startHarnessStack({
     episodes: (cdn) => [

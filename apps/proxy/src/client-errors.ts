@@ -1,4 +1,4 @@
-import { STATUS_CODES, type IncomingMessage } from 'node:http';
+import { STATUS_CODES, type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import { errorBody, ProxyError } from './errors';
@@ -123,4 +123,13 @@ export function requestTargetProblem(target: string): ProxyError | undefined {
   if (target.length > MAX_REQUEST_TARGET_BYTES) return tooLongUrl();
   if (target.startsWith('/') || target === '*') return undefined;
   return new ProxyError('STRM_BAD_REQUEST', 'this is not a forward proxy: ask for a path (/strm/stream?…), not an absolute URL');
+}
+
+/**
+ * An HTTP/1.1 request without `Host` is refused with a 400 (RFC 9112 §3.2); the server is created
+ * with `requireHostHeader: false` so that the answer is the proxy's JSON, not Node's empty one.
+ */
+export function missingHost(req: { httpVersion: string; headers: IncomingHttpHeaders }): ProxyError | undefined {
+  if (req.httpVersion !== '1.1' || req.headers.host !== undefined) return undefined;
+  return new ProxyError('STRM_BAD_REQUEST', 'an HTTP/1.1 request must say its Host (RFC 9112 §3.2)');
 }

@@ -52,9 +52,11 @@ export function guardHeaderDeadline(server: Server, options: HeaderDeadlineOptio
   }, tickMs).unref();
   server.on('connection', onConnection);
   server.on('request', onRequest);
+  server.on('checkExpectation', onRequest);
   return () => {
     clearInterval(timer);
     server.off('connection', onConnection);
     server.off('request', onRequest);
+    server.off('checkExpectation', onRequest);
   };
 }

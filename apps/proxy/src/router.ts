@@ -1,7 +1,7 @@
 import { IncomingMessage, ServerResponse } from 'node:http';
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
 import type { Logger } from 'pino';
-import { requestTargetProblem } from './client-errors';
+import { missingHost, requestTargetProblem } from './client-errors';
 import { createCorsHandler } from './cors';
 import { ProxyError } from './errors';
 import { loggablePath } from './logger';
@@ -104,7 +104,7 @@ export function createProxyApp(options: ProxyListenerOptions): Express {
   app.set('query parser', false);
 
   app.use((req: IncomingMessage, res: ServerResponse, next: NextFunction) => {
-    const problem = requestTargetProblem(req.url ?? '');
+    const problem = requestTargetProblem(req.url ?? '') ?? missingHost(req);
     if (problem !== undefined) return refuse(logger, req, res, problem);
     if (applyCors(req, res) === 'continue') next();
   });

@@ -201,7 +201,10 @@ export async function startProxy(config: ProxyConfig, options: StartProxyOptions
   // Node's own header and request timeouts are off: they are wall-clock time, and a stalled event
   // loop made them fail requests that had arrived in time. The guard counts the time the loop ran
   // (header-deadline.ts) and answers a late head like the parser's refusals.
-  const server = createServer({ keepAliveTimeout: KEEP_ALIVE_MS, headersTimeout: 0, requestTimeout: 0, ...expressServerClasses(listener) }, listener);
+  // No Host and unknown expectations reach the app too, for a JSON answer (client-errors.ts): Node
+  // would answer an empty 400 or 417 itself. An expectation other than 100-continue is ignored.
+  const server = createServer({ keepAliveTimeout: KEEP_ALIVE_MS, headersTimeout: 0, requestTimeout: 0, requireHostHeader: false, ...expressServerClasses(listener) }, listener);
+  server.on('checkExpectation', listener);
   // Requests Node's parser refuses, and CONNECT, get the proxy's JSON answer too (client-errors.ts).
   const answerClient = answerClientError(logger);
   server.on('clientError', answerClient);

@@ -43,11 +43,17 @@ describe('requests the HTTP parser refuses', () => {
     ['a space before a header colon', 400, 'STRM_BAD_REQUEST', `GET /healthz HTTP/1.1${CRLF}${host}X-Test : a${CRLF}${CRLF}`],
     ['a URL of 20 KiB', 414, 'STRM_URL_TOO_LONG', `GET /${'a'.repeat(20 * 1024)} HTTP/1.1${CRLF}${host}${CRLF}`],
     ['headers of 20 KiB', 431, 'STRM_HEADERS_TOO_LARGE', `GET /healthz HTTP/1.1${CRLF}${host}X-Big: ${'b'.repeat(20 * 1024)}${CRLF}${CRLF}`],
+    ['HTTP/1.1 without Host (found by tools/fuzz)', 400, 'STRM_BAD_REQUEST', `GET /nowhere HTTP/1.1${CRLF}Connection: close${CRLF}${CRLF}`],
   ])('%s → %i %s, then the connection closes', async (_name, status, code, bytes) => {
     const answer = await rawExchange(proxy.url, Buffer.from(bytes, 'latin1'));
     expect(answer.status).toBe(status);
     expect(answer.headers.connection).toBe('close');
     expect(errorCode(answer)).toBe(code);
+  });
+
+  test('an expectation other than 100-continue is ignored, not refused with an empty 417 (found by tools/fuzz)', async () => {
+    const answer = await rawExchange(proxy.url, `GET /healthz HTTP/1.1${CRLF}${host}Expect: nothing${CRLF}Connection: close${CRLF}${CRLF}`);
+    expect(answer.status).toBe(200);
   });
 
   test('headers that do not arrive in time → 408 STRM_REQUEST_TIMEOUT', async () => {
