@@ -348,6 +348,7 @@ async function respondPlaylist(
     servedFrom: ctx.route,
     base: requested.base.kind === 'relative' ? undefined : requested.base.base,
     nowSeconds: nowSeconds(runtime),
+    renditions: runtime.renditions,
   });
   const scan = new TargetDurationScan();
   // The imports of the playlist as fetched: a relocated link's come from the fresh multivariant playlist.

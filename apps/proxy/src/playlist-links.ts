@@ -161,6 +161,37 @@ export interface MintingPlaylist {
    * this instant, so they share one expiry bucket and a reload in the same bucket repeats them.
    */
   nowSeconds?: UnixSeconds;
+  /** Where the links of multivariant playlists are remembered for rendition reports. */
+  renditions?: RenditionLinks;
+}
+
+/** How many links of multivariant playlists to media playlists are remembered. */
+const REMEMBERED_RENDITIONS = 2048;
+
+/**
+ * The links multivariant playlists gave their media playlists, so that a rendition report in one
+ * of them (RFC 8216bis 4.4.5.4) hands out the very URI the player holds for that rendition: a
+ * player finds a report by the URI of the rendition it switches to. A report's own position would
+ * give it another route, so its link is the remembered one; tokens are deterministic, so sealing
+ * that link again in the same expiry bucket gives the same URI. Per process and bounded: a report
+ * whose rendition is not remembered (another replica rewrote the multivariant playlist) keeps a
+ * link of its own, which plays the same but is not recognised as the same rendition.
+ */
+export class RenditionLinks {
+  readonly #links = new Map<string, { link: LinkPayload; name: string }>();
+
+  /** Remembers the link of a media playlist minted in a multivariant playlist. */
+  remember(link: LinkPayload & { lineage: LinkLineage }, name: string): void {
+    const key = `${playlistKey(link.lineage)}\n${link.url}`;
+    this.#links.delete(key);
+    this.#links.set(key, { link, name });
+    if (this.#links.size > REMEMBERED_RENDITIONS) this.#links.delete(this.#links.keys().next().value!);
+  }
+
+  /** The link the multivariant playlist above the media playlist of `lineage` gave to `url`. */
+  find(lineage: LinkLineage, url: string): { link: LinkPayload; name: string } | undefined {
+    return this.#links.get(`${playlistKey(lineage)}\n${url}`);
+  }
 }
 
 /**
@@ -191,6 +222,18 @@ function carriedVariables(context: UriContext, imports: Readonly<Record<string, 
 }
 
 /**
+ * Remembers a multivariant playlist's link to a media playlist, or finds the link a rendition
+ * report must repeat (see {@link RenditionLinks}).
+ */
+function sameRendition(playlist: MintingPlaylist, context: UriContext, link: LinkPayload, name: string): { link: LinkPayload; name: string } | undefined {
+  const { renditions, lineage } = playlist;
+  if (renditions === undefined || lineage === undefined || link.lineage === undefined || context.kind !== 'playlist') return undefined;
+  if (context.isMaster) renditions.remember({ ...link, lineage: link.lineage }, name);
+  else if (context.tag === 'EXT-X-RENDITION-REPORT') return renditions.find(lineage, context.href);
+  return undefined;
+}
+
+/**
  * The `rewriteUri` of a playlist: seals each URI into a link that carries what is needed to fetch
  * it again, and names it for players that check extensions.
  */
@@ -207,6 +250,8 @@ export function linkMinter(tokens: TokenSealer<ProxyTokenPayload>, playlist: Min
     const variables = carriedVariables(context, playlist.target.variables);
     if (variables !== undefined) link.variables = variables;
     const name = mediaFileName(context, { subtitles: playlist.subtitles });
+    const rendition = sameRendition(playlist, context, link, name);
+    if (rendition !== undefined) return mintReference(tokens, rendition.link, rendition.name, playlist);
     if (context.kind === 'steering') {
       // A steering manifest's HOST/PARAMS clones are expanded from this playlist's variants. A link
       // too long with this playlist's URL goes without: its clones then stay on their base pathway.

@@ -3,7 +3,7 @@ import type { TokenSealer } from '@strm/signing';
 import type { ProxyConfig } from './config';
 import type { TargetDurations } from './delivery-directives';
 import type { ProxyMetrics } from './metrics';
-import type { Relocator } from './playlist-links';
+import type { Relocator, RenditionLinks } from './playlist-links';
 import type { ProxyTokenPayload } from './tokens';
 import type { UpstreamFetcher } from './upstream';
 
@@ -18,6 +18,8 @@ export interface ProxyRuntime {
   relocator: Relocator;
   /** Target durations of the live playlists rewritten, for the upstream wait of blocking reloads. */
   targetDurations: TargetDurations;
+  /** Links of multivariant playlists to their media playlists, repeated by rendition reports. */
+  renditions: RenditionLinks;
   metrics: ProxyMetrics;
   now: () => EpochMilliseconds;
 }

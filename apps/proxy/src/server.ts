@@ -12,7 +12,7 @@ import { guardHeaderDeadline } from './header-deadline';
 import { createLogger } from './logger';
 import { createMetrics, type ProxyMetrics } from './metrics';
 import type { ReadinessCheck } from './ops-endpoints';
-import { Relocator } from './playlist-links';
+import { Relocator, RenditionLinks } from './playlist-links';
 import type { ProxyRedis, ProxyRedisOptions } from './redis';
 import { createConfiguredSource } from './resolver-source';
 import { createProxyApp, expressServerClasses } from './router';
@@ -106,6 +106,7 @@ function createRuntime(config: ProxyConfig, deps: { resolver: ResolverClient; me
     upstream,
     relocator: new Relocator({ upstream, metrics, resolver }),
     targetDurations: new TargetDurations(),
+    renditions: new RenditionLinks(),
     metrics,
     now: deps.now,
   };

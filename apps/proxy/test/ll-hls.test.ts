@@ -58,7 +58,7 @@ beforeAll(async () => {
   origin = await startServer(async (req, res) => {
     const url = new URL(req.url ?? '/', 'http://cdn');
     const text = (body: string): void => void res.writeHead(200, { 'content-type': 'application/vnd.apple.mpegurl', 'content-length': Buffer.byteLength(body) }).end(body);
-    if (url.pathname === '/live/master.m3u8') return text('#EXTM3U\n#EXT-X-STREAM-INF:BANDWIDTH=800000\nvideo/media.m3u8\n');
+    if (url.pathname === '/live/master.m3u8') return text('#EXTM3U\n#EXT-X-STREAM-INF:BANDWIDTH=800000,AUDIO="a"\nvideo/media.m3u8\n#EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID="a",NAME="en",DEFAULT=YES,URI="audio/media.m3u8"\n');
     if (url.pathname === '/live/video/media.m3u8' || url.pathname === '/live/audio/media.m3u8') {
       const msn = url.searchParams.get('_HLS_msn');
       if (msn !== null && Number(msn) > lastMsn) {
@@ -118,6 +118,17 @@ describe('LL-HLS Delivery Directives (RFC 8216bis §6.2.5)', () => {
     for (const ref of refs) expect(ref.uri).toMatch(new RegExp(`^${proxy.url}/strm/proxy/[A-Za-z0-9_-]+/[a-z0-9]+\\.(m4s|mp4|m3u8)$`));
     expect(text).toMatch(/#EXT-X-PRELOAD-HINT:TYPE=PART,URI="[^"]+",BYTERANGE-START=0\n/);
     expect(text).toMatch(/#EXT-X-PART:DURATION=0\.5,URI="[^"]+",BYTERANGE="2000@2000"\n/);
+  });
+
+  test('a rendition report names its rendition by the URI the multivariant playlist gave it, on every reload', async () => {
+    const master = references((await fetchAll(proxy.entryUrl('ll'))).body.toString('utf8'));
+    const audio = master.find((ref) => ref.tag === 'EXT-X-MEDIA')!.uri;
+    const video = master.find((ref) => ref.tag === 'URI-LINE')!.uri;
+    for (const playlist of [video, audio]) {
+      const report = references((await fetchAll(playlist)).body.toString('utf8')).find((ref) => ref.tag === 'EXT-X-RENDITION-REPORT');
+      expect(report?.uri).toBe(audio);
+    }
+    expect(references((await fetchAll(`${video}?_HLS_skip=YES`)).body.toString('utf8')).at(-1)).toEqual({ tag: 'EXT-X-RENDITION-REPORT', uri: audio });
   });
 
   test('a blocking reload waits for the origin beyond the upstream timeout: three target durations more', async () => {
