@@ -56,9 +56,12 @@ describe.each(cases.filter((c) => c.error === undefined))('RFC 8216bis $section:
     expect(output.toString('utf8')).toBe(expected);
   });
 
-  it.skipIf(golden.resolvesVariables)('the identity callback gives the input back byte for byte', () => {
-    expect(rewritePlaylist(input, { ...options, rewriteUri: identity }).text).toBe(input);
-  });
+  // A playlist whose variables are resolved changes under any callback: no identity case for it.
+  if (!golden.resolvesVariables) {
+    it('the identity callback gives the input back byte for byte', () => {
+      expect(rewritePlaylist(input, { ...options, rewriteUri: identity }).text).toBe(input);
+    });
+  }
 });
 
 describe.each(cases.filter((c) => c.error !== undefined))('RFC 8216bis $section: $file is invalid', (golden) => {
