@@ -17,6 +17,8 @@ export interface RawAnswer {
   /** The body ended short of its framing (Content-Length or the last chunk): a cut the client saw as one. */
   cut: boolean;
   ms: number;
+  /** For a socket that closed without an answer: the socket's error code, if any, and the bytes it had received. */
+  closedBy?: string;
 }
 
 interface Head {
@@ -80,6 +82,7 @@ export function exchange(port: number, bytes: Buffer, method: string, timeoutMs:
     const socket = connect({ port, host: '127.0.0.1' });
     let data = Buffer.alloc(0);
     let settled = false;
+    let errorCode: string | undefined;
     const finish = (outcome: RawAnswer['outcome'], closed: boolean) => {
       if (settled) return;
       settled = true;
@@ -87,7 +90,8 @@ export function exchange(port: number, bytes: Buffer, method: string, timeoutMs:
       socket.destroy();
       const head = parseHead(data);
       if (head === undefined) {
-        resolve({ outcome: outcome === 'hang' ? 'hang' : 'closed', status: undefined, headers: {}, body: Buffer.alloc(0), capped: false, cut: false, ms: performance.now() - started });
+        const closedBy = `${errorCode ?? 'close'} after ${data.length} bytes`;
+        resolve({ outcome: outcome === 'hang' ? 'hang' : 'closed', status: undefined, headers: {}, body: Buffer.alloc(0), capped: false, cut: false, ms: performance.now() - started, closedBy });
         return;
       }
       const { complete, body } = framing(head, method.toUpperCase(), head.rest);
@@ -104,7 +108,10 @@ export function exchange(port: number, bytes: Buffer, method: string, timeoutMs:
       const { complete, body } = framing(head, method.toUpperCase(), head.rest);
       if (complete || body.length >= MAX_BODY) finish('answered', false);
     });
-    socket.on('error', () => finish('closed', true));
+    socket.on('error', (error: NodeJS.ErrnoException) => {
+      errorCode = error.code ?? error.message;
+      finish('closed', true);
+    });
     socket.on('close', () => finish('closed', true));
     socket.write(bytes);
   });

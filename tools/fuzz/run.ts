@@ -107,7 +107,8 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
     if (problem === undefined) return;
     const entry = (report.problems[problem] ??= { count: 0, examples: [] });
     entry.count += 1;
-    if (entry.examples.length < 5) entry.examples.push(`${label} → ${status} ${answer.body.subarray(0, 160).toString('utf8').replace(/\s+/g, ' ')}`);
+    const how = answer.closedBy === undefined ? '' : ` (${answer.closedBy}, ${Math.round(answer.ms)} ms)`;
+    if (entry.examples.length < 5) entry.examples.push(`${label} → ${status}${how} ${answer.body.subarray(0, 160).toString('utf8').replace(/\s+/g, ' ')}`);
   };
 
   const seeds = await surfaceSeeds(stack);

@@ -6,7 +6,7 @@ import { ProxyError } from './errors';
 import type { TargetDurationScan } from './delivery-directives';
 import { sendHeldDocument } from './held-document';
 import { cappedPlaylistChunks, PlaylistTooLargeError } from './playlist-links';
-import type { RequestContext } from './request-context';
+import { cutAnswer, type RequestContext } from './request-context';
 import { pacedPieces, playlistLimitOptions, rewriteLimitError } from './rewrite-limits';
 import type { UpstreamResponse } from './upstream';
 
@@ -124,7 +124,7 @@ export async function sendPlaylist(
   } catch (error) {
     discardBody(upstream.body);
     if (!output.streaming) throw badPlaylist(error, fetched.limits);
-    ctx.res.destroy();
+    cutAnswer(ctx.res);
     return;
   } finally {
     ctx.countRewrites(rewriter.stats);

@@ -17,12 +17,24 @@ export interface RequestTelemetry {
 }
 
 /**
+ * Ends an answer whose head is already out by closing the connection, so that a body cut short
+ * never looks complete. What was written goes out first: Node corks the socket for the writes of
+ * one tick (chunked encoding) and a destroy drops what is still corked, so a fault found in the
+ * tick of the first writes would close the connection without the status line having left.
+ */
+export function cutAnswer(res: ServerResponse): void {
+  const { socket } = res;
+  while (socket !== null && !socket.destroyed && socket.writableCorked > 0) socket.uncork();
+  res.destroy();
+}
+
+/**
  * Answers with a JSON error (`{"error": {"code", "message"}}`), or cuts the connection when the
  * headers are already sent: a body cut short must never look complete.
  */
 export function sendError(res: ServerResponse, error: ProxyError): void {
   if (res.headersSent) {
-    res.destroy();
+    cutAnswer(res);
     return;
   }
   const body = errorBody(error);

@@ -6,7 +6,7 @@ import type { RewriteLimitConfig } from './config';
 import { ProxyError } from './errors';
 import { sendHeldDocument } from './held-document';
 import { cappedPlaylistChunks, MAX_PLAYLIST_BYTES, PlaylistTooLargeError } from './playlist-links';
-import type { RequestContext } from './request-context';
+import { cutAnswer, type RequestContext } from './request-context';
 import { manifestLimitOptions, pacedPieces, rewriteLimitError } from './rewrite-limits';
 import { sealedRestProblem, resolveSealedPath } from './sealed-path';
 import type { ProxyTokenPayload } from './tokens';
@@ -257,7 +257,7 @@ export async function sendManifest(
   } catch (error) {
     discardBody(upstream.body);
     if (!streaming) throw badManifest(error, fetched.limits);
-    res.destroy();
+    cutAnswer(res);
     return;
   } finally {
     ctx.countRewrites(asRewriteCounts(rewriter.stats));

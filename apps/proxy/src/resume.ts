@@ -1,6 +1,6 @@
 import type { ServerResponse } from 'node:http';
 import { pumpBody } from './body-pump';
-import type { RequestFailure } from './request-context';
+import { cutAnswer, type RequestFailure } from './request-context';
 import type { UpstreamResponse } from './upstream';
 
 /** Resumes of one response: in all, and in a row without a byte of progress. */
@@ -96,7 +96,7 @@ export async function deliverResumingBody(
     const next = await resumer.resume(position.nextAsk());
     if (next === undefined) {
       tally.failure = { code: 'STRM_UPSTREAM_FAILED', cause: `the upstream body broke off after ${tally.bytes} bytes and could not be resumed; the client connection was cut` };
-      res.destroy();
+      cutAnswer(res);
       return;
     }
     ({ body, skip } = next);
