@@ -1,4 +1,5 @@
 import { ProxyError } from './errors';
+import { setNewest } from './bounded-map';
 
 /**
  * The Delivery Directives of a low-latency playlist request (RFC 8216bis §6.2.5): the query
@@ -118,9 +119,7 @@ export class TargetDurations {
 
   /** Remembers the target duration of the playlist at `url` (least recently seen ones are forgotten). */
   remember(url: string, seconds: number): void {
-    this.#seconds.delete(url);
-    this.#seconds.set(url, seconds);
-    if (this.#seconds.size > REMEMBERED_PLAYLISTS) this.#seconds.delete(this.#seconds.keys().next().value!);
+    setNewest(this.#seconds, url, seconds, REMEMBERED_PLAYLISTS);
   }
 
   /** The upstream time allowed to a blocking reload of `url`: `timeoutMs` plus three target durations. */

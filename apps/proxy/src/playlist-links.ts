@@ -11,6 +11,7 @@ import { proxyReference, referenceTooLong } from './reference-base';
 import { pacedPieces } from './rewrite-limits';
 import { identityFromTuple, identityTuple, openProxyToken, type ProxyTokenPayload } from './tokens';
 import { attemptWithRetry, type UpstreamDeps, type UpstreamTarget } from './upstream-retry';
+import { setNewest } from './bounded-map';
 
 /** The largest playlist the proxy reads (docs/contract.md, "Limits"). */
 export const MAX_PLAYLIST_BYTES = 16 * 1024 * 1024;
@@ -182,10 +183,7 @@ export class RenditionLinks {
 
   /** Remembers the link of a media playlist minted in a multivariant playlist. */
   remember(link: LinkPayload & { lineage: LinkLineage }, name: string): void {
-    const key = `${playlistKey(link.lineage)}\n${link.url}`;
-    this.#links.delete(key);
-    this.#links.set(key, { link, name });
-    if (this.#links.size > REMEMBERED_RENDITIONS) this.#links.delete(this.#links.keys().next().value!);
+    setNewest(this.#links, `${playlistKey(link.lineage)}\n${link.url}`, { link, name }, REMEMBERED_RENDITIONS);
   }
 
   /** The link the multivariant playlist above the media playlist of `lineage` gave to `url`. */
@@ -350,7 +348,7 @@ export class Relocator {
   readonly #deps: UpstreamDeps;
   readonly #resolver: ResolverClient;
   readonly #playlists = new Map<string, Promise<Map<number, LocatedUri>>>();
-  readonly #moved = new Set<string>();
+  readonly #moved = new Map<string, true>();
 
   constructor(deps: UpstreamDeps & { resolver: ResolverClient }) {
     this.#deps = deps;
@@ -421,9 +419,7 @@ export class Relocator {
   }
 
   #remember(key: string): void {
-    this.#moved.delete(key);
-    this.#moved.add(key);
-    if (this.#moved.size > MOVED_PLAYLISTS) this.#moved.delete(this.#moved.values().next().value!);
+    setNewest(this.#moved, key, true, MOVED_PLAYLISTS);
   }
 
   // Shared by concurrent relocations, so not tied to one client's abort signal: the upstream
@@ -433,8 +429,7 @@ export class Relocator {
     const cached = this.#playlists.get(key);
     if (cached !== undefined) return cached;
     const loading = this.#load(target);
-    this.#playlists.set(key, loading);
-    if (this.#playlists.size > CACHED_PLAYLISTS) this.#playlists.delete(this.#playlists.keys().next().value!);
+    setNewest(this.#playlists, key, loading, CACHED_PLAYLISTS);
     loading.catch(() => this.#playlists.delete(key));
     return loading;
   }
