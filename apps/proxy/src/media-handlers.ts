@@ -51,10 +51,13 @@ interface Requested {
  * travel to the origin as query parameters of the upstream URL, and a blocking reload waits
  * for the origin as long as it may hold the request (see `delivery-directives.ts`).
  */
-function withDirectives(runtime: ProxyRuntime, url: string, directives: DeliveryDirectives): { url: string; timeoutMs: number | undefined } {
+function withDirectives(runtime: ProxyRuntime, url: string, directives: DeliveryDirectives): { url: string; timeoutMs: number | undefined; reanchor: ((fresh: UpstreamTarget) => UpstreamTarget) | undefined } {
   return {
     url: withDeliveryDirectives(url, directives),
     timeoutMs: isBlockingReload(directives) ? runtime.targetDurations.blockingTimeoutMs(url, runtime.config.upstreamTimeoutMs) : undefined,
+    // A playlist that moved (a refresh, or one of its siblings found it stale) is asked with the
+    // same directives at its new URL: a blocking reload stays blocking, a delta update a delta.
+    reanchor: Object.keys(directives).length === 0 ? undefined : (fresh) => ({ ...fresh, url: withDeliveryDirectives(fresh.url, directives) }),
   };
 }
 
@@ -128,7 +131,7 @@ export async function serveStream(runtime: ProxyRuntime, ctx: RequestContext): P
   await fetchAndRespond(runtime, ctx, target, {
     kind: undefined,
     conditionals: clientConditionals(ctx),
-    source: { kind: 'entry', episode },
+    source: { kind: 'entry', episode, ...(upstream.reanchor !== undefined ? { reanchor: upstream.reanchor, resolvedUrl: stored.resolution.url } : {}) },
     subtitles: false,
     base,
     playlistUrl: stored.resolution.url,
@@ -142,9 +145,9 @@ export async function serveProxied(runtime: ProxyRuntime, ctx: RequestContext, t
   ctx.identity = link.lineage?.episode;
   const base = requestBase(runtime, ctx);
   // Only a playlist link takes Delivery Directives; any other ignores its query.
-  const delivery = link.kind === 'playlist' ? withDirectives(runtime, link.url, parseDeliveryDirectives(queryOf(ctx.req.url))) : { url: link.url, timeoutMs: undefined };
+  const delivery = link.kind === 'playlist' ? withDirectives(runtime, link.url, parseDeliveryDirectives(queryOf(ctx.req.url))) : { url: link.url, timeoutMs: undefined, reanchor: undefined };
   let url = delivery.url;
-  let reanchor: ((fresh: UpstreamTarget) => UpstreamTarget | undefined) | undefined;
+  let reanchor: ((fresh: UpstreamTarget) => UpstreamTarget | undefined) | undefined = delivery.reanchor;
   if (link.sealedDirectory !== undefined) {
     // A sealed DASH directory: the path after the token is what the player appended (an expanded template).
     const sealed = parseSealedPath(ctx.req.url ?? '');

@@ -15,14 +15,25 @@ const STALE_STATUSES: ReadonlySet<number> = new Set([401, 403, 404, 410, 429, 45
  * - `entry`: the episode of an entry URL is re-resolved;
  * - `link`: a playlist link is relocated through its lineage (none: it cannot be refreshed).
  */
-export type FreshTargetSource =
-  | { kind: 'entry'; episode: EpisodeIdentity }
+export type FreshTargetSource = (
   | {
-      kind: 'link';
-      lineage: LinkLineage | undefined;
-      /** Maps the relocated URL to the one to fetch (a sealed DASH directory: the request's rest below the fresh directory). */
-      reanchor?: (fresh: UpstreamTarget) => UpstreamTarget | undefined;
-    };
+      kind: 'entry';
+      episode: EpisodeIdentity;
+      /**
+       * The URL the resolver handed out, when the one asked differs from it (Delivery Directives
+       * added): the resolver is told that one is stale, or it would take its cached URL for one
+       * already refreshed and hand it out again.
+       */
+      resolvedUrl?: string;
+    }
+  | { kind: 'link'; lineage: LinkLineage | undefined }
+) & {
+  /**
+   * Maps the fresh URL to the one to fetch: a sealed DASH directory's request below the fresh
+   * directory, a steering request's query, a playlist request's Delivery Directives.
+   */
+  reanchor?: (fresh: UpstreamTarget) => UpstreamTarget | undefined;
+};
 
 /** What finding a fresh target needs. */
 export interface RefreshDeps {
@@ -46,8 +57,10 @@ export function isStaleAttempt(attempt: UpstreamAttempt): boolean {
  */
 export async function findFreshTarget(source: FreshTargetSource, stale: UpstreamTarget, deps: RefreshDeps): Promise<Relocation | undefined> {
   if (source.kind === 'entry') {
-    const stored = await resolveEpisode(deps.resolver, source.episode, { refresh: true, staleUrl: stale.url });
-    return { target: { url: stored.resolution.url, headers: stored.resolution.headers }, reResolved: true, generation: entryFingerprint(stored.resolution.url) };
+    const stored = await resolveEpisode(deps.resolver, source.episode, { refresh: true, staleUrl: source.resolvedUrl ?? stale.url });
+    const fresh = { url: stored.resolution.url, headers: stored.resolution.headers };
+    const target = source.reanchor === undefined ? fresh : source.reanchor(fresh);
+    return target === undefined ? undefined : { target, reResolved: true, generation: entryFingerprint(stored.resolution.url) };
   }
   const { lineage } = source;
   if (lineage === undefined || lineage.route.length === 0) return undefined;

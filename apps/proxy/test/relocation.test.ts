@@ -18,6 +18,8 @@ const MPD = `<?xml version="1.0"?>
 </MPD>
 `;
 
+/** Each episode's first generation: apart, so that one test's stale generations are not another's. */
+const FIRST_GENERATION: Record<string, number> = { hls: 0, dash: 100, ll: 200, 'll-media': 300 };
 /** Generations (path tokens) the CDN refuses. */
 const stale = new Set<string>();
 let clock = Date.now();
@@ -45,13 +47,15 @@ beforeAll(async () => {
   });
   const generations = new Map<string, number>();
   const rotating = (slug: string, path: string) => ({ refresh }: { refresh: boolean }) => {
-    const generation = (generations.get(slug) ?? (slug === 'hls' ? 0 : 100)) + (refresh ? 1 : 0);
+    const generation = (generations.get(slug) ?? FIRST_GENERATION[slug]!) + (refresh ? 1 : 0);
     generations.set(slug, generation);
     return `${origin.origin}/gen${generation}${path}`;
   };
   resolver = await startResolver([
     { slug: 'hls', url: rotating('hls', '/hls/master.m3u8') },
     { slug: 'dash', url: rotating('dash', '/dash/manifest.mpd') },
+    { slug: 'll', url: rotating('ll', '/hls/master.m3u8') },
+    { slug: 'll-media', url: rotating('ll-media', '/hls/video/index.m3u8') },
   ]);
   // The resolver client spaces refreshes of one episode 5 s apart: the clock moves past that between expiries.
   proxy = await startTestProxy(resolver, {}, { now: () => clock });
@@ -161,5 +165,28 @@ describe('stale links of a playlist through the proxy', () => {
       { status: 200, hits: ['/gen102/seg-5.m4s'] },
     ]);
     expect(resolver.calls.get('dash')!.refreshes).toBe(before + 2);
+  });
+
+  test('LL-HLS: a playlist asked with Delivery Directives is asked with them at its new URL: relocated, relocated ahead, re-resolved', async () => {
+    const master = (await fetchAll(proxy.entryUrl('ll'))).body.toString('utf8');
+    const playlistLink = master.split('\n')[2]!;
+    const blocking = '_HLS_msn=5&_HLS_part=1&_HLS_skip=YES';
+    stale.add('gen200');
+    clock += 60_000;
+    let from = origin.requests.length;
+    expect((await fetchAll(`${playlistLink}?${blocking}`)).status).toBe(200);
+    // The fresh multivariant playlist is read plain; the moved media playlist gets the directives.
+    expect(hits(from)).toEqual([`/gen200/index.m3u8?${blocking}`, '/gen201/master.m3u8', `/gen201/index.m3u8?${blocking}`]);
+    from = origin.requests.length;
+    expect((await fetchAll(`${playlistLink}?_HLS_msn=6`)).status).toBe(200);
+    expect(hits(from), 'the next reload goes to the new URL at once, still blocking').toEqual(['/gen201/index.m3u8?_HLS_msn=6']);
+
+    const entry = proxy.entryUrl('ll-media');
+    expect((await fetchAll(`${entry}&_HLS_msn=7`)).status).toBe(200);
+    stale.add('gen300');
+    clock += 60_000;
+    from = origin.requests.length;
+    expect((await fetchAll(`${entry}&_HLS_msn=8&_HLS_skip=v2`)).status).toBe(200);
+    expect(hits(from), 'an entry URL re-resolved').toEqual(['/gen300/index.m3u8?_HLS_msn=8&_HLS_skip=v2', '/gen301/index.m3u8?_HLS_msn=8&_HLS_skip=v2']);
   });
 });
