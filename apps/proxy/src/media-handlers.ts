@@ -351,6 +351,7 @@ async function respondPlaylist(
     servedFrom: ctx.route,
     base: requested.base.kind === 'relative' ? undefined : requested.base.base,
     nowSeconds: nowSeconds(runtime),
+    sealTime: runtime.sealTimes.forRewrite(requested.playlistUrl, nowSeconds(runtime)),
     renditions: runtime.renditions,
   });
   const scan = new TargetDurationScan();

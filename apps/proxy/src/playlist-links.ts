@@ -162,6 +162,8 @@ export interface MintingPlaylist {
    * this instant, so they share one expiry bucket and a reload in the same bucket repeats them.
    */
   nowSeconds?: UnixSeconds;
+  /** When each link is sealed instead, by its upstream URL: a reloaded playlist's (`seal-times.ts`). */
+  sealTime?: ((linkUrl: string) => UnixSeconds) | undefined;
   /** Where the links of multivariant playlists are remembered for rendition reports. */
   renditions?: RenditionLinks;
 }
@@ -249,17 +251,18 @@ export function linkMinter(tokens: TokenSealer<ProxyTokenPayload>, playlist: Min
     if (variables !== undefined) link.variables = variables;
     const name = mediaFileName(context, { subtitles: playlist.subtitles });
     const rendition = sameRendition(playlist, context, link, name);
-    if (rendition !== undefined) return mintReference(tokens, rendition.link, rendition.name, playlist);
+    const at = playlist.sealTime === undefined ? playlist : { ...playlist, nowSeconds: playlist.sealTime((rendition?.link ?? link).url) };
+    if (rendition !== undefined) return mintReference(tokens, rendition.link, rendition.name, at);
     if (context.kind === 'steering') {
       // A steering manifest's HOST/PARAMS clones are expanded from this playlist's variants. A link
       // too long with this playlist's URL goes without: its clones then stay on their base pathway.
       try {
-        return mintReference(tokens, { ...link, multivariant: playlist.target.url }, name, playlist);
+        return mintReference(tokens, { ...link, multivariant: playlist.target.url }, name, at);
       } catch (error) {
         if (!(error instanceof ProxyError && error.code === 'STRM_URI_TOO_LONG')) throw error;
       }
     }
-    return mintReference(tokens, link, name, playlist);
+    return mintReference(tokens, link, name, at);
   });
 }
 

@@ -4,6 +4,7 @@ import type { ProxyConfig } from './config';
 import type { TargetDurations } from './delivery-directives';
 import type { ProxyMetrics } from './metrics';
 import type { Relocator, RenditionLinks } from './playlist-links';
+import type { SealTimes } from './seal-times';
 import type { ProxyTokenPayload } from './tokens';
 import type { UpstreamFetcher } from './upstream';
 
@@ -20,6 +21,8 @@ export interface ProxyRuntime {
   targetDurations: TargetDurations;
   /** Links of multivariant playlists to their media playlists, repeated by rendition reports. */
   renditions: RenditionLinks;
+  /** When the links of reloaded playlists were sealed: a live segment keeps its URI across expiry buckets. */
+  sealTimes: SealTimes;
   metrics: ProxyMetrics;
   now: () => EpochMilliseconds;
 }

@@ -5,6 +5,7 @@ import { createResolverClient, type EpochMilliseconds, type ResolutionSource, ty
 import type { Logger } from 'pino';
 import { request } from 'undici';
 import { TargetDurations } from './delivery-directives';
+import { SealTimes } from './seal-times';
 import type { LookupFunction } from './address-guard';
 import { answerClientError, refuseConnect } from './client-errors';
 import { configWarnings, type ProxyConfig } from './config';
@@ -107,6 +108,7 @@ function createRuntime(config: ProxyConfig, deps: { resolver: ResolverClient; me
     relocator: new Relocator({ upstream, metrics, resolver }),
     targetDurations: new TargetDurations(),
     renditions: new RenditionLinks(),
+    sealTimes: new SealTimes(config.tokenTtlSeconds),
     metrics,
     now: deps.now,
   };

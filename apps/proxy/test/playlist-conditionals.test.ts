@@ -142,8 +142,9 @@ describe('a conditional or a Range on an entry playlist', () => {
     expect(other.body.equals(first.body)).toBe(true);
   });
 
-  test('a playlist fetched again in the same expiry bucket has the same links, so If-None-Match → 304; in the next bucket its links changed → 200 with the new bytes and their own ETag', async () => {
-    // Links are sealed deterministically within an expiry bucket (an hour at the default lifetime).
+  test('a playlist fetched again has the same links, so If-None-Match → 304, also in the next expiry bucket; half a lifetime later its links changed → 200 with the new bytes and their own ETag', async () => {
+    // Links are sealed deterministically within an expiry bucket (an hour at the default lifetime),
+    // and a reloaded playlist's links keep their seal time for half the lifetime (seal-times.ts).
     let clock = Date.UTC(2026, 11, 1, 12);
     const clocked = await startTestProxy(resolver, {}, { now: () => clock });
     try {
@@ -152,6 +153,8 @@ describe('a conditional or a Range on an entry playlist', () => {
       clock += 30 * 60_000;
       expect((await fetchAll(clocked.entryUrl('master'), { headers: { 'if-none-match': etag } })).status).toBe(304);
       clock += 60 * 60_000;
+      expect((await fetchAll(clocked.entryUrl('master'), { headers: { 'if-none-match': etag } })).status).toBe(304);
+      clock += 12 * 60 * 60_000;
       const again = await fetchAll(clocked.entryUrl('master'), { headers: { 'if-none-match': etag } });
       expect(again.status).toBe(200);
       expect(again.body.equals(first.body)).toBe(false);

@@ -116,15 +116,36 @@ describe('the same link seals to the same proxy URI', () => {
     expect(new Set([...a, ...b]).size).toBe(a.length + b.length);
   });
 
-  test('in the next expiry bucket every token changes once; the links of the previous bucket still play', async () => {
-    clock = START_MS;
-    const child = references(await text(proxy.entryUrl('live')))[0]!;
+  test('a live playlist reloaded in the next expiry bucket keeps the URI of every link it listed; a new segment plays', async () => {
+    // hls.js stops a live playback whose reload names a segment it holds by another URI.
+    clock = START_MS + 30 * 60_000;
+    windowStart = 1040;
+    const child = references(await text(proxy.entryUrl('live')))[1]!;
     const before = references(await text(child));
-    clock = START_MS + HOUR_MS;
+    clock = START_MS + HOUR_MS + 5000;
+    windowStart = 1041;
     const after = references(await text(child));
-    expect(after.map(tokenOf).filter((token) => before.map(tokenOf).includes(token))).toEqual([]);
-    const old = await fetchAll(before.at(-1)!);
-    expect(old.status).toBe(200);
-    expect(old.body.equals(SEGMENT)).toBe(true);
+    windowStart = 1040;
+    expect(after.slice(0, 7)).toEqual([...before.slice(0, 2), ...before.slice(3, 8)]);
+    const added = await fetchAll(after[7]!);
+    expect(added.status).toBe(200);
+    expect(origin.requests.at(-1)!.path).toBe('/show/live/seg-1046.m4s?sig=s1046');
+  });
+
+  test('a playlist first rewritten in the next expiry bucket gets new tokens; the links of the previous bucket still play', async () => {
+    clock = START_MS;
+    const before = references(await text(proxy.entryUrl('live')));
+    // A replica started later remembers nothing: its first rewrite seals at its clock.
+    const later = await startTestProxy(resolver, {}, { now: () => clock });
+    try {
+      clock = START_MS + HOUR_MS;
+      const after = references(await text(later.entryUrl('live'))).map(tokenOf);
+      expect(after.filter((token) => before.map(tokenOf).includes(token))).toEqual([]);
+      const old = await fetchAll(references(await text(before[0]!))[2]!);
+      expect(old.status).toBe(200);
+      expect(old.body.equals(SEGMENT)).toBe(true);
+    } finally {
+      await later.close(0);
+    }
   });
 });

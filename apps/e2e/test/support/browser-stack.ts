@@ -22,7 +22,7 @@ export interface BrowserStack {
  * Starts a stack serving `catalog`, a page server for `playerFiles`, Chromium and the CORS hop;
  * when one fails to start, closes those already started before throwing.
  */
-export async function startBrowserStack(catalog: readonly CatalogEntry[], playerFiles: Readonly<Record<string, PageFile>>, options: { live?: FakeCdnOptions['live'] } = {}): Promise<BrowserStack> {
+export async function startBrowserStack(catalog: readonly CatalogEntry[], playerFiles: Readonly<Record<string, PageFile>>, options: { live?: FakeCdnOptions['live']; env?: Record<string, string> } = {}): Promise<BrowserStack> {
   const started: Array<{ close(): Promise<unknown> }> = [];
   const closeStarted = async () => {
     for (const part of [...started].reverse()) await part.close();

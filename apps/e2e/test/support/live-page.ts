@@ -3,6 +3,13 @@
 import { runPlayerPage, type OpenBrowser, type PageServer } from '../../src/browser';
 import type { CdnRequestLog } from '../../src/fake-cdn';
 
+/**
+ * The proxy environment of the live suites: a token lifetime of 60 s, the shortest allowed, so
+ * that every playback crosses expiry buckets (2 s each) and lifetimes, where a segment's URI
+ * could change between reloads.
+ */
+export const SHORT_TOKEN_LIFETIME = { STRM_PROXY_TOKEN_TTL_SECONDS: '60' } as const;
+
 /** What pages/hls-live.html reports in `window.strmPlayer.result`. */
 export interface LivePlayerResult {
   hlsVersion: string;
