@@ -29,6 +29,8 @@ export interface ProxyConfig {
   resolverTimeoutMs: number | undefined;
   /** `STRM_RESOLVER_CONCURRENCY`: resolver commands running at once. */
   resolverConcurrency: number;
+  /** `STRM_RESOLVER_MIN_REFRESH_MS`: the shortest time between two re-resolutions of one episode. */
+  resolverMinRefreshMs: number;
   upstreamTimeoutMs: number;
   redisUrl: string | undefined;
   /** `*` or the exact origins allowed to read responses from a browser. */
@@ -118,6 +120,7 @@ export const CONFIG_VARIABLE_TABLE = {
   STRM_RESOLVER_COMMAND: { default: '', meaning: 'or a program run per episode (no shell; identity in env and {placeholders})' },
   STRM_RESOLVER_TIMEOUT_MS: { default: '', meaning: 'limit of one resolution (default: 10000 or the upstream timeout over HTTP, 30000 for a command)' },
   STRM_RESOLVER_CONCURRENCY: { default: '4', meaning: 'resolver commands running at once' },
+  STRM_RESOLVER_MIN_REFRESH_MS: { default: '5000', meaning: 'shortest time between two re-resolutions of one episode after stale answers (0 = none)' },
   STRM_PROXY_UPSTREAM_TIMEOUT_MS: { default: '15000', meaning: 'connect + time to the first byte of an upstream answer' },
   STRM_PROXY_REDIS_URL: { default: '', meaning: 'redis:// URL sharing the resolution cache among replicas' },
   STRM_PROXY_CORS_ORIGINS: { default: '*', meaning: 'browser origins allowed to read responses, comma-separated, or *' },
@@ -307,6 +310,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): P
   checkOneResolverSource(text, problems);
   const resolverTimeoutMs = text('STRM_RESOLVER_TIMEOUT_MS') === undefined ? undefined : integer('STRM_RESOLVER_TIMEOUT_MS', 100, 600_000);
   const resolverConcurrency = integer('STRM_RESOLVER_CONCURRENCY', 1, 64);
+  const resolverMinRefreshMs = integer('STRM_RESOLVER_MIN_REFRESH_MS', 0, 3_600_000);
 
   const upstreamTimeoutMs = integer('STRM_PROXY_UPSTREAM_TIMEOUT_MS', 100, 600_000);
 
@@ -338,6 +342,6 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): P
   if (problems.length > 0) throw new ConfigError(problems);
   return {
     port, host, auth, secret, previousSecrets, publicBaseUrl, tokenTtlSeconds, cacheTtlSeconds,
-    upstreamAllowlist, resolverUrl, resolverFile, resolverCommand, resolverTimeoutMs, resolverConcurrency, upstreamTimeoutMs, redisUrl, corsOrigins, status, rewriteLimits, logLevel,
+    upstreamAllowlist, resolverUrl, resolverFile, resolverCommand, resolverTimeoutMs, resolverConcurrency, resolverMinRefreshMs, upstreamTimeoutMs, redisUrl, corsOrigins, status, rewriteLimits, logLevel,
   };
 }

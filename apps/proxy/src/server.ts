@@ -76,6 +76,7 @@ function createResolver(
     source: deps.source,
     ...(deps.store ? { store: deps.store } : {}),
     cacheTtlSeconds: config.cacheTtlSeconds,
+    minRefreshIntervalMs: config.resolverMinRefreshMs,
     now: deps.now,
     onEvent: (event) => {
       if (event.type === 'cache-hit') metrics.resolverCacheHits.inc();

@@ -30,6 +30,7 @@ describe('loadConfig', () => {
       resolverCommand: undefined,
       resolverTimeoutMs: undefined,
       resolverConcurrency: 4,
+      resolverMinRefreshMs: 5000,
       upstreamTimeoutMs: 15_000,
       redisUrl: undefined,
       corsOrigins: '*',
@@ -73,14 +74,14 @@ describe('loadConfig', () => {
     const config = loadConfig({
       STRM_PROXY_SECRET: 'hunter2', STRM_PROXY_PREVIOUS_SECRETS: 'old-secret', STRM_PROXY_REDIS_URL: 'redis://:pw@redis:6379',
       STRM_RESOLVER_COMMAND: 'node adapters/yt-dlp.mjs "https://videos.example/{slug}/{season}x{episode}" --lang "{language}"',
-      STRM_RESOLVER_TIMEOUT_MS: '45000', STRM_RESOLVER_CONCURRENCY: '2',
+      STRM_RESOLVER_TIMEOUT_MS: '45000', STRM_RESOLVER_CONCURRENCY: '2', STRM_RESOLVER_MIN_REFRESH_MS: '0',
       PATH: process.env.PATH ?? '', HOME: '/home/strm', HTTPS_PROXY: 'http://vpn:8888',
     });
     expect(config.resolverCommand?.argv).toEqual(['node', 'adapters/yt-dlp.mjs', 'https://videos.example/{slug}/{season}x{episode}', '--lang', '{language}']);
     expect(config.resolverCommand?.env).toMatchObject({ HOME: '/home/strm', HTTPS_PROXY: 'http://vpn:8888', STRM_RESOLVER_TIMEOUT_MS: '45000' });
     expect(Object.keys(config.resolverCommand!.env)).not.toEqual(expect.arrayContaining(['STRM_PROXY_SECRET']));
     expect(JSON.stringify(config.resolverCommand)).not.toMatch(/hunter2|old-secret|pw@redis/);
-    expect(config).toMatchObject({ resolverTimeoutMs: 45_000, resolverConcurrency: 2, resolverUrl: undefined, resolverFile: undefined });
+    expect(config).toMatchObject({ resolverTimeoutMs: 45_000, resolverConcurrency: 2, resolverMinRefreshMs: 0, resolverUrl: undefined, resolverFile: undefined });
   });
 
   test('auth none needs no secret', () => {
@@ -115,6 +116,7 @@ describe('loadConfig', () => {
     [{ STRM_PROXY_SECRET: 'x', STRM_RESOLVER_COMMAND: 'no-such-resolver-program {slug}', PATH: '/usr/bin:/bin' }, /STRM_RESOLVER_COMMAND: the program "no-such-resolver-program" is not on PATH/],
     [{ ...base, STRM_RESOLVER_TIMEOUT_MS: '50' }, /STRM_RESOLVER_TIMEOUT_MS must be a whole number from 100 to 600000/],
     [{ ...base, STRM_RESOLVER_CONCURRENCY: '0' }, /STRM_RESOLVER_CONCURRENCY must be a whole number from 1 to 64/],
+    [{ ...base, STRM_RESOLVER_MIN_REFRESH_MS: '-1' }, /STRM_RESOLVER_MIN_REFRESH_MS must be a whole number from 0 to 3600000/],
     [{ ...base, STRM_PROXY_REDIS_URL: 'localhost:6379' }, /STRM_PROXY_REDIS_URL must start with redis:\/\//],
     [{ ...base, STRM_PROXY_CORS_ORIGINS: 'https://a.example/path' }, /is not an origin/],
     [{ ...base, LOG_LEVEL: 'loud' }, /LOG_LEVEL must be one of/],
