@@ -28,7 +28,7 @@ const lineage = { episode: EPISODE, fingerprint: entryFingerprint('https://cdn.e
 function reload(body: Buffer, nowSeconds: number): string {
   const rewriter = new PlaylistRewriter({
     baseUrl: BASE,
-    rewriteUri: linkMinter(tokens, { target: { url: BASE, headers: HEADERS }, lineage, subtitles: false, servedFrom: 'proxy', base: 'https://media.example.net', nowSeconds }),
+    rewriteUri: linkMinter(tokens, { target: { url: BASE, headers: HEADERS }, lineage, subtitles: false, servedFrom: 'proxy', base: 'https://media.example.net', sealTime: () => nowSeconds }),
   });
   return rewriter.push(body) + rewriter.end();
 }

@@ -73,6 +73,11 @@ export function parseDeliveryDirectives(query: string): DeliveryDirectives {
   return directives;
 }
 
+/** Whether a playlist request carries any Delivery Directive. */
+export function hasDirectives(directives: DeliveryDirectives): boolean {
+  return directives.msn !== undefined || directives.skip !== undefined;
+}
+
 /** Whether a request holds until the playlist has the segment asked for (RFC 8216bis §6.2.5.2). */
 export function isBlockingReload(directives: DeliveryDirectives): boolean {
   return directives.msn !== undefined;
@@ -129,19 +134,26 @@ export class TargetDurations {
   }
 }
 
+/** Bytes of a playlist's end kept to look for `EXT-X-ENDLIST` (its last tag, in practice). */
+const END_SCAN_BYTES = 64;
+
 /**
- * Finds `EXT-X-TARGETDURATION` in the first chunks of a playlist as they are read.
+ * What the proxy learns of a playlist from its chunks as they are read: its `EXT-X-TARGETDURATION`
+ * (in the first chunks) and whether it ends with `EXT-X-ENDLIST` (players do not reload it).
  *
  * @example
- * const scan = new TargetDurationScan();
- * scan.push(Buffer.from('#EXTM3U\n#EXT-X-TARGETDURATION:4\n'));
+ * const scan = new PlaylistScan();
+ * scan.push(Buffer.from('#EXTM3U\n#EXT-X-TARGETDURATION:4\n#EXTINF:4,\na.ts\n#EXT-X-ENDLIST\n'));
  * scan.seconds // 4
+ * scan.ended   // true
  */
-export class TargetDurationScan {
+export class PlaylistScan {
   seconds: number | undefined;
   #text = '';
+  #tail = '';
 
   push(chunk: Buffer): void {
+    this.#tail = (this.#tail + chunk.toString('latin1', Math.max(0, chunk.length - END_SCAN_BYTES))).slice(-END_SCAN_BYTES);
     if (this.seconds !== undefined || this.#text.length >= TARGET_DURATION_SCAN_BYTES) return;
     this.#text += chunk.toString('latin1', 0, Math.min(chunk.length, TARGET_DURATION_SCAN_BYTES));
     const found = /^#EXT-X-TARGETDURATION:[ \t]*(\d{1,6})[ \t]*\r?\n/m.exec(this.#text);
@@ -149,5 +161,10 @@ export class TargetDurationScan {
       this.seconds = Number(found[1]);
       this.#text = '';
     }
+  }
+
+  /** Whether the playlist read so far ends with an `EXT-X-ENDLIST` line. */
+  get ended(): boolean {
+    return /(^|\n)#EXT-X-ENDLIST[ \t]*(\r?\n)*$/.test(this.#tail);
   }
 }

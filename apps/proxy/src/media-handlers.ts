@@ -5,7 +5,7 @@ import { parseContentRange, rangeToForward } from '@strm/range';
 import type { UnixSeconds } from '@strm/signing';
 import { authorizeEntry } from './auth';
 import { discardBody, readHead } from './body-pump';
-import { isBlockingReload, parseDeliveryDirectives, TargetDurationScan, withDeliveryDirectives, type DeliveryDirectives } from './delivery-directives';
+import { hasDirectives, isBlockingReload, parseDeliveryDirectives, PlaylistScan, withDeliveryDirectives, type DeliveryDirectives } from './delivery-directives';
 import { ProxyError } from './errors';
 import { sendMedia } from './media-response';
 import { parseEpisodeParams } from './params';
@@ -57,7 +57,7 @@ function withDirectives(runtime: ProxyRuntime, url: string, directives: Delivery
     timeoutMs: isBlockingReload(directives) ? runtime.targetDurations.blockingTimeoutMs(url, runtime.config.upstreamTimeoutMs) : undefined,
     // A playlist that moved (a refresh, or one of its siblings found it stale) is asked with the
     // same directives at its new URL: a blocking reload stays blocking, a delta update a delta.
-    reanchor: Object.keys(directives).length === 0 ? undefined : (fresh) => ({ ...fresh, url: withDeliveryDirectives(fresh.url, directives) }),
+    reanchor: !hasDirectives(directives) ? undefined : (fresh) => ({ ...fresh, url: withDeliveryDirectives(fresh.url, directives) }),
   };
 }
 
@@ -286,15 +286,17 @@ async function documentBehindPart(upstream: UpstreamResponse, session: UpstreamS
 }
 
 /**
- * The lineage the links of a playlist inherit: an entry playlist starts one; a link's playlist
- * that was relocated hands on the generation it was found under (its links are fresh ones).
+ * The lineage the links of a playlist inherit: an entry playlist starts one, named by the URL the
+ * resolver gave (`playlistUrl`: without Delivery Directives) or, after a refresh, the fresh one's;
+ * a link's playlist that was relocated hands on the generation it was found under (its links are
+ * fresh ones).
  */
-function playlistLineage(source: FreshTargetSource, session: UpstreamSession, fetched: UpstreamTarget): LinkLineage | undefined {
+function playlistLineage(source: FreshTargetSource, session: UpstreamSession, playlistUrl: string): LinkLineage | undefined {
   if (source.kind === 'link') {
     const { lineage } = source;
     return lineage === undefined || session.generation === undefined ? lineage : { ...lineage, fingerprint: session.generation };
   }
-  return { episode: source.episode, fingerprint: entryFingerprint(fetched.url), route: [] };
+  return { episode: source.episode, fingerprint: session.generation ?? entryFingerprint(playlistUrl), route: [] };
 }
 
 /** Adds the headers a request-derived base depends on to `Vary`. */
@@ -325,13 +327,11 @@ async function respondPlaylist(
   }
   const { requested } = fetched;
   const base = requested.base.kind === 'relative' ? undefined : requested.base.base;
-  // The playlist's own URL, not the one with the Delivery Directives, names its lineage.
-  const fetchedTarget = session.refreshes === 0 ? { url: requested.playlistUrl, headers: session.target.headers } : session.target;
   // The URIs depend on the request's Host and forwarded headers: a cache that stores the
   // document despite no-store must keep one per combination.
   varyOnBase(ctx, requested.base);
   if (fetched.document === 'steering') {
-    const lineage = requested.source.kind === 'link' ? playlistLineage(requested.source, session, fetchedTarget) : undefined;
+    const lineage = requested.source.kind === 'link' ? playlistLineage(requested.source, session, requested.playlistUrl) : undefined;
     await sendSteering(ctx, { upstream, head, request: { deps: runtime, tokens: runtime.tokens, headers: session.target.headers, lineage, multivariant: requested.multivariant, base } });
     return;
   }
@@ -339,23 +339,24 @@ async function respondPlaylist(
     await sendManifest(ctx, {
       upstream,
       head,
-      request: manifestRequest(runtime, ctx, session, playlistLineage(requested.source, session, fetchedTarget), base),
+      request: manifestRequest(runtime, ctx, session, playlistLineage(requested.source, session, requested.playlistUrl), base),
       limits: runtime.config.rewriteLimits,
     });
     return;
   }
+  const sealTime = runtime.sealTimes.forRewrite(requested.playlistUrl, nowSeconds(runtime));
   const rewriteUri = linkMinter(runtime.tokens, {
     target: session.target,
-    lineage: playlistLineage(requested.source, session, fetchedTarget),
+    lineage: playlistLineage(requested.source, session, requested.playlistUrl),
     subtitles: requested.subtitles,
     servedFrom: ctx.route,
     base: requested.base.kind === 'relative' ? undefined : requested.base.base,
-    nowSeconds: nowSeconds(runtime),
-    sealTime: runtime.sealTimes.forRewrite(requested.playlistUrl, nowSeconds(runtime)),
+    sealTime,
     renditions: runtime.renditions,
   });
-  const scan = new TargetDurationScan();
+  const scan = new PlaylistScan();
   // The imports of the playlist as fetched: a relocated link's come from the fresh multivariant playlist.
   await sendPlaylist(ctx, { upstream, head, rewriteUri, scan, limits: runtime.config.rewriteLimits, imports: session.target.variables });
   if (scan.seconds !== undefined) runtime.targetDurations.remember(requested.playlistUrl, scan.seconds);
+  if (scan.ended) runtime.sealTimes.ended(requested.playlistUrl);
 }

@@ -4,6 +4,7 @@ import { detectManifest, MAX_SNIFF_BYTES, rewriteManifest } from '@strm/dash-rew
 import { mediaFileName, PlaylistRewriter, sniffPlaylist, type UriContext, type UriKind } from '@strm/hls-rewrite';
 import type { EpisodeIdentity, ResolverClient } from '@strm/resolver-client';
 import type { TokenSealer, UnixSeconds } from '@strm/signing';
+import type { SealTime } from './seal-times';
 import { discardBody } from './body-pump';
 import { resolveEpisode } from './resolve-episode';
 import { ProxyError } from './errors';
@@ -158,12 +159,10 @@ export interface MintingPlaylist {
   /** Where the links point (`reference-base.ts`); undefined = relative to `servedFrom`. */
   base?: string | undefined;
   /**
-   * The proxy's clock when the playlist is answered: every link of one playlist is sealed at
-   * this instant, so they share one expiry bucket and a reload in the same bucket repeats them.
+   * When each link is sealed, by its upstream URL (`seal-times.ts`): links sealed at the same
+   * instant repeat their URIs; undefined = the sealer's clock.
    */
-  nowSeconds?: UnixSeconds;
-  /** When each link is sealed instead, by its upstream URL: a reloaded playlist's (`seal-times.ts`). */
-  sealTime?: ((linkUrl: string) => UnixSeconds) | undefined;
+  sealTime?: SealTime | undefined;
   /** Where the links of multivariant playlists are remembered for rendition reports. */
   renditions?: RenditionLinks;
 }
@@ -198,8 +197,8 @@ export class RenditionLinks {
  * Seals a link into the reference a rewritten document hands out (`<base>/strm/proxy/<token>/<name>`),
  * or throws `STRM_URI_TOO_LONG` when a player would cut it.
  */
-export function mintReference(tokens: TokenSealer<ProxyTokenPayload>, link: LinkPayload, name: string, at: Pick<MintingPlaylist, 'servedFrom' | 'base' | 'nowSeconds'>): string {
-  const sealed = tokens.seal(linkToWire(link), at.nowSeconds === undefined ? {} : { now: at.nowSeconds });
+export function mintReference(tokens: TokenSealer<ProxyTokenPayload>, link: LinkPayload, name: string, at: Pick<MintingPlaylist, 'servedFrom' | 'base' | 'sealTime'>): string {
+  const sealed = tokens.seal(linkToWire(link), at.sealTime === undefined ? {} : { now: at.sealTime(link.url) });
   const reference = proxyReference(sealed, name, at.servedFrom, at.base);
   if (referenceTooLong(reference)) {
     throw new ProxyError('STRM_URI_TOO_LONG', 'a rewritten playlist URI would be longer than players accept (4096 bytes): the upstream URL or the resolver headers are too long');
@@ -251,18 +250,17 @@ export function linkMinter(tokens: TokenSealer<ProxyTokenPayload>, playlist: Min
     if (variables !== undefined) link.variables = variables;
     const name = mediaFileName(context, { subtitles: playlist.subtitles });
     const rendition = sameRendition(playlist, context, link, name);
-    const at = playlist.sealTime === undefined ? playlist : { ...playlist, nowSeconds: playlist.sealTime((rendition?.link ?? link).url) };
-    if (rendition !== undefined) return mintReference(tokens, rendition.link, rendition.name, at);
+    if (rendition !== undefined) return mintReference(tokens, rendition.link, rendition.name, playlist);
     if (context.kind === 'steering') {
       // A steering manifest's HOST/PARAMS clones are expanded from this playlist's variants. A link
       // too long with this playlist's URL goes without: its clones then stay on their base pathway.
       try {
-        return mintReference(tokens, { ...link, multivariant: playlist.target.url }, name, at);
+        return mintReference(tokens, { ...link, multivariant: playlist.target.url }, name, playlist);
       } catch (error) {
         if (!(error instanceof ProxyError && error.code === 'STRM_URI_TOO_LONG')) throw error;
       }
     }
-    return mintReference(tokens, link, name, at);
+    return mintReference(tokens, link, name, playlist);
   });
 }
 

@@ -3,7 +3,7 @@ import { HlsRewriteError, PlaylistRewriter, type RewriteOptions } from '@strm/hl
 import { discardBody } from './body-pump';
 import type { RewriteLimitConfig } from './config';
 import { ProxyError } from './errors';
-import type { TargetDurationScan } from './delivery-directives';
+import type { PlaylistScan } from './delivery-directives';
 import { sendHeldDocument } from './held-document';
 import { cappedPlaylistChunks, PlaylistTooLargeError } from './playlist-links';
 import { cutAnswer, type RequestContext } from './request-context';
@@ -104,7 +104,7 @@ class PlaylistOutput {
  */
 export async function sendPlaylist(
   ctx: RequestContext,
-  fetched: { upstream: UpstreamResponse; head: readonly Buffer[]; rewriteUri: RewriteOptions['rewriteUri']; scan?: TargetDurationScan; limits: RewriteLimitConfig; imports: RewriteOptions['imports'] },
+  fetched: { upstream: UpstreamResponse; head: readonly Buffer[]; rewriteUri: RewriteOptions['rewriteUri']; scan?: PlaylistScan; limits: RewriteLimitConfig; imports: RewriteOptions['imports'] },
 ): Promise<void> {
   const { upstream } = fetched;
   if (ctx.method === 'HEAD') {

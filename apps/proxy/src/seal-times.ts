@@ -1,63 +1,84 @@
 import type { UnixSeconds } from '@strm/signing';
 import { setNewest } from './bounded-map';
 
-/** Playlists whose first seal time is remembered (most recently rewritten). */
+/** Live playlists whose last rewrite is remembered (most recently rewritten). */
 const REMEMBERED_PLAYLISTS = 1024;
-/** Links of reloaded playlists whose seal time is remembered: a few hundred live windows. */
+/** Links of reloaded live playlists whose seal time is remembered: a few hundred live windows. */
 const REMEMBERED_LINKS = 16_384;
 
+/** What is remembered of a playlist's last rewrite (a playlist known to have ended is forgotten). */
+interface LastRewrite {
+  /** The seal time it gave the links it did not remember. */
+  at: UnixSeconds;
+  /** Whether it remembered the seal time of each of its links. */
+  recordedLinks: boolean;
+}
+
+/** How one rewrite seals: the seal time of each link, by the link's upstream URL. */
+export type SealTime = (linkUrl: string) => UnixSeconds;
+
 /**
- * When the links of reloaded playlists were sealed, so that a segment keeps its URI from one
- * reload of a live playlist to the next.
+ * When the links of live playlists are sealed, so that a segment keeps its URI from one reload to
+ * the next, on every replica alike.
  *
- * Tokens are deterministic: a link sealed again in the same expiry bucket (a twenty-fourth of the
- * token lifetime) is the same URI. At a bucket's end every link would change at once, and hls.js
- * stops a live playback whose reload names a segment it holds by another URI ("media sequence
- * mismatch"). So the links of a reloaded playlist are sealed at the playlist's seal time, which
- * moves to now once it is a quarter of the lifetime old; a link listed before that move keeps the
- * time it was sealed at until that is half a lifetime old. A segment of a sliding window (listed
- * for minutes) keeps one URI for its whole life; one listed for longer than a quarter of the
- * lifetime (an EVENT playlist's first segments) changes once per half lifetime. A reused token
- * is valid for at least half the lifetime less a bucket.
+ * Tokens are deterministic: a link sealed at the same instant is the same URI, and one sealed in
+ * the same expiry bucket (a twenty-fourth of the lifetime) too. Sealing at `now` would change every
+ * link at a bucket's end, and hls.js stops a live playback whose reload names a segment it holds by
+ * another URI ("media sequence mismatch"). So:
+ * - links are sealed at `now` rounded down to a quarter of the lifetime, counted from the epoch:
+ *   every replica with the same lifetime picks the same instant;
+ * - a link a reloaded live playlist listed keeps the instant it was sealed at for half a lifetime
+ *   (a segment of a sliding window, listed for minutes, keeps one URI all its life; one listed
+ *   longer, the start of a long `EVENT` playlist, changes once per half lifetime);
+ * - the links of a first rewrite are not remembered one by one (video on demand is rewritten a
+ *   few times at most): its first reload gives those it does not remember the first rewrite's
+ *   instant, and records them.
  *
- * The first rewrite of a playlist remembers only its seal time, not its links: a playlist that
- * is never reloaded (video on demand) costs one map entry. Per process and bounded: a reload
- * served by another replica, or after the playlist was forgotten, seals at that replica's time,
- * which changes the URIs only when the expiry bucket differs.
+ * A token sealed at a remembered instant still lives at least half the lifetime less a bucket.
+ * Per process and bounded; a replica that does not remember a link seals it at the current
+ * quarter, which differs only for a link listed across a quarter's end.
  */
 export class SealTimes {
-  readonly #playlists = new Map<string, UnixSeconds>();
+  readonly #playlists = new Map<string, LastRewrite>();
   readonly #links = new Map<string, UnixSeconds>();
-  /** How long a playlist's seal time is given to its links: a quarter of the token lifetime. */
-  readonly #playlistSeconds: number;
-  /** How long a link keeps the time it was sealed at: half the token lifetime. */
-  readonly #linkSeconds: number;
+  /** The grid of seal instants: a quarter of the token lifetime. */
+  readonly #quarterSeconds: number;
+  /** How long a link keeps the instant it was sealed at: half the token lifetime. */
+  readonly #halfSeconds: number;
 
+  /** `tokenTtlSeconds`: the lifetime the proxy's token sealer gives its tokens. */
   constructor(tokenTtlSeconds: number) {
-    this.#playlistSeconds = Math.floor(tokenTtlSeconds / 4);
-    this.#linkSeconds = Math.floor(tokenTtlSeconds / 2);
+    this.#quarterSeconds = Math.max(1, Math.floor(tokenTtlSeconds / 4));
+    this.#halfSeconds = Math.floor(tokenTtlSeconds / 2);
   }
 
   /**
-   * The seal time of each link of one rewrite of the playlist at `playlistUrl` (its upstream URL
-   * without Delivery Directives), by the link's upstream URL; undefined for a first rewrite, whose
-   * links are all sealed `now`.
+   * How one rewrite of the playlist at `playlistUrl` (its upstream URL without Delivery Directives)
+   * seals its links. A rewrite that finds the playlist ended calls {@link ended}.
    */
-  forRewrite(playlistUrl: string, now: UnixSeconds): ((linkUrl: string) => UnixSeconds) | undefined {
-    const previous = this.#playlists.get(playlistUrl);
-    const current = previous !== undefined && within(previous, now, this.#playlistSeconds) ? previous : now;
-    setNewest(this.#playlists, playlistUrl, current, REMEMBERED_PLAYLISTS);
-    if (previous === undefined) return undefined;
+  forRewrite(playlistUrl: string, now: UnixSeconds): SealTime {
+    const aligned = now - (now % this.#quarterSeconds);
+    const last = this.#playlists.get(playlistUrl);
+    // A reload of a playlist not known to have ended: players compare its links, remember them.
+    const record = last !== undefined;
+    // Links the last rewrite listed without remembering them: sealed at its instant while it lasts.
+    const unknown = last !== undefined && !last.recordedLinks && this.#lasts(last.at, now) ? last.at : aligned;
+    setNewest(this.#playlists, playlistUrl, { at: unknown, recordedLinks: record }, REMEMBERED_PLAYLISTS);
     return (linkUrl) => {
       const sealed = this.#links.get(linkUrl);
-      if (sealed !== undefined && within(sealed, now, this.#linkSeconds)) return sealed;
-      setNewest(this.#links, linkUrl, current, REMEMBERED_LINKS);
-      return current;
+      if (sealed !== undefined && this.#lasts(sealed, now)) return sealed;
+      if (record) setNewest(this.#links, linkUrl, unknown, REMEMBERED_LINKS);
+      return unknown;
     };
   }
-}
 
-/** Whether `sealedAt` is less than `seconds` before `now` (and not after it). */
-function within(sealedAt: UnixSeconds, now: UnixSeconds, seconds: number): boolean {
-  return now >= sealedAt && now - sealedAt < seconds;
+  /** Forgets a playlist that has ended (`EXT-X-ENDLIST`): players do not reload it. */
+  ended(playlistUrl: string): void {
+    this.#playlists.delete(playlistUrl);
+  }
+
+  /** Whether a link sealed at `sealedAt` may keep that instant: less than half a lifetime ago. */
+  #lasts(sealedAt: UnixSeconds, now: UnixSeconds): boolean {
+    return now >= sealedAt && now - sealedAt < this.#halfSeconds;
+  }
 }

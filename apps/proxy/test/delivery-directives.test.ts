@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { parseDeliveryDirectives, TargetDurations, TargetDurationScan, withDeliveryDirectives } from '../src/delivery-directives';
+import { parseDeliveryDirectives, TargetDurations, PlaylistScan, withDeliveryDirectives } from '../src/delivery-directives';
 
 // RFC 8216bis §6.2.5: the Delivery Directives of a playlist request, and where they go upstream.
 
@@ -28,12 +28,25 @@ describe('withDeliveryDirectives', () => {
 });
 
 describe('the wait of a blocking reload', () => {
-  test('TargetDurationScan finds EXT-X-TARGETDURATION split across chunks, only on a whole line', () => {
-    const scan = new TargetDurationScan();
+  test('PlaylistScan finds EXT-X-TARGETDURATION split across chunks, only on a whole line', () => {
+    const scan = new PlaylistScan();
     scan.push(Buffer.from('#EXTM3U\n#EXT-X-TARGETDURATION:1'));
     expect(scan.seconds).toBeUndefined();
     scan.push(Buffer.from('2\r\n#EXTINF:12,\n'));
     expect(scan.seconds).toBe(12);
+  });
+
+  test.each([
+    ['#EXTM3U\n#EXTINF:4,\na.ts\n#EXT-X-ENDLIST\n', true],
+    ['#EXTM3U\r\n#EXTINF:4,\r\na.ts\r\n#EXT-X-ENDLIST\r\n\r\n', true],
+    ['#EXTM3U\n#EXTINF:4,\na.ts\n#EXT-X-ENDLIST', true],
+    ['#EXTM3U\n#EXTINF:4,\na.ts\n', false],
+    ['#EXTM3U\n#EXT-X-ENDLIST\n#EXTINF:4,\na.ts\n', false],
+    ['#EXTM3U\n#EXTINF:4,\nnot-#EXT-X-ENDLIST\n', false],
+  ])('PlaylistScan.ended of %j, read in 5-byte chunks: %s', (text, ended) => {
+    const scan = new PlaylistScan();
+    for (let at = 0; at < text.length; at += 5) scan.push(Buffer.from(text.slice(at, at + 5)));
+    expect(scan.ended).toBe(ended);
   });
 
   test('TargetDurations: the upstream timeout plus three target durations, 10 s assumed for a playlist not read yet', () => {

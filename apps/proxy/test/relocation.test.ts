@@ -186,7 +186,13 @@ describe('stale links of a playlist through the proxy', () => {
     stale.add('gen300');
     clock += 60_000;
     from = origin.requests.length;
-    expect((await fetchAll(`${entry}&_HLS_msn=8&_HLS_skip=v2`)).status).toBe(200);
+    const reResolved = await fetchAll(`${entry}&_HLS_msn=8&_HLS_skip=v2`);
+    expect(reResolved.status).toBe(200);
     expect(hits(from), 'an entry URL re-resolved').toEqual(['/gen300/index.m3u8?_HLS_msn=8&_HLS_skip=v2', '/gen301/index.m3u8?_HLS_msn=8&_HLS_skip=v2']);
+    // Its links belong to the fresh resolution (the URL the resolver gave, without the directives).
+    const tokens = createProxyTokens({ secret: SECRET, previousSecrets: [], ttlSeconds: 3600 });
+    const segment = reResolved.body.toString('utf8').split('\n').find((line) => line.startsWith('http'))!;
+    const link = openLink(tokens, new URL(segment).pathname.split('/')[3]!, Math.floor(clock / 1000));
+    expect(link.lineage?.fingerprint).toBe(entryFingerprint(`${origin.origin}/gen301/hls/video/index.m3u8`));
   });
 });

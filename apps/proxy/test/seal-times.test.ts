@@ -1,48 +1,60 @@
 import { describe, expect, test } from 'vitest';
 import { SealTimes } from '../src/seal-times';
 
-// A token lifetime of 2400 s: a playlist's seal time is given to its links for 600 s, a link
-// keeps its own for 1200 s.
+// A token lifetime of 2400 s: links are sealed on a grid of 600 s (a quarter), and a link a
+// reloaded live playlist listed keeps its instant for 1200 s (half).
 const TTL = 2400;
+/** A multiple of 600 s. */
 const T0 = 1_800_000_000;
 
-describe('SealTimes: when the links of a reloaded playlist are sealed', () => {
-  test('a first rewrite seals every link now and remembers none of them', () => {
-    const times = new SealTimes(TTL);
-    expect(times.forRewrite('https://cdn.example/a.m3u8', T0)).toBeUndefined();
-    expect(times.forRewrite('https://cdn.example/b.m3u8', T0 + 5)).toBeUndefined();
+describe('SealTimes: when the links of live playlists are sealed', () => {
+  test('links are sealed at now rounded down to a quarter lifetime: replicas started at different times agree', () => {
+    const here = new SealTimes(TTL).forRewrite('p', T0 + 10);
+    const there = new SealTimes(TTL).forRewrite('p', T0 + 590);
+    expect([here('seg1'), there('seg1'), here('seg2')]).toEqual([T0, T0, T0]);
+    expect(new SealTimes(TTL).forRewrite('p', T0 + 600)('seg1')).toBe(T0 + 600);
   });
 
-  test('a reload seals old and new links at the first rewrite\'s time, across expiry buckets', () => {
+  test('a reload across the grid gives the links its first rewrite listed that rewrite\'s instant, and remembers them', () => {
     const times = new SealTimes(TTL);
-    times.forRewrite('p', T0);
-    const reload = times.forRewrite('p', T0 + 599)!;
-    expect(['seg1', 'seg2', 'seg-new'].map(reload)).toEqual([T0, T0, T0]);
+    times.forRewrite('p', T0 + 595)('seg1');
+    const reload = times.forRewrite('p', T0 + 601);
+    expect([reload('seg1'), reload('seg2')]).toEqual([T0, T0]);
+    // From the next reload on, a link not remembered is a new one: the current quarter.
+    const next = times.forRewrite('p', T0 + 607);
+    expect([next('seg1'), next('seg2'), next('seg3')]).toEqual([T0, T0, T0 + 600]);
   });
 
-  test('once the playlist\'s time is a quarter lifetime old, new links get the current time; listed ones keep theirs', () => {
+  test('a link listed for half a lifetime is sealed anew (a reused token still lives half a lifetime less a bucket)', () => {
     const times = new SealTimes(TTL);
     times.forRewrite('p', T0);
-    times.forRewrite('p', T0 + 590)!('seg7');
-    const later = times.forRewrite('p', T0 + 600)!;
-    expect(later('seg7')).toBe(T0);
-    expect(later('seg8')).toBe(T0 + 600);
-    // The next reload goes on from the moved time.
-    expect(times.forRewrite('p', T0 + 606)!('seg9')).toBe(T0 + 600);
+    times.forRewrite('p', T0 + 1)('seg1');
+    expect(times.forRewrite('p', T0 + 1199)('seg1')).toBe(T0);
+    expect(times.forRewrite('p', T0 + 1200)('seg1')).toBe(T0 + 1200);
   });
 
-  test('a link listed for half a lifetime is sealed anew (its token keeps at least that long)', () => {
+  test('a first rewrite remembers no link, but seals a link another live playlist listed at that one\'s instant', () => {
     const times = new SealTimes(TTL);
-    times.forRewrite('p', T0);
-    times.forRewrite('p', T0 + 1)!('seg1');
-    // The playlist's own time moved at T0 + 1199 (a quarter lifetime passed); the link kept T0.
-    expect(times.forRewrite('p', T0 + 1199)!('seg1')).toBe(T0);
-    expect(times.forRewrite('p', T0 + 1200)!('seg1')).toBe(T0 + 1199);
+    times.forRewrite('live', T0);
+    times.forRewrite('live', T0 + 6)('shared-segment');
+    const other = times.forRewrite('other', T0 + 700);
+    expect([other('shared-segment'), other('own-segment')]).toEqual([T0, T0 + 600]);
+    // Its own links were not remembered: a third playlist seals them at its own instant.
+    expect(times.forRewrite('third', T0 + 1300)('own-segment')).toBe(T0 + 1200);
   });
 
-  test('a clock that went back does not reuse a time in its future', () => {
+  test('an ended playlist is forgotten: its next rewrite is a first one and remembers no link', () => {
     const times = new SealTimes(TTL);
-    times.forRewrite('p', T0);
-    expect(times.forRewrite('p', T0 - 10)!('seg1')).toBe(T0 - 10);
+    times.forRewrite('vod', T0);
+    times.ended('vod');
+    times.forRewrite('vod', T0 + 700)('seg1');
+    expect(times.forRewrite('other', T0 + 1300)('seg1')).toBe(T0 + 1200);
+  });
+
+  test('a clock that went back does not reuse an instant in its future', () => {
+    const times = new SealTimes(TTL);
+    times.forRewrite('p', T0 + 600);
+    times.forRewrite('p', T0 + 601)('seg1');
+    expect(times.forRewrite('p', T0 - 10)('seg1')).toBe(T0 - 600);
   });
 });

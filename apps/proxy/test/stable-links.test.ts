@@ -4,7 +4,8 @@ import { fetchAll, mediaBytes, serveBytes, startResolver, startServer, startTest
 // Deterministic links: a live playlist reloaded through the proxy repeats the URIs it gave the
 // first time (the same upstream URL, headers and lineage seal to the same token within an expiry
 // bucket), so players and caches recognise what they hold. The proxy's clock is injected: the
-// expiry bucket of the default lifetime (86400 s) is an hour, counted from the epoch.
+// expiry bucket of the default lifetime (86400 s) is an hour, and links are sealed on a grid of
+// 6 hours (seal-times.ts), both counted from the epoch.
 
 const HOUR_MS = 3_600_000;
 /** 2026-12-01T12:00:00Z, the start of a bucket. */
@@ -132,20 +133,24 @@ describe('the same link seals to the same proxy URI', () => {
     expect(origin.requests.at(-1)!.path).toBe('/show/live/seg-1046.m4s?sig=s1046');
   });
 
-  test('a playlist first rewritten in the next expiry bucket gets new tokens; the links of the previous bucket still play', async () => {
+  test('a replica started an hour later seals as this one did; one started a quarter lifetime later gets new tokens, and the old links still play', async () => {
+    // Links are sealed on a grid of a quarter lifetime (6 h at the default), counted from the epoch.
     clock = START_MS;
     const before = references(await text(proxy.entryUrl('live')));
-    // A replica started later remembers nothing: its first rewrite seals at its clock.
     const later = await startTestProxy(resolver, {}, { now: () => clock });
+    const muchLater = await startTestProxy(resolver, {}, { now: () => clock });
     try {
       clock = START_MS + HOUR_MS;
-      const after = references(await text(later.entryUrl('live'))).map(tokenOf);
+      expect(references(await text(later.entryUrl('live'))).map(tokenOf)).toEqual(before.map(tokenOf));
+      clock = START_MS + 6 * HOUR_MS;
+      const after = references(await text(muchLater.entryUrl('live'))).map(tokenOf);
       expect(after.filter((token) => before.map(tokenOf).includes(token))).toEqual([]);
       const old = await fetchAll(references(await text(before[0]!))[2]!);
       expect(old.status).toBe(200);
       expect(old.body.equals(SEGMENT)).toBe(true);
     } finally {
       await later.close(0);
+      await muchLater.close(0);
     }
   });
 });

@@ -58,14 +58,14 @@ export async function mpvDecode(url: string, options: { start?: number; hlsBitra
   return { player: 'mpv', url, ...splitFramemd5(run.stdout.toString('utf8')), run };
 }
 
+/** Debian's `nobody` and `nogroup`: VLC runs as them. */
+const NOBODY = 65534;
+const NOGROUP = 65534;
+
 /**
  * VLC refuses to run as root: every VLC run drops to `nobody` with `setpriv`, in a scratch folder
  * that user may write to (its HOME, its runtime dir and the output), removed afterwards.
  */
-/** Debian's `nobody` and `nogroup`, whom `setpriv` below switches to. */
-const NOBODY = 65534;
-const NOGROUP = 65534;
-
 async function withVlcScratch<T>(use: (dir: string) => Promise<T>): Promise<T> {
   const dir = await mkdtemp(join(tmpdir(), 'strm-e2e-vlc-'));
   // Owned by `nobody`, not only writable: VLC's PulseAudio client refuses (and says so on
@@ -80,7 +80,7 @@ async function withVlcScratch<T>(use: (dir: string) => Promise<T>): Promise<T> {
 }
 
 function cvlc(dir: string, args: readonly string[], timeoutMs: number): Promise<ToolRun> {
-  const asNobody = process.getuid?.() === 0 ? ['setpriv', '--reuid=nobody', '--regid=nogroup', '--clear-groups'] : [];
+  const asNobody = process.getuid?.() === 0 ? ['setpriv', `--reuid=${NOBODY}`, `--regid=${NOGROUP}`, '--clear-groups'] : [];
   // --no-video-title-show: VLC draws the media's name over the first seconds of the picture, and
   // the name differs between the CDN's URL and the proxy's.
   const command = [...asNobody, 'env', `HOME=${dir}`, `XDG_RUNTIME_DIR=${dir}`, 'cvlc', '--quiet', '--no-interact', '--no-video-title-show', ...args, 'vlc://quit'];
