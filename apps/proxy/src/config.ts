@@ -32,6 +32,8 @@ export interface ProxyConfig {
   /** `STRM_RESOLVER_MIN_REFRESH_MS`: the shortest time between two re-resolutions of one episode. */
   resolverMinRefreshMs: number;
   upstreamTimeoutMs: number;
+  /** `STRM_PROXY_UPSTREAM_CONNECTIONS`: connections open at once to one upstream origin (a playing stream holds one). */
+  upstreamConnections: number;
   redisUrl: string | undefined;
   /** `*` or the exact origins allowed to read responses from a browser. */
   corsOrigins: '*' | string[];
@@ -122,6 +124,7 @@ export const CONFIG_VARIABLE_TABLE = {
   STRM_RESOLVER_CONCURRENCY: { default: '4', meaning: 'resolver commands running at once' },
   STRM_RESOLVER_MIN_REFRESH_MS: { default: '5000', meaning: 'shortest time between two re-resolutions of one episode after stale answers (0 = none)' },
   STRM_PROXY_UPSTREAM_TIMEOUT_MS: { default: '15000', meaning: 'connect + time to the first byte of an upstream answer' },
+  STRM_PROXY_UPSTREAM_CONNECTIONS: { default: '1024', meaning: 'connections open at once to one upstream origin: a playing stream holds one, so also the viewers one CDN host serves at once' },
   STRM_PROXY_REDIS_URL: { default: '', meaning: 'redis:// URL sharing the resolution cache among replicas' },
   STRM_PROXY_CORS_ORIGINS: { default: '*', meaning: 'browser origins allowed to read responses, comma-separated, or *' },
   STRM_PROXY_STATUS: { default: 'off', meaning: 'on serves /status and /status.json to holders of the secret (strm-proxy status-url)' },
@@ -313,6 +316,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): P
   const resolverMinRefreshMs = integer('STRM_RESOLVER_MIN_REFRESH_MS', 0, 3_600_000);
 
   const upstreamTimeoutMs = integer('STRM_PROXY_UPSTREAM_TIMEOUT_MS', 100, 600_000);
+  const upstreamConnections = integer('STRM_PROXY_UPSTREAM_CONNECTIONS', 1, 65_536);
 
   const redisUrl = text('STRM_PROXY_REDIS_URL');
   if (redisUrl !== undefined && !/^rediss?:\/\//.test(redisUrl)) {
@@ -342,6 +346,6 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): P
   if (problems.length > 0) throw new ConfigError(problems);
   return {
     port, host, auth, secret, previousSecrets, publicBaseUrl, tokenTtlSeconds, cacheTtlSeconds,
-    upstreamAllowlist, resolverUrl, resolverFile, resolverCommand, resolverTimeoutMs, resolverConcurrency, resolverMinRefreshMs, upstreamTimeoutMs, redisUrl, corsOrigins, status, rewriteLimits, logLevel,
+    upstreamAllowlist, resolverUrl, resolverFile, resolverCommand, resolverTimeoutMs, resolverConcurrency, resolverMinRefreshMs, upstreamTimeoutMs, upstreamConnections, redisUrl, corsOrigins, status, rewriteLimits, logLevel,
   };
 }

@@ -98,6 +98,7 @@ function createRuntime(config: ProxyConfig, deps: { resolver: ResolverClient; me
   const upstream = createUpstreamFetcher({
     allowlist: config.upstreamAllowlist,
     timeoutMs: config.upstreamTimeoutMs,
+    connectionsPerOrigin: config.upstreamConnections,
     ...(deps.lookup ? { lookup: deps.lookup } : {}),
   });
   return {

@@ -32,6 +32,7 @@ describe('loadConfig', () => {
       resolverConcurrency: 4,
       resolverMinRefreshMs: 5000,
       upstreamTimeoutMs: 15_000,
+      upstreamConnections: 1024,
       redisUrl: undefined,
       corsOrigins: '*',
       status: false,
@@ -46,7 +47,7 @@ describe('loadConfig', () => {
       STRM_PROXY_PREVIOUS_SECRETS: 'b, c', STRM_PUBLIC_BASE_URL: 'https://media.example/strm/',
       STRM_PROXY_TOKEN_TTL_SECONDS: '3600', STRM_PROXY_CACHE_TTL_SECONDS: '60',
       STRM_PROXY_UPSTREAM_ALLOWLIST: 'cdn.lan,10.0.0.0/8', STRM_RESOLVER_FILE: '/data/episodes.json',
-      STRM_PROXY_UPSTREAM_TIMEOUT_MS: '5000', STRM_PROXY_REDIS_URL: 'redis://redis:6379',
+      STRM_PROXY_UPSTREAM_TIMEOUT_MS: '5000', STRM_PROXY_UPSTREAM_CONNECTIONS: '4096', STRM_PROXY_REDIS_URL: 'redis://redis:6379',
       STRM_PROXY_CORS_ORIGINS: 'https://jellyfin.example, http://localhost:8096', LOG_LEVEL: 'debug',
       STRM_PROXY_STATUS: 'ON',
       STRM_PROXY_PLAYLIST_MAX_URIS: '500000', STRM_PROXY_PLAYLIST_MAX_VARIABLE_REFERENCES: '20', STRM_PROXY_PLAYLIST_MAX_OUTPUT_MIB: '256',
@@ -55,7 +56,7 @@ describe('loadConfig', () => {
     expect(config).toMatchObject({
       port: 9090, host: '127.0.0.1', auth: 'apikey', previousSecrets: ['b', 'c'], publicBaseUrl: 'https://media.example/strm',
       tokenTtlSeconds: 3600, cacheTtlSeconds: 60, upstreamAllowlist: ['cdn.lan', '10.0.0.0/8'], resolverFile: '/data/episodes.json',
-      upstreamTimeoutMs: 5000, redisUrl: 'redis://redis:6379', corsOrigins: ['https://jellyfin.example', 'http://localhost:8096'], logLevel: 'debug',
+      upstreamTimeoutMs: 5000, upstreamConnections: 4096, redisUrl: 'redis://redis:6379', corsOrigins: ['https://jellyfin.example', 'http://localhost:8096'], logLevel: 'debug',
       status: true,
       rewriteLimits: { maxUris: 500_000, maxVariableReferences: 20, maxOutputBytes: 256 * 1024 * 1024, maxOutputRatio: 200 },
     });
@@ -66,6 +67,7 @@ describe('loadConfig', () => {
     ['STRM_PROXY_PLAYLIST_MAX_VARIABLE_REFERENCES', 'many'],
     ['STRM_PROXY_PLAYLIST_MAX_OUTPUT_MIB', '5000'],
     ['STRM_PROXY_PLAYLIST_MAX_OUTPUT_RATIO', '1.5'],
+    ['STRM_PROXY_UPSTREAM_CONNECTIONS', '0'],
   ])('%s=%s is refused at start, naming the variable', (name, value) => {
     expect(() => loadConfig({ ...base, [name]: value })).toThrow(new RegExp(`${name} must be a whole number`));
   });
