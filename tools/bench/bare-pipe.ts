@@ -8,8 +8,10 @@ import { Agent } from 'undici';
 
 const PASSED = ['content-type', 'content-length', 'content-range', 'accept-ranges', 'etag', 'last-modified'];
 const origin = process.argv[2]!;
-// As many upstream connections per origin as the proxy (512), so neither waits where the other would not.
-const agent = new Agent({ connections: 512, keepAliveTimeout: 10_000 });
+// As many upstream connections per origin as the proxy (its STRM_PROXY_UPSTREAM_CONNECTIONS default,
+// 1024), so neither waits where the other would not: the memory section's 1,000 slow clients each
+// hold one for as long as they read.
+const agent = new Agent({ connections: 1024, keepAliveTimeout: 10_000 });
 
 const server = createServer(async (req, res) => {
   try {

@@ -38,11 +38,20 @@ export async function fetchAndDiscard(agent: Agent, url: string, headers: Record
   };
 }
 
+/** What the slow readers of one load have received so far, updated as the bytes arrive. */
+export interface SlowProgress {
+  /** Bytes read by all of them. */
+  bytes: number;
+  /** Readers that received their first body byte. */
+  served: number;
+}
+
 /**
  * GETs `url` and reads at most `bytesPerSecond`, pausing the body in between (so the server sees
- * a slow client through TCP backpressure), until `signal` aborts. Resolves with the bytes read.
+ * a slow client through TCP backpressure), until `signal` aborts. Counts into `progress` as it
+ * reads.
  */
-export async function readSlowly(agent: Agent, url: string, bytesPerSecond: number, signal: AbortSignal): Promise<number> {
+export async function readSlowly(agent: Agent, url: string, bytesPerSecond: number, signal: AbortSignal, progress: SlowProgress): Promise<void> {
   const { origin, pathname, search } = new URL(url);
   let bytes = 0;
   try {
@@ -56,7 +65,9 @@ export async function readSlowly(agent: Agent, url: string, bytesPerSecond: numb
         resolveBody();
       };
       body.on('data', (chunk: Buffer) => {
+        if (bytes === 0) progress.served += 1;
         bytes += chunk.length;
+        progress.bytes += chunk.length;
         // Ahead of the allowed rate: stop reading until the clock catches up.
         const aheadMs = (bytes / bytesPerSecond) * 1000 - (performance.now() - started);
         if (aheadMs > 0) {
@@ -71,5 +82,4 @@ export async function readSlowly(agent: Agent, url: string, bytesPerSecond: numb
   } catch (error) {
     if (!signal.aborted) throw error;
   }
-  return bytes;
 }

@@ -110,9 +110,9 @@ export function ttfbTable(summary: TtfbSummary, options: { rounds: number; sampl
 
 export function memoryTable(rows: MemoryRow[], seconds: number): string[] {
   return [
-    `memory, slow clients sharing 100 MB/s for ${seconds} s (fresh processes for the first load)`,
+    `memory, slow clients sharing 100 MB/s for ${seconds} s once all are served (fresh processes for the first load)`,
     textTable([
-      ['process', 'clients', 'each reads', 'idle RSS MiB', 'peak RSS MiB', 'x bare', 'clients served', 'clients read MB/s'],
+      ['process', 'clients', 'each reads', 'idle RSS MiB', 'peak RSS MiB', 'x bare', 'clients served', 'all served after s', 'clients read MB/s'],
       ...rows.map((r) => {
         const bare = rows.find((other) => other.variant === 'bare pipe' && other.clients === r.clients);
         return [
@@ -123,6 +123,7 @@ export function memoryTable(rows: MemoryRow[], seconds: number): string[] {
           fixed(r.peakMiB, 0),
           bare ? `${(r.peakMiB / bare.peakMiB).toFixed(2)}x` : 'n/a',
           `${r.served}/${r.clients}`,
+          fixed(r.rampSeconds, 1),
           fixed(r.readMBPerSecond, 0),
         ];
       }),
