@@ -58,33 +58,28 @@ function serveMedia(options: ProxyListenerOptions, telemetry: RequestTelemetry, 
   served.catch((error: unknown) => ctx.fail(error));
 }
 
-/** Node's constructor of a request or response, as `http.createServer` takes it. */
-type Constructed<T> = new (...args: never[]) => T;
-
 /**
- * A constructor that builds Node's object (`base` runs on it) with `prototype` as its prototype.
- * Node's request and response are constructor functions, callable on an object of a subclass.
- */
-function constructorWithPrototype<T>(base: Constructed<T>, prototype: object): Constructed<T> {
-  function Constructor(this: T, ...args: unknown[]) {
-    (base as unknown as (this: T, ...rest: unknown[]) => void).apply(this, args);
-  }
-  Constructor.prototype = prototype;
-  return Constructor as unknown as Constructed<T>;
-}
-
-/**
- * The request and response classes for the proxy's HTTP server: Node's own, born with the
- * Express application's prototypes (`app.request`, `app.response`). Express gives every request
- * those prototypes (`Object.setPrototypeOf` on each request and response); on objects that
- * already have them that is a no-op, instead of a change of shape on every segment and every
- * seek that makes each later property access on them slower (Node's own writes included).
+ * The request and response classes for the proxy's HTTP server: subclasses of Node's own, whose
+ * prototypes become the Express application's (`app.request`, `app.response`, chained to the
+ * ones Express made, so every Express method is still there). Express gives every request those
+ * prototypes (`Object.setPrototypeOf` on each request and response); on objects born with them
+ * that is a no-op, instead of a change of shape on every segment and every seek that makes each
+ * later property access on them slower (Node's own writes included).
+ *
+ * They are classes, not functions that call Node's constructor on an object of another
+ * prototype: V8 sizes the objects of a derived class for the fields its base constructors
+ * assign, while the object of a plain function had no room for them and a response ended up
+ * with its properties in a dictionary (slow mode), paid by every `write`, `writeHead` and
+ * `end` Node does on it, per chunk.
  */
 export function expressServerClasses(app: Express): { IncomingMessage: typeof IncomingMessage; ServerResponse: typeof ServerResponse } {
-  return {
-    IncomingMessage: constructorWithPrototype(IncomingMessage, app.request) as typeof IncomingMessage,
-    ServerResponse: constructorWithPrototype(ServerResponse, app.response) as unknown as typeof ServerResponse,
-  };
+  class ProxyRequest extends IncomingMessage {}
+  class ProxyResponse<Request extends IncomingMessage = IncomingMessage> extends ServerResponse<Request> {}
+  Object.setPrototypeOf(ProxyRequest.prototype, app.request);
+  Object.setPrototypeOf(ProxyResponse.prototype, app.response);
+  app.request = ProxyRequest.prototype as unknown as Express['request'];
+  app.response = ProxyResponse.prototype as unknown as Express['response'];
+  return { IncomingMessage: ProxyRequest, ServerResponse: ProxyResponse };
 }
 
 /**

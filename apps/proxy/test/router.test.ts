@@ -1,8 +1,12 @@
 import { IncomingMessage, ServerResponse } from 'node:http';
+import { spawn } from 'node:child_process';
 import { Socket } from 'node:net';
+import { join } from 'node:path';
 import express from 'express';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { expressServerClasses } from '../src/router';
+import { outputUntilClose } from '../../../tools/testing/child-output';
+import { SOURCE_NODE_ARGS } from './support/cli';
 import { rawGet, startResolver, startTestProxy, type TestProxy, type TestResolver } from './support/servers';
 
 // One router for every endpoint, Express's: paths match without regard to case, with one
@@ -80,5 +84,13 @@ describe('the server request classes', () => {
     expect(req).toBeInstanceOf(IncomingMessage);
     expect(res).toBeInstanceOf(ServerResponse);
     expect(res.req).toBe(req);
+  });
+
+  test('a request and its response served through Express keep fast properties (no dictionary for Node to look them up in on every write)', async () => {
+    const child = spawn(process.execPath, ['--allow-natives-syntax', ...SOURCE_NODE_ARGS, join(import.meta.dirname, 'support', 'shape-probe.ts')], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const { status, stdout, stderr } = await outputUntilClose(child);
+    expect(stderr).toBe('');
+    expect(status).toBe(0);
+    expect(JSON.parse(stdout)).toEqual({ request: true, response: true });
   });
 });

@@ -8,8 +8,11 @@ const CLI = join(import.meta.dirname, '..', '..', 'src', 'cli.ts');
 // By URL: a CLI run in a folder of its own would not find a bare `tsx`.
 const TSX = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
 
+/** The node arguments that run a TypeScript file of the workspace from its sources. */
+export const SOURCE_NODE_ARGS = ['--conditions=@strm/source', '--import', TSX];
+
 /** The node arguments that run the CLI from its sources. */
-export const CLI_NODE_ARGS = ['--conditions=@strm/source', '--import', TSX, CLI];
+export const CLI_NODE_ARGS = [...SOURCE_NODE_ARGS, CLI];
 
 /**
  * Runs `strm-proxy` from its sources in a child process with only PATH and `env`. Asynchronous on
