@@ -31,16 +31,24 @@ export function guardHeaderDeadline(server: Server, options: HeaderDeadlineOptio
   let loopTime = 0;
   /** Sockets still owing a request head, and the loop time by which they must have sent it. */
   const owing = new Map<Socket, number>();
+  // One function each for every connection and response (they read the socket or response they
+  // are called on), not a closure per connection and per request; `on`, not `once`: each event
+  // comes once per socket or response, and `once` would wrap the listener anew every time.
+  function forget(this: Socket): void {
+    owing.delete(this);
+  }
+  // The next request on a kept-alive connection: idle up to the keep-alive timeout, then its head.
+  function rearm(this: ServerResponse): void {
+    const socket = this.req.socket;
+    if (!socket.destroyed) owing.set(socket, loopTime + options.keepAliveMs + options.timeoutMs);
+  }
   const onConnection = (socket: Socket) => {
     owing.set(socket, loopTime + options.timeoutMs);
-    socket.once('close', () => owing.delete(socket));
+    socket.on('close', forget);
   };
   const onRequest = (req: IncomingMessage, res: ServerResponse) => {
     owing.delete(req.socket);
-    // The next request on a kept-alive connection: idle up to the keep-alive timeout, then its head.
-    res.once('finish', () => {
-      if (!req.socket.destroyed) owing.set(req.socket, loopTime + options.keepAliveMs + options.timeoutMs);
-    });
+    res.on('finish', rearm);
   };
   const timer = setInterval(() => {
     loopTime += tickMs;

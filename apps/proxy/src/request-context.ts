@@ -86,7 +86,8 @@ export class RequestContext implements TrackedRequest {
     this.startedAt = telemetry.now();
     const controller = new AbortController();
     this.signal = controller.signal;
-    res.once('close', () => {
+    // `on`, not `once`: 'close' comes once per response, and `once` would wrap the listener anew.
+    res.on('close', () => {
       // Only a response cut short stops its upstream requests: after a complete one nothing runs
       // that the signal could stop, and an abort costs an AbortError with its stack every time.
       if (!res.writableFinished) controller.abort();

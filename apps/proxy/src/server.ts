@@ -136,11 +136,12 @@ async function listen(server: Server, config: ProxyConfig): Promise<{ url: strin
  */
 function gracefulCloser(server: Server, resources: { upstream: UpstreamFetcher; redis: ProxyRedis | undefined }): (graceMs?: number) => Promise<void> {
   let closing: Promise<void> | undefined;
-  server.on('request', (_req, res) => {
-    res.once('close', () => {
-      if (closing !== undefined) setImmediate(() => server.closeIdleConnections());
-    });
-  });
+  const closeIdle = () => server.closeIdleConnections();
+  // One listener for every response, not a closure per request ('close' comes once per response).
+  const onResponseClose = () => {
+    if (closing !== undefined) setImmediate(closeIdle);
+  };
+  server.on('request', (_req, res) => res.on('close', onResponseClose));
   return (graceMs = 10_000) => {
     closing ??= (async () => {
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));

@@ -124,8 +124,11 @@ export class StatusBoard {
   readonly #maxFailures: number;
   readonly #rateWindowMs: number;
   readonly #onActiveChange: ((active: number) => void) | undefined;
-  readonly #active = new Map<number, Entry>();
+  /** The responses in flight, oldest first. */
+  readonly #active = new Map<ServerResponse, Entry>();
   readonly #failures: FailureSnapshot[] = [];
+  /** The 'close' listener of every tracked response (one function for all, not a closure per request). */
+  readonly #onResponseClose: (this: ServerResponse) => void;
   #nextId = 1;
 
   constructor(options: StatusBoardOptions) {
@@ -133,19 +136,29 @@ export class StatusBoard {
     this.#maxFailures = options.maxFailures ?? 100;
     this.#rateWindowMs = options.rateWindowMs ?? 5000;
     this.#onActiveChange = options.onActiveChange;
+    const board = this;
+    // Like the request log line: after the promise callbacks that settle the failure have run.
+    this.#onResponseClose = function (this: ServerResponse) {
+      setImmediate(board.#release, this);
+    };
   }
 
   /** Shows `request` until `res` closes; then keeps it as a failure if it failed. */
   track(req: IncomingMessage, res: ServerResponse, request: TrackedRequest): void {
     const entry: Entry = { id: this.#nextId++, request, res, client: clientAddress(req), path: shownPath(req.url ?? ''), samples: [] };
-    this.#active.set(entry.id, entry);
+    this.#active.set(res, entry);
     this.#onActiveChange?.(this.#active.size);
-    // Like the request log line: after the promise callbacks that settle the failure have run.
-    res.once('close', () => setImmediate(() => this.#finish(entry)));
+    // `on`, not `once`: 'close' comes once per response, and `once` would wrap the listener anew.
+    res.on('close', this.#onResponseClose);
   }
 
+  readonly #release = (res: ServerResponse): void => {
+    const entry = this.#active.get(res);
+    if (entry !== undefined) this.#finish(entry);
+  };
+
   #finish(entry: Entry): void {
-    this.#active.delete(entry.id);
+    this.#active.delete(entry.res);
     this.#onActiveChange?.(this.#active.size);
     const { request, res } = entry;
     if (request.failure === undefined && res.statusCode < 400) return;
