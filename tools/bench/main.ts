@@ -39,7 +39,7 @@ function plan(quick: boolean) {
     ? {
         movieBytes: 64 * MiB,
         stream: { rounds: 3 },
-        segments: { rounds: 2, seconds: 2, connections: [64, 512] },
+        segments: { rounds: 2, seconds: 2, connections: [64, 512], warmupSeconds: 3 },
         ttfb: { rounds: 2, samples: 60, warmup: 20 },
         memory: { clients: [100, 1000], seconds: 4 },
         rewrite: [10_000],
@@ -48,7 +48,7 @@ function plan(quick: boolean) {
     : {
         movieBytes: 256 * MiB,
         stream: { rounds: 7 },
-        segments: { rounds: 5, seconds: 3, connections: [64, 512] },
+        segments: { rounds: 5, seconds: 3, connections: [64, 512], warmupSeconds: 10 },
         ttfb: { rounds: 3, samples: 150, warmup: 30 },
         memory: { clients: [100, 1000], seconds: 10 },
         rewrite: [10_000, 100_000],
