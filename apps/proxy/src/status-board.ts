@@ -136,10 +136,10 @@ export class StatusBoard {
     this.#maxFailures = options.maxFailures ?? 100;
     this.#rateWindowMs = options.rateWindowMs ?? 5000;
     this.#onActiveChange = options.onActiveChange;
-    const board = this;
+    const release = this.#release;
     // Like the request log line: after the promise callbacks that settle the failure have run.
     this.#onResponseClose = function (this: ServerResponse) {
-      setImmediate(board.#release, this);
+      setImmediate(release, this);
     };
   }
 

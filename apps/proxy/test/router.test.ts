@@ -1,7 +1,7 @@
 import { IncomingMessage, ServerResponse } from 'node:http';
 import { spawn } from 'node:child_process';
 import { Socket } from 'node:net';
-import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import express from 'express';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { expressServerClasses } from '../src/router';
@@ -87,7 +87,7 @@ describe('the server request classes', () => {
   });
 
   test('a request and its response served through Express keep fast properties (no dictionary for Node to look them up in on every write)', async () => {
-    const child = spawn(process.execPath, ['--allow-natives-syntax', ...SOURCE_NODE_ARGS, join(import.meta.dirname, 'support', 'shape-probe.ts')], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--allow-natives-syntax', ...SOURCE_NODE_ARGS, fileURLToPath(new URL('./support/shape-probe.ts', import.meta.url))], { stdio: ['ignore', 'pipe', 'pipe'] });
     const { status, stdout, stderr } = await outputUntilClose(child);
     expect(stderr).toBe('');
     expect(status).toBe(0);
