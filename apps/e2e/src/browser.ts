@@ -232,7 +232,11 @@ export async function servePlayerPage(files: Readonly<Record<string, PageFile>>,
 export async function runPlayerPage<T>(logged: LoggedPage, url: string, timeoutMs = 30_000): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_resolve, reject) => {
-    timer = setTimeout(() => reject(new Error(`the player page did not finish within ${timeoutMs} ms; console:\n${logged.console.join('\n')}`)), timeoutMs);
+    timer = setTimeout(() => {
+      void stalledPage(logged).then((state) =>
+        reject(new Error(`the player page did not finish within ${timeoutMs} ms: ${url.slice(0, 120)}\n${state}\nrequests:\n${logged.requests.map(requestLine).join('\n')}\nconsole:\n${logged.console.join('\n')}`)),
+      );
+    }, timeoutMs);
   });
   try {
     return await Promise.race([
@@ -245,4 +249,22 @@ export async function runPlayerPage<T>(logged: LoggedPage, url: string, timeoutM
   } finally {
     clearTimeout(timer);
   }
+}
+
+const requestLine = (request: BrowserRequest) => `${request.method} ${request.url.slice(0, 100)}${request.range ? ` ${request.range}` : ''} → ${request.status ?? request.failure ?? 'no answer yet'}`;
+
+/** What a page that did not finish was doing: its video element's state and what its player recorded so far. */
+async function stalledPage(logged: LoggedPage): Promise<string> {
+  // A string, as the page runs it: this project is not compiled with the DOM's types.
+  const read = logged.page.evaluate<string>(`(() => {
+    const video = document.querySelector('video');
+    const ranges = (list) => Array.from({ length: list.length }, (_v, i) => list.start(i).toFixed(2) + '-' + list.end(i).toFixed(2)).join(' ');
+    const { result, ...recorded } = window.strmPlayer || {};
+    return JSON.stringify({
+      video: video && { currentTime: video.currentTime, duration: video.duration, paused: video.paused, ended: video.ended, readyState: video.readyState, networkState: video.networkState, buffered: ranges(video.buffered), error: video.error && video.error.message },
+      recorded,
+    }).slice(0, 4000);
+  })()`);
+  const gaveUp = new Promise<string>((resolve) => setTimeout(() => resolve('(the page did not answer within 5 s)'), 5000).unref());
+  return Promise.race([read, gaveUp]).catch((error: Error) => `(the page could not be read: ${error.message})`);
 }
