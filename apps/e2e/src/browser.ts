@@ -50,6 +50,8 @@ export interface BrowserRequest {
   failure?: string;
   /** The request's `Range` header, when it had one. */
   readonly range?: string;
+  /** The whole response body arrived (Playwright's `requestfinished`). */
+  finished?: boolean;
 }
 
 /** A page opened in its own browser context, with every request it made logged. */
@@ -107,6 +109,10 @@ export async function openBrowser(options: { executablePath?: string; args?: rea
       context.on('response', (response) => {
         const entry = byRequest.get(response.request());
         if (entry) entry.status = response.status();
+      });
+      context.on('requestfinished', (request) => {
+        const entry = byRequest.get(request);
+        if (entry) entry.finished = true;
       });
       context.on('requestfailed', (request) => {
         const entry = byRequest.get(request);
@@ -233,9 +239,7 @@ export async function runPlayerPage<T>(logged: LoggedPage, url: string, timeoutM
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_resolve, reject) => {
     timer = setTimeout(() => {
-      void stalledPage(logged).then((state) =>
-        reject(new Error(`the player page did not finish within ${timeoutMs} ms: ${url.slice(0, 120)}\n${state}\nrequests:\n${logged.requests.map(requestLine).join('\n')}\nconsole:\n${logged.console.join('\n')}`)),
-      );
+      void stalledPage(logged).then((state) => reject(new PlayerPageStalled(logged, url, timeoutMs, state)));
     }, timeoutMs);
   });
   try {
@@ -248,6 +252,44 @@ export async function runPlayerPage<T>(logged: LoggedPage, url: string, timeoutM
     ]);
   } finally {
     clearTimeout(timer);
+  }
+}
+
+/** A player page that did not finish in time: what its video and player were doing, and its requests. */
+export class PlayerPageStalled extends Error {
+  readonly requests: readonly BrowserRequest[];
+  /**
+   * Every request of the page was answered below 400 and its body arrived whole: the network had
+   * done its part and the player sat in a state of its own.
+   */
+  readonly networkDone: boolean;
+  constructor(logged: LoggedPage, url: string, timeoutMs: number, state: string) {
+    super(`the player page did not finish within ${timeoutMs} ms: ${url.slice(0, 120)}\n${state}\nrequests:\n${logged.requests.map(requestLine).join('\n')}\nconsole:\n${logged.console.join('\n')}`);
+    this.name = 'PlayerPageStalled';
+    this.requests = [...logged.requests];
+    this.networkDone = logged.requests.length > 0 && logged.requests.every((request) => request.finished === true && request.status !== undefined && request.status < 400);
+  }
+}
+
+/**
+ * Plays `url` (a player page) in a fresh context with {@link runPlayerPage}: the player's report,
+ * the page's requests and console. A page that stalls although every request of it was answered
+ * whole ({@link PlayerPageStalled.networkDone}) is the player's own state on a starved machine, not
+ * what a suite tests: it is played once more in a fresh context, and said so on stderr. A second
+ * stall, or a stall with a request unanswered or failed, rejects.
+ */
+export async function playPlayerPage<T>(browser: OpenBrowser, url: string, timeoutMs?: number) {
+  for (let attempt = 1; ; attempt++) {
+    const logged = await browser.newPage();
+    try {
+      const result = await runPlayerPage<T>(logged, url, timeoutMs);
+      return { result, requests: [...logged.requests], console: [...logged.console] };
+    } catch (error) {
+      if (!(error instanceof PlayerPageStalled && error.networkDone && attempt === 1)) throw error;
+      console.error(`played again after a stall with every request answered whole: ${error.message}`);
+    } finally {
+      await logged.close();
+    }
   }
 }
 

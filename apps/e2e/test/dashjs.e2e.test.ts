@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { dashPlayerFiles, runPlayerPage, type BrowserRequest, type OpenBrowser, type PageServer } from '../src/browser';
+import { dashPlayerFiles, playPlayerPage, type BrowserRequest, type OpenBrowser, type PageServer } from '../src/browser';
 import { mediaFixtures } from '../src/fixtures';
 import { startBrowserStack, type BrowserStack } from './support/browser-stack';
 import { cdnRequestsOf, episode, type Stack } from './support/stack';
@@ -41,15 +41,7 @@ afterAll(async () => {
 
 const describeRequest = (request: BrowserRequest) => `${request.method} ${redact(request.url).slice(0, 90)} → ${request.status ?? request.failure}`;
 
-async function playOnPage(src: string) {
-  const logged = await browser.newPage();
-  try {
-    const result = await runPlayerPage<DashPlayerResult>(logged, pages.url('/dash.html', { src }), 60_000);
-    return { result, requests: [...logged.requests], console: [...logged.console] };
-  } finally {
-    await logged.close();
-  }
-}
+const playOnPage = (src: string) => playPlayerPage<DashPlayerResult>(browser, pages.url('/dash.html', { src }), 60_000);
 
 /** The segments dash.js loaded, as file names and ranges: the same from the CDN and through the proxy. */
 const segments = (result: DashPlayerResult) =>

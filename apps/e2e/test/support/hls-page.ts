@@ -1,7 +1,7 @@
 // What the hls.js page (pages/hls.html) reports, and how the hls.js suites compare one playback
 // with another: one copy for the suite that plays each fixture and the one that plays it behind a
 // relay and behind nginx.
-import { runPlayerPage, type BrowserRequest, type OpenBrowser, type PageServer } from '../../src/browser';
+import { playPlayerPage, type BrowserRequest, type OpenBrowser, type PageServer } from '../../src/browser';
 import { redact } from './tools';
 
 /** What pages/hls.html reports in `window.strmPlayer.result`. */
@@ -59,12 +59,6 @@ export function decodedDifference(a: HlsPlayerResult, b: HlsPlayerResult): numbe
 }
 
 /** Plays `src` on the hls.js page in a fresh context; resolves with the player's report and the page's requests. */
-export async function playOnPage(browser: OpenBrowser, pages: PageServer, src: string, query: Readonly<Record<string, string>>) {
-  const logged = await browser.newPage();
-  try {
-    const result = await runPlayerPage<HlsPlayerResult>(logged, pages.url('/hls.html', { src, ...query }));
-    return { result, requests: [...logged.requests], console: [...logged.console] };
-  } finally {
-    await logged.close();
-  }
+export function playOnPage(browser: OpenBrowser, pages: PageServer, src: string, query: Readonly<Record<string, string>>) {
+  return playPlayerPage<HlsPlayerResult>(browser, pages.url('/hls.html', { src, ...query }));
 }
