@@ -182,15 +182,21 @@ function closedByAbort(socket: Socket): boolean {
  * connects again for it, finds it aborted and leaves the fresh socket idle in the pool
  * (nodejs/undici#5845). That connect is asked synchronously while undici handles the close of
  * the aborted socket: a listener placed before undici's marks the moment, one placed after it
- * ends it, so no other connect is ever refused. The refusal empties the client's queue and the
- * pool drops the client; no socket is opened.
+ * ends it, so no other connect is ever refused. The refusal empties the client's queue; no socket
+ * is opened.
+ *
+ * The refusal is answered on the next tick, not inside the connect call: undici asks for the
+ * connection from its resume loop, which ignores a resume asked from within it, so a refusal
+ * answered at once left the client without its last look at its queue. It then neither handed a
+ * request waiting at the connection cap its turn (that viewer waited for good) nor settled its
+ * `close()` (a shutdown waited for good).
  */
 function withoutReconnectAfterAbort(connect: buildConnector.connector): buildConnector.connector {
   let abortedSocketClosing = false;
   return (options, callback) => {
     if (abortedSocketClosing) {
       abortedSocketClosing = false;
-      callback(new NeedlessReconnectError(), null);
+      process.nextTick(callback, new NeedlessReconnectError(), null);
       return;
     }
     connect(options, (...args) => {
@@ -214,8 +220,11 @@ function withoutReconnectAfterAbort(connect: buildConnector.connector): buildCon
 /** The keep-alive pool of every upstream request: guarded connections, bounded per origin. */
 function createUpstreamAgent(options: UpstreamOptions): Agent {
   const allowlist = new UpstreamAllowlist(options.allowlist);
-  return new Agent({
-    connect: withoutReconnectAfterAbort(createGuardedConnector({ allowlist, timeoutMs: options.timeoutMs, ...(options.lookup ? { lookup: options.lookup } : {}) })),
+  const connector = createGuardedConnector({ allowlist, timeoutMs: options.timeoutMs, ...(options.lookup ? { lookup: options.lookup } : {}) });
+  // Read only when an aborted socket closes: `stats` lists every origin's pool.
+
+  const agent: Agent = new Agent({
+    connect: withoutReconnectAfterAbort(connector),
     // Bounded (docs/contract.md, "Limits"), but above what one proxy streams at once: with 64 the 65th viewer of
     // a CDN host waited, headers and all, until another stream ended; with 512 the bench's 1,000 slow
     // viewers were not all served.
@@ -225,6 +234,7 @@ function createUpstreamAgent(options: UpstreamOptions): Agent {
     keepAliveTimeout: 10_000,
     maxHeaderSize: 64 * 1024,
   });
+  return agent;
 }
 
 /**

@@ -56,6 +56,47 @@ describe('upstream connections around client aborts', () => {
     expect(openAfter).toBe(before.open);
   });
 
+  test('at the connection cap, the viewers waiting for a connection get one when a stream ahead of them is aborted, and the pool closes', async () => {
+    const fetcher = createUpstreamFetcher({ allowlist: ['127.0.0.1'], timeoutMs: 5000, connectionsPerOrigin: 2 });
+    const controllers = Array.from({ length: 4 }, () => new AbortController());
+    const fetches = controllers.map((controller) => fetcher.fetch({ url: `${origin.origin}/big.mp4`, method: 'GET', headers: {}, signal: controller.signal }));
+    // Bounded: a stalled viewer is a failure within 5 s, not a hung test.
+    const within = <T>(promise: Promise<T>, what: string) =>
+      Promise.race([promise, new Promise<never>((_resolve, reject) => setTimeout(() => reject(new Error(`${what}: no answer within 5 s`)), 5000).unref())]);
+    const answered: number[] = [];
+    const failures: string[] = [];
+    for (const [index, fetched] of fetches.entries()) {
+      const response = await within(fetched, `viewer ${index + 1} of 4 (cap 2)`).catch((error: Error) => void failures.push(error.message));
+      if (!response) break;
+      response.body.on('error', () => {}); // the aborts below end the bodies unread
+      answered.push(response.status);
+      // Two streams hold both connections; each later viewer waits until one ahead is aborted.
+      if (index >= 1) controllers[index - 1]!.abort();
+    }
+    for (const controller of controllers) controller.abort();
+    // A request still queued in undici ignores its signal: the settling is bounded too.
+    await within(Promise.allSettled(fetches), 'the aborted requests settle').catch((error: Error) => failures.push(error.message));
+    // The pool closes once every aborted request is gone: a refusal answered too early left one pending.
+    await within(fetcher.close(), 'closing the pool after the aborts').catch((error: Error) => failures.push(error.message));
+    expect(failures).toEqual([]);
+    expect(answered).toEqual([200, 200, 200, 200]);
+  });
+
+  test('the pool closes right after a stream was aborted (what a shutdown awaits)', async () => {
+    const fetcher = createUpstreamFetcher({ allowlist: ['127.0.0.1'], timeoutMs: 5000 });
+    const controller = new AbortController();
+    const response = await fetcher.fetch({ url: `${origin.origin}/big.mp4`, method: 'GET', headers: {}, signal: controller.signal });
+    response.body.on('error', () => {});
+    controller.abort();
+    let timer: NodeJS.Timeout | undefined;
+    const outcome = await Promise.race([
+      fetcher.close().then(() => 'closed'),
+      new Promise<string>((resolve) => (timer = setTimeout(() => resolve('still open after 5 s'), 5000))),
+    ]);
+    clearTimeout(timer);
+    expect(outcome).toBe('closed');
+  });
+
   test('a request whose client already left opens no upstream connection', async () => {
     const fetcher = createUpstreamFetcher({ allowlist: ['127.0.0.1'], timeoutMs: 2000 });
     const before = await originConnections();
