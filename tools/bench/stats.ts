@@ -12,8 +12,11 @@ export function quantile(values: readonly number[], q: number): number {
 export const median = (values: readonly number[]): number => quantile(values, 0.5);
 
 /**
- * Runs every variant once per round, the order rotated each round so no variant always follows
- * the same neighbour, and returns the measurements per variant (in round order).
+ * Runs every variant once per round and returns the measurements per variant (in round order).
+ * Rounds go in pairs: an order, then the same order reversed; each pair rotates the order by
+ * one. So a variant runs right before a neighbour as often as right after it: what a busy
+ * predecessor leaves behind (connections closing, garbage collected) falls on both alike. With a
+ * rotation alone, B followed A in every round but one.
  */
 export async function interleave<V extends string, T>(
   variants: readonly V[],
@@ -22,12 +25,15 @@ export async function interleave<V extends string, T>(
 ): Promise<Record<V, T[]>> {
   const results = Object.fromEntries(variants.map((variant) => [variant, [] as T[]])) as Record<V, T[]>;
   for (let round = 0; round < rounds; round++) {
-    for (let i = 0; i < variants.length; i++) {
-      const variant = variants[(i + round) % variants.length]!;
-      results[variant].push(await measure(variant, round));
-    }
+    for (const variant of roundOrder(variants, round)) results[variant].push(await measure(variant, round));
   }
   return results;
+}
+
+/** The order of `variants` in round `round` of {@link interleave}. */
+export function roundOrder<V>(variants: readonly V[], round: number): V[] {
+  const rotated = variants.map((_, i) => variants[(i + Math.floor(round / 2)) % variants.length]!);
+  return round % 2 === 0 ? rotated : rotated.reverse();
 }
 
 /** A fixed-width text table: the first row is the header. */
