@@ -187,14 +187,18 @@ function closedByAbort(socket: Socket): boolean {
  *
  * The refusal is answered on the next tick, not inside the connect call: undici asks for the
  * connection from its resume loop, which ignores a resume asked from within it, so a refusal
- * answered at once left the client without its last look at its queue. It then neither handed a
- * request waiting at the connection cap its turn (that viewer waited for good) nor settled its
- * `close()` (a shutdown waited for good).
+ * answered at once left the client without its last look at its queue, and its `close()` (what
+ * a shutdown awaits) never settled.
+ *
+ * No refusal while requests wait in a pool's queue (`queued()`, at the connection cap): a refused
+ * client leaves its pool, which hands it no waiting request (the viewer waited for good) or, once
+ * it drains, hands them to a client it no longer counts (past the cap). The connection is made,
+ * the client finds the aborted request gone, and the first waiting request takes it.
  */
-function withoutReconnectAfterAbort(connect: buildConnector.connector): buildConnector.connector {
+function withoutReconnectAfterAbort(connect: buildConnector.connector, queued: () => boolean): buildConnector.connector {
   let abortedSocketClosing = false;
   return (options, callback) => {
-    if (abortedSocketClosing) {
+    if (abortedSocketClosing && !queued()) {
       abortedSocketClosing = false;
       process.nextTick(callback, new NeedlessReconnectError(), null);
       return;
@@ -221,10 +225,10 @@ function withoutReconnectAfterAbort(connect: buildConnector.connector): buildCon
 function createUpstreamAgent(options: UpstreamOptions): Agent {
   const allowlist = new UpstreamAllowlist(options.allowlist);
   const connector = createGuardedConnector({ allowlist, timeoutMs: options.timeoutMs, ...(options.lookup ? { lookup: options.lookup } : {}) });
-  // Read only when an aborted socket closes: `stats` lists every origin's pool.
-
+  // Read only when an aborted socket closes: `stats` has every origin's pool.
+  const queued = () => Object.values(agent.stats).some((pool) => 'queued' in pool && pool.queued > 0);
   const agent: Agent = new Agent({
-    connect: withoutReconnectAfterAbort(connector),
+    connect: withoutReconnectAfterAbort(connector, queued),
     // Bounded (docs/contract.md, "Limits"), but above what one proxy streams at once: with 64 the 65th viewer of
     // a CDN host waited, headers and all, until another stream ended; with 512 the bench's 1,000 slow
     // viewers were not all served.
