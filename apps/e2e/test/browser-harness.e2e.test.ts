@@ -22,15 +22,21 @@ afterAll(async () => {
 const loads = (path: string) => pages.served.filter((served) => served === path).length;
 
 test('a page stalled with every request answered whole is played twice, then rejects with what it was doing', async () => {
-  const error = await playPlayerPage(browser, pages.url('/stuck.html'), 1500).catch((caught: unknown) => caught);
+  const error = await playPlayerPage(browser, pages.url('/stuck.html'), 4000).catch((caught: unknown) => caught);
   expect(error).toBeInstanceOf(PlayerPageStalled);
   expect((error as PlayerPageStalled).networkDone).toBe(true);
-  expect((error as Error).message).toMatch(/did not finish within 1500 ms/);
+  expect((error as Error).message).toMatch(/did not finish within 4000 ms/);
   expect(loads('/stuck.html')).toBe(2);
 });
 
+test('a suite that counts one playback\'s requests asks for no second playback', async () => {
+  const before = loads('/stuck.html');
+  await expect(playPlayerPage(browser, pages.url('/stuck.html'), 4000, { playAgainAfterStall: false })).rejects.toBeInstanceOf(PlayerPageStalled);
+  expect(loads('/stuck.html') - before).toBe(1);
+});
+
 test('a page stalled with a request answered 404 rejects at the first stall', async () => {
-  const error = await playPlayerPage(browser, pages.url('/stuck-missing.html'), 1500).catch((caught: unknown) => caught);
+  const error = await playPlayerPage(browser, pages.url('/stuck-missing.html'), 4000).catch((caught: unknown) => caught);
   expect(error).toBeInstanceOf(PlayerPageStalled);
   expect((error as PlayerPageStalled).networkDone).toBe(false);
   expect((error as Error).message).toMatch(/absent\.js → 404/);

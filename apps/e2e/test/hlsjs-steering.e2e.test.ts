@@ -30,7 +30,7 @@ describe('hls.js switches content steering pathway through the proxy', () => {
     // One second of buffer at a quarter of the speed: the four one-second segments are asked over
     // about twelve seconds, so the switch after the first steering TTL (2 s) falls between them
     // with seconds to spare on a loaded machine.
-    const { result, requests, console: pageConsole } = await playOnPage(browser, pages, stack.entryUrl(entry), { buffer: '1', rate: '0.25' });
+    const { result, requests, console: pageConsole } = await playOnPage(browser, pages, stack.entryUrl(entry), { buffer: '1', rate: '0.25' }, { playAgainAfterStall: false });
     const pathwayOf = (host: string | undefined) => (host === `127.0.0.1:${stack.cdn.port}` ? 'A' : host === `localhost:${stack.cdn.port}` ? 'B' : `other(${host})`);
     const upstream = cdnRequestsOf(stack, entry);
     const segments = upstream.filter((request) => /^hls-ts\/video\/.*\.ts$/.test(request.resource));

@@ -59,6 +59,6 @@ export function decodedDifference(a: HlsPlayerResult, b: HlsPlayerResult): numbe
 }
 
 /** Plays `src` on the hls.js page in a fresh context; resolves with the player's report and the page's requests. */
-export function playOnPage(browser: OpenBrowser, pages: PageServer, src: string, query: Readonly<Record<string, string>>) {
-  return playPlayerPage<HlsPlayerResult>(browser, pages.url('/hls.html', { src, ...query }));
+export function playOnPage(browser: OpenBrowser, pages: PageServer, src: string, query: Readonly<Record<string, string>>, options: { playAgainAfterStall?: boolean } = {}) {
+  return playPlayerPage<HlsPlayerResult>(browser, pages.url('/hls.html', { src, ...query }), undefined, options);
 }
