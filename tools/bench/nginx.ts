@@ -1,7 +1,7 @@
 // Starts nginx from a configuration template of tools/bench in a temporary prefix, when nginx is
 // installed: the proxy_pass reference (nginx.conf) and the origin that serves the media as static
 // files (nginx-origin.conf).
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -15,15 +15,10 @@ export function findNginx(): string | undefined {
   return [...fromPath, ...CANDIDATES].find((path) => existsSync(path));
 }
 
-/** `nginx/1.22.1`, as `nginx -v` prints it (on stderr), for the output's notes. */
+/** `nginx/1.22.1`, as `nginx -v` prints it (on stderr), for the output's notes; the path when it prints nothing. */
 export function nginxVersion(binary: string): string {
-  try {
-    const printed = execFileSync(binary, ['-v'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-    return /nginx\/[\w.]+/.exec(printed)?.[0] ?? binary;
-  } catch (error) {
-    const stderr = String((error as { stderr?: unknown }).stderr ?? '');
-    return /nginx\/[\w.]+/.exec(stderr)?.[0] ?? binary;
-  }
+  const printed = spawnSync(binary, ['-v'], { encoding: 'utf8' });
+  return /nginx\/[\w.]+/.exec(`${printed.stderr ?? ''}${printed.stdout ?? ''}`)?.[0] ?? binary;
 }
 
 /** Writes `template` (a file of tools/bench) with its `@NAME@` placeholders filled into `prefix` and runs nginx on it. */
