@@ -1,5 +1,5 @@
 // `pnpm bench`: the proxy against its references, all started in this run (see README.md).
-//   pnpm bench [--quick] [--only stream,segments,ttfb,memory,rewrite,dash] [--no-nginx] [--profile] [--baseline DIR] [--replicas]
+//   pnpm bench [--quick] [--only stream,segments,ttfb,memory,rewrite,dash] [--no-nginx] [--origin nginx|node] [--profile] [--baseline DIR] [--replicas]
 import { execFileSync } from 'node:child_process';
 import { mkdir, mkdtemp, readdir, writeFile } from 'node:fs/promises';
 import { cpus, loadavg, release, tmpdir, totalmem } from 'node:os';
@@ -26,7 +26,9 @@ const HELP = `pnpm bench [options]: the proxy against direct, a bare Node pipe a
 
   --quick            smaller file, fewer and shorter rounds (about a minute)
   --only LIST        sections to run, comma-separated: ${SECTIONS.join(', ')}
-  --no-nginx         skip the nginx reference
+  --no-nginx         skip the nginx proxy_pass reference
+  --origin KIND      what serves the media: nginx (static files, sendfile; the default when nginx
+                     is installed) or node (the fake CDN of @strm/e2e; the fallback without nginx)
   --profile          run the proxy under node --cpu-prof and print where its time went
   --baseline DIR     also run the proxy of another checkout (a git worktree), built the same way, as
                      "baseline" rows: a before/after in one run
@@ -126,6 +128,7 @@ async function main(): Promise<void> {
       quick: { type: 'boolean', default: false },
       only: { type: 'string' },
       'no-nginx': { type: 'boolean', default: false },
+      origin: { type: 'string' },
       profile: { type: 'boolean', default: false },
       replicas: { type: 'boolean', default: false },
       baseline: { type: 'string' },
@@ -142,6 +145,8 @@ async function main(): Promise<void> {
   const unknown = only.filter((s) => !(SECTIONS as readonly string[]).includes(s));
   if (unknown.length > 0) throw new TypeError(`--only: unknown section ${unknown.join(', ')}; expected some of ${SECTIONS.join(', ')}`);
   const sections = new Set(only as Section[]);
+  const origin = values.origin;
+  if (origin !== undefined && origin !== 'nginx' && origin !== 'node') throw new TypeError(`--origin: expected nginx or node, received ${JSON.stringify(origin)}`);
   const settings = withRounds(plan(values.quick), values.rounds);
   const info = { date: new Date().toISOString(), machine: machine(), quick: values.quick, sections: [...sections], settings, loadAverageAtStart: loadavg() };
   const log = (line: string) => process.stderr.write(`bench: ${line}\n`);
@@ -158,6 +163,7 @@ async function main(): Promise<void> {
     profile?: ProfileSummary;
   } = {};
   const tables: Partial<Record<Section, string[]>> = {};
+  let originNote: string | undefined;
   const needsStack = ['stream', 'segments', 'ttfb', 'memory'].some((s) => sections.has(s as Section));
   const profileDir = values.profile ? await mkdtemp(join(tmpdir(), 'strm-bench-profile-')) : undefined;
 
@@ -168,12 +174,14 @@ async function main(): Promise<void> {
       segmentBytes: MiB,
       coldEpisodes: sections.has('ttfb') ? coldEpisodesNeeded(settings.ttfb) : 0,
       nginx: !values['no-nginx'] && (sections.has('stream') || sections.has('segments')),
+      origin,
       ...(profileDir ? { profileDir } : {}),
       ...(values.baseline !== undefined ? { baseline: resolve(values.baseline) } : {}),
     });
     try {
+      log(stack.originNote);
+      originNote = stack.originNote;
       if (stack.nginxNote) log(stack.nginxNote);
-      // Memory first, on fresh processes: afterwards the heaps keep what the 64-client segment load grew them to.
       // Memory first, on fresh processes: afterwards the heaps keep what the segment loads grew them to.
       if (sections.has('memory')) {
         const m = settings.memory;
@@ -214,7 +222,7 @@ async function main(): Promise<void> {
     tables.dash = ['MPD rewrite (@strm/dash-rewrite vs saxes and htmlparser2 parsing only; the largest manifest streamed only)', table, ''];
   }
 
-  const output = SECTIONS.flatMap((section) => tables[section] ?? []);
+  const output = [...(originNote ? [originNote, ''] : []), ...SECTIONS.flatMap((section) => tables[section] ?? [])];
   if (values.replicas) {
     log('replicas: 1 vs 3 proxies, in-memory vs Redis store...');
     try {
@@ -249,7 +257,7 @@ async function main(): Promise<void> {
   const resultsDir = join(benchDir, 'results');
   await mkdir(resultsDir, { recursive: true });
   const file = join(resultsDir, `${info.date.replace(/[:.]/g, '-')}.json`);
-  await writeFile(file, `${JSON.stringify({ ...info, loadAverageAtEnd: loadAtEnd, results, targets }, null, 2)}\n`);
+  await writeFile(file, `${JSON.stringify({ ...info, origin: originNote, loadAverageAtEnd: loadAtEnd, results, targets }, null, 2)}\n`);
   process.stdout.write(`results written to ${file}\n`);
 }
 

@@ -1,8 +1,10 @@
 // The origin of the benchmark, in a process of its own: the fake CDN over a media folder that
-// main.ts prepared (a large file, a 1 MiB segment, a playlist), and the fake resolver whose
+// stack.ts prepared (a large file, a 1 MiB segment, a playlist), and the fake resolver whose
 // catalog points at them. Prints one JSON line when both listen.
-//   node --conditions=@strm/source --import tsx tools/bench/origin.ts <mediaDir> <coldEpisodes>
-import { startFakeCdn, startFakeResolver, type CatalogEntry } from '@strm/e2e';
+//   node --conditions=@strm/source --import tsx tools/bench/origin.ts <mediaDir> <coldEpisodes> [<mediaOrigin>]
+// With <mediaOrigin> (nginx serving the same folder, nginx-origin.conf), the resolver hands out
+// the CDN's token URLs re-rooted there: the bytes come from nginx, the resolution from here.
+import { startFakeCdn, startFakeResolver, type CatalogEntry, type CdnFaults, type FakeCdn } from '@strm/e2e';
 
 /** The series every benchmark episode belongs to. */
 export const BENCH_SERIES = { site: 'aniworld.to', slug: 'strm-bench', season: 1, language: 'German Dub' } as const;
@@ -18,12 +20,24 @@ function benchCatalog(coldEpisodes: number): CatalogEntry[] {
   return catalog;
 }
 
+/** The CDN as the resolver sees it, issuing its token URLs on `mediaOrigin` instead of itself. */
+function issuingOn(cdn: FakeCdn, mediaOrigin: string): FakeCdn {
+  const base = new URL(mediaOrigin);
+  return Object.assign(Object.create(cdn) as FakeCdn, {
+    issue(path: string, faults?: CdnFaults): string {
+      const issued = new URL(cdn.issue(path, faults));
+      return new URL(`${issued.pathname}${issued.search}`, base).href;
+    },
+  });
+}
+
 async function main(): Promise<void> {
-  const [mediaDir, cold = '0'] = process.argv.slice(2);
-  if (mediaDir === undefined) throw new TypeError('usage: origin.ts <mediaDir> <coldEpisodes>');
+  const [mediaDir, cold = '0', mediaOrigin] = process.argv.slice(2);
+  if (mediaDir === undefined) throw new TypeError('usage: origin.ts <mediaDir> <coldEpisodes> [<mediaOrigin>]');
   const cdn = await startFakeCdn({ mediaDir });
-  const resolver = await startFakeResolver({ cdn, catalog: benchCatalog(Number(cold)) });
-  process.stdout.write(`${JSON.stringify({ url: cdn.origin, resolver: resolver.url })}\n`);
+  const issuer = mediaOrigin === undefined ? cdn : issuingOn(cdn, mediaOrigin);
+  const resolver = await startFakeResolver({ cdn: issuer, catalog: benchCatalog(Number(cold)) });
+  process.stdout.write(`${JSON.stringify({ url: mediaOrigin ?? cdn.origin, resolver: resolver.url })}\n`);
   const stop = () => void Promise.all([cdn.close(), resolver.close()]).then(() => process.exit(0));
   process.once('SIGTERM', stop);
   process.once('SIGINT', stop);

@@ -42,7 +42,7 @@ export function streamTable(rows: StreamRow[], movieBytes: number, rounds: numbe
     ]),
     ceiling === undefined
       ? 'the client ceiling: nginx not measured, so direct >= 1.5x nginx cannot be shown'
-      : `the client ceiling: direct is ${ratioText(ceiling)} nginx proxy_pass (>= 1.5x wanted: ${ceiling.median >= 1.5 ? 'met' : 'NOT met, the client or the origin limits every ratio'})`,
+      : `the client ceiling: direct is ${ratioText(ceiling)} nginx proxy_pass (>= 1.5x wanted: ${ceiling.median >= 1.5 ? 'met' : `NOT met, every ratio is squeezed by what limits direct: ${direct!.limit}`})`,
     '',
   ];
 }

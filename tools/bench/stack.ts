@@ -1,6 +1,7 @@
-// Everything a benchmark run talks to: the media folder, the origin (fake CDN + fake resolver),
-// the proxy (auth on, HTTP resolver, cache on), the bare Node pipe and nginx, each a process of
-// its own, and the URLs of the same bytes through each of them.
+// Everything a benchmark run talks to: the media folder, the origin (nginx serving the media as
+// static files when it is installed, else the fake CDN) and the fake resolver, the proxy (auth on,
+// HTTP resolver, cache on), the bare Node pipe, the TCP relay and nginx proxy_pass, each a process
+// of its own, and the URLs of the same bytes through each of them.
 import { randomFillSync } from 'node:crypto';
 import { open, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -9,8 +10,9 @@ import { signedEntryUrl } from '@strm/signing';
 import { Agent, request } from 'undici';
 import { bundleServer } from './bundle';
 import { buildProxy } from './proxy-build';
-import { findNginx, startNginx } from './nginx';
+import { findNginx, nginxVersion, startNginx, startNginxOrigin } from './nginx';
 import { BENCH_SERIES, EPISODE, MEDIA } from './origin';
+import { checkOrigin } from './origin-check';
 import { jsonReadyLine, startNodeServer, startServer, root, type ServerProcess } from './processes';
 
 const MiB = 1024 * 1024;
@@ -22,6 +24,12 @@ export interface StackOptions {
   /** Episodes the resolver knows that nobody asked for yet: one per cold time-to-first-byte sample. */
   coldEpisodes: number;
   nginx: boolean;
+  /**
+   * Which server sends the media: `nginx` (static files with sendfile, the default when nginx is
+   * installed) or `node` (the fake CDN of `@strm/e2e`, the fallback). The resolver is the fake
+   * one either way, and hands out the same token URLs.
+   */
+  origin: 'nginx' | 'node' | undefined;
   /** Run the proxy under `node --cpu-prof`, writing the profile into this folder. */
   profileDir?: string;
   /** Another checkout (a git worktree) whose proxy runs beside this one, for a before/after in one run. */
@@ -40,7 +48,10 @@ interface Route {
 
 export interface Stack {
   workDir: string;
+  /** The process that sends the media bytes (nginx or the Node fake CDN): its CPU is the origin's share. */
   origin: ServerProcess;
+  /** Which origin that is and why, for the output. */
+  originNote: string;
   proxy: ServerProcess;
   bare: ServerProcess;
   relay: ServerProcess;
@@ -78,7 +89,8 @@ async function writeFileOfSize(path: string, bytes: number): Promise<void> {
   }
 }
 
-async function prepareMedia(mediaDir: string, options: StackOptions): Promise<void> {
+/** The large file, the segment and a playlist of both, in `mediaDir`. */
+export async function prepareMedia(mediaDir: string, options: Pick<StackOptions, 'movieBytes' | 'segmentBytes'>): Promise<void> {
   await mkdir(join(mediaDir, 'bench'), { recursive: true });
   await writeFileOfSize(join(mediaDir, MEDIA.movie), options.movieBytes);
   await writeFileOfSize(join(mediaDir, MEDIA.segment), options.segmentBytes);
@@ -144,15 +156,49 @@ function startProxy(bin: string, resolverBase: string, logFile: string, options:
   });
 }
 
+/**
+ * The origin of the run. nginx sends the files when it is installed (or asked for): the Node fake
+ * CDN was the busiest process of every single-stream row, so direct measured the origin instead
+ * of being the ceiling. The fake resolver stays in Node and hands out the same token URLs, re-rooted
+ * onto nginx.
+ */
+async function startOrigin(mediaDir: string, workDir: string, options: StackOptions, started: ServerProcess[]) {
+  const nginx = options.origin === 'node' ? undefined : findNginx();
+  if (options.origin === 'nginx' && nginx === undefined) throw new Error('--origin nginx: nginx is not installed (looked on the PATH and in /usr/sbin, /usr/local)');
+  const media = nginx === undefined ? undefined : await startNginxOrigin(nginx, mediaDir, join(workDir, 'nginx-origin'));
+  if (media) started.push(media);
+  const args = [mediaDir, String(options.coldEpisodes), ...(media ? [media.url] : [])];
+  const node = await startNodeServer(media ? 'resolver' : 'origin', 'tools/bench/origin.ts', { args });
+  started.push(node);
+  const note =
+    media ? `origin: ${nginxVersion(nginx!)} serving the media as static files (sendfile); the fake resolver in Node`
+    : options.origin === 'node' ? 'origin: the Node fake CDN (--origin node); direct and every route may be limited by it'
+    : 'origin: the Node fake CDN, as nginx is not installed; direct and every route may be limited by it';
+  return { origin: media ?? node, resolverBase: String(node.info.resolver), note };
+}
+
+/** Fails the run, before anything is measured, when the origin answers otherwise than the proxy needs. */
+async function assertOrigin(direct: Route, playlist: string, mediaDir: string, note: string): Promise<void> {
+  const problems = await checkOrigin(
+    [
+      { url: direct.segment, path: join(mediaDir, MEDIA.segment), contentType: 'video/mp2t' },
+      { url: direct.movie, path: join(mediaDir, MEDIA.movie), contentType: 'video/mp4' },
+      { url: playlist, path: join(mediaDir, MEDIA.playlist), contentType: 'application/vnd.apple.mpegurl' },
+    ],
+    0,
+  );
+  if (problems.length > 0) {
+    throw new Error(`the origin does not answer as the proxy needs (${note}):\n  ${problems.join('\n  ')}\n(--origin node runs the bench against the Node fake CDN)`);
+  }
+}
+
 export async function startStack(options: StackOptions): Promise<Stack> {
   const workDir = await mkdtemp(join(tmpdir(), 'strm-bench-'));
   const started: ServerProcess[] = [];
   try {
     const mediaDir = join(workDir, 'media');
     await prepareMedia(mediaDir, options);
-    const origin = await startNodeServer('origin', 'tools/bench/origin.ts', { args: [mediaDir, String(options.coldEpisodes)] });
-    started.push(origin);
-    const resolverBase = String(origin.info.resolver);
+    const { origin, resolverBase, note: originNote } = await startOrigin(mediaDir, workDir, options, started);
 
     const binDir = join(workDir, 'bin');
     const [proxyBin, baselineBin, bareBundle, relayBundle] = await Promise.all([
@@ -188,8 +234,9 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       `${resolverBase}/resolve?${new URLSearchParams(Object.entries(entryQuery(episode)).map(([k, v]): [string, string] => [k, String(v)]))}`;
     const resolved = async (episode: number) => (JSON.parse(await getText(resolveUrl(episode))) as { url: string }).url;
     const directMovie = await resolved(EPISODE.movie);
-    const directSegment = new URL('segment.ts', await resolved(EPISODE.playlist)).href;
-    const direct: Route = { movie: directMovie, segment: directSegment };
+    const directPlaylist = await resolved(EPISODE.playlist);
+    const direct: Route = { movie: directMovie, segment: new URL('segment.ts', directPlaylist).href };
+    await assertOrigin(direct, directPlaylist, mediaDir, originNote);
 
     const entry = (episode: number, base = proxy.url) => signedEntryUrl(`${base}/strm/stream`, entryQuery(episode), SECRET);
     const proxyToken = await tokenRoute(entry(EPISODE.playlist));
@@ -201,6 +248,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     return {
       workDir,
       origin,
+      originNote,
       proxy,
       bare,
       relay,
