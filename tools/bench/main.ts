@@ -33,7 +33,8 @@ const HELP = `pnpm bench [options]: the proxy against direct, a bare Node pipe a
   --baseline DIR     also run the proxy of another checkout (a git worktree), built the same way, as
                      "baseline" rows: a before/after in one run
   --rounds N         interleaved rounds of the stream, segments and time-to-first-byte sections
-                     (default 7, 5 and 3; more rounds resolve smaller differences, e.g. a before/after)
+                     (default 7, 5 and 3; more rounds resolve smaller differences, e.g. a before/after;
+                     a multiple of the number of routes, or of twice an odd one, balances their order)
   --replicas         also run the replicas benchmark (1 vs 3 replicas, memory vs Redis; needs redis-server)
   --help
 `;
@@ -65,8 +66,13 @@ function plan(quick: boolean) {
 function withRounds(settings: ReturnType<typeof plan>, rounds: string | undefined): ReturnType<typeof plan> {
   if (rounds === undefined) return settings;
   const count = Number(rounds);
-  if (!Number.isInteger(count) || count < 1 || count > 100) throw new TypeError(`--rounds: expected a whole number from 1 to 100, received ${JSON.stringify(rounds)}`);
+  if (!Number.isInteger(count) || count < 1 || count > 100) throw new UsageError(`--rounds: expected a whole number from 1 to 100, received ${JSON.stringify(rounds)}`);
   return { ...settings, stream: { ...settings.stream, rounds: count }, segments: { ...settings.segments, rounds: count }, ttfb: { ...settings.ttfb, rounds: count } };
+}
+
+/** A bad command line: printed as a sentence, without a stack. */
+class UsageError extends Error {
+  override name = 'UsageError';
 }
 
 interface Targets {
@@ -143,10 +149,10 @@ async function main(): Promise<void> {
   }
   const only = values.only === undefined ? [...SECTIONS] : values.only.split(',').map((s) => s.trim());
   const unknown = only.filter((s) => !(SECTIONS as readonly string[]).includes(s));
-  if (unknown.length > 0) throw new TypeError(`--only: unknown section ${unknown.join(', ')}; expected some of ${SECTIONS.join(', ')}`);
+  if (unknown.length > 0) throw new UsageError(`--only: unknown section ${unknown.join(', ')}; expected some of ${SECTIONS.join(', ')}`);
   const sections = new Set(only as Section[]);
   const origin = values.origin;
-  if (origin !== undefined && origin !== 'nginx' && origin !== 'node') throw new TypeError(`--origin: expected nginx or node, received ${JSON.stringify(origin)}`);
+  if (origin !== undefined && origin !== 'nginx' && origin !== 'node') throw new UsageError(`--origin: expected nginx or node, received ${JSON.stringify(origin)}`);
   const settings = withRounds(plan(values.quick), values.rounds);
   const info = { date: new Date().toISOString(), machine: machine(), quick: values.quick, sections: [...sections], settings, loadAverageAtStart: loadavg() };
   const log = (line: string) => process.stderr.write(`bench: ${line}\n`);
@@ -262,7 +268,9 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  // A bad option is a sentence; anything else keeps its stack for whoever debugs the bench.
-  console.error(error instanceof TypeError ? `bench: ${error.message}` : error);
+  // A bad option is a sentence (parseArgs's own refusals too); anything else keeps its stack for
+  // whoever debugs the bench.
+  const usage = error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS_') === true;
+  console.error(usage ? `bench: ${(error as Error).message}` : error);
   process.exitCode = 1;
 });

@@ -1,23 +1,32 @@
 import { describe, expect, it } from 'vitest';
-import { interleave, roundOrder } from './stats';
+import { balancedPeriod, interleave, roundOrder } from './stats';
+
+/** How often each ordered pair runs back to back within a round, and each variant at each place, over `rounds`. */
+function tally(variants: readonly string[], rounds: number) {
+  const follows = new Map<string, number>();
+  const places = new Map<string, number>();
+  for (let round = 0; round < rounds; round++) {
+    const order = roundOrder(variants, round);
+    expect([...order].sort()).toEqual([...variants].sort());
+    order.forEach((variant, place) => places.set(`${variant}@${place}`, (places.get(`${variant}@${place}`) ?? 0) + 1));
+    for (let i = 1; i < order.length; i++) follows.set(`${order[i - 1]}>${order[i]}`, (follows.get(`${order[i - 1]}>${order[i]}`) ?? 0) + 1);
+  }
+  return { follows, places };
+}
 
 describe('interleave', () => {
-  it('roundOrder([A, B, C], 0..5): an order, the same reversed, then rotated by one', () => {
-    expect([0, 1, 2, 3, 4, 5].map((round) => roundOrder(['A', 'B', 'C'], round).join(''))).toEqual(['ABC', 'CBA', 'BCA', 'ACB', 'CAB', 'BAC']);
+  it('roundOrder([A, B, C, D], 0..3) is a Williams square: ABDC, BCAD, CDBA, DACB', () => {
+    expect([0, 1, 2, 3].map((round) => roundOrder(['A', 'B', 'C', 'D'], round).join(''))).toEqual(['ABDC', 'BCAD', 'CDBA', 'DACB']);
   });
 
-  it('over any even number of rounds, a variant runs right before another as often as right after it', async () => {
-    const variants = ['A', 'B', 'C', 'D', 'E'] as const;
-    for (const rounds of [2, 6, 16]) {
-      const ran: string[] = [];
-      await interleave(variants, rounds, async (variant) => void ran.push(variant));
-      const follows = new Map<string, number>();
-      for (let round = 0; round < rounds; round++) {
-        const order = ran.slice(round * variants.length, (round + 1) * variants.length);
-        for (let i = 1; i < order.length; i++) follows.set(`${order[i - 1]}${order[i]}`, (follows.get(`${order[i - 1]}${order[i]}`) ?? 0) + 1);
-      }
-      for (const [pair, count] of follows) expect(follows.get(`${pair[1]}${pair[0]}`), `${pair} in ${rounds} rounds`).toBe(count);
-    }
+  it.each([2, 3, 4, 5, 6, 7])('over a period of %i variants, each runs at each place, and right after each other one, equally often', (count) => {
+    const variants = Array.from({ length: count }, (_, i) => String.fromCharCode(65 + i));
+    const period = balancedPeriod(count);
+    const { follows, places } = tally(variants, 2 * period);
+    expect(follows.size).toBe(count * (count - 1));
+    expect(new Set(follows.values()).size).toBe(1);
+    expect(places.size).toBe(count * count);
+    expect(new Set(places.values()).size).toBe(1);
   });
 
   it('returns the measurements per variant in round order', async () => {

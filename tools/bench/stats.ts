@@ -13,10 +13,11 @@ export const median = (values: readonly number[]): number => quantile(values, 0.
 
 /**
  * Runs every variant once per round and returns the measurements per variant (in round order).
- * Rounds go in pairs: an order, then the same order reversed; each pair rotates the order by
- * one. So a variant runs right before a neighbour as often as right after it: what a busy
- * predecessor leaves behind (connections closing, garbage collected) falls on both alike. With a
- * rotation alone, B followed A in every round but one.
+ * The orders are the rows of a balanced Latin square (a Williams design; {@link roundOrder}):
+ * over a full period every variant runs in every position, and right after every other variant,
+ * equally often, so what a busy predecessor leaves behind (connections closing, garbage
+ * collected) and the place in the round fall on all alike. With a rotation alone, B followed A in
+ * every round but one.
  */
 export async function interleave<V extends string, T>(
   variants: readonly V[],
@@ -30,10 +31,20 @@ export async function interleave<V extends string, T>(
   return results;
 }
 
-/** The order of `variants` in round `round` of {@link interleave}. */
+/** Rounds after which {@link roundOrder} repeats: n for an even number of variants, 2n for an odd one. */
+export const balancedPeriod = (variants: number): number => (variants % 2 === 0 ? variants : 2 * variants);
+
+/**
+ * The order of `variants` in round `round` of {@link interleave}: row `round` of a Williams
+ * design. Its first row is 0, 1, n-1, 2, n-2, …; row i adds i to each index (mod n); for an odd n
+ * the n rows are followed by the same rows reversed.
+ */
 export function roundOrder<V>(variants: readonly V[], round: number): V[] {
-  const rotated = variants.map((_, i) => variants[(i + Math.floor(round / 2)) % variants.length]!);
-  return round % 2 === 0 ? rotated : rotated.reverse();
+  const n = variants.length;
+  const index = round % balancedPeriod(n);
+  const row = index % n;
+  const order = variants.map((_, j) => variants[((j % 2 === 1 ? (j + 1) / 2 : n - j / 2) + row) % n]!);
+  return index < n ? order : order.reverse();
 }
 
 /** A fixed-width text table: the first row is the header. */
