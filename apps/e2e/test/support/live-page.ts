@@ -1,6 +1,6 @@
 // What the live hls.js page (pages/hls-live.html) reports, and the figures the live suites
 // compare: one copy for the low-latency suite and the sliding-window one.
-import { runPlayerPage, type OpenBrowser, type PageServer } from '../../src/browser';
+import { playPlayerPage, type OpenBrowser, type PageServer } from '../../src/browser';
 import type { CdnRequestLog } from '../../src/fake-cdn';
 
 /**
@@ -30,15 +30,10 @@ export interface LivePlayerResult {
 }
 
 /** Plays `src` on the live page for `seconds` of stream; resolves with the player's report and the page's requests. */
-export async function playLive(browser: OpenBrowser, pages: PageServer, src: string, query: { seconds: number; lowLatency: boolean }) {
-  const logged = await browser.newPage();
-  try {
-    const url = pages.url('/hls-live.html', { src, seconds: String(query.seconds), lowLatency: query.lowLatency ? '1' : '0' });
-    const result = await runPlayerPage<LivePlayerResult>(logged, url, (query.seconds + 30) * 1000);
-    return { result, requests: [...logged.requests], console: [...logged.console] };
-  } finally {
-    await logged.close();
-  }
+export function playLive(browser: OpenBrowser, pages: PageServer, src: string, query: { seconds: number; lowLatency: boolean }) {
+  const url = pages.url('/hls-live.html', { src, seconds: String(query.seconds), lowLatency: query.lowLatency ? '1' : '0' });
+  // One playback: the suites compare its latency and its requests with the direct one.
+  return playPlayerPage<LivePlayerResult>(browser, url, (query.seconds + 30) * 1000, { playAgainAfterStall: false });
 }
 
 /** The median of the numbers (undefined for none). */
