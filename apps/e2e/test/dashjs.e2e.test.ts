@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { dashPlayerFiles, playPlayerPage, type BrowserRequest, type OpenBrowser, type PageServer } from '../src/browser';
+import { dashPlayerFiles, playPlayerPage, type OpenBrowser, type PageServer } from '../src/browser';
 import { mediaFixtures } from '../src/fixtures';
 import { startBrowserStack, type BrowserStack } from './support/browser-stack';
+import { describeRequest } from './support/hls-page';
 import { cdnRequestsOf, episode, type Stack } from './support/stack';
 import type { TamperingFront } from './support/tamper';
-import { redact } from './support/tools';
 
 // dash.js in Debian's Chromium, on a page of another origin than the proxy: every MPD, init
 // section, segment and byte range is a cross-origin XHR through the rewritten manifest. Each
@@ -38,8 +38,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await started?.close();
 });
-
-const describeRequest = (request: BrowserRequest) => `${request.method} ${redact(request.url).slice(0, 90)} → ${request.status ?? request.failure}`;
 
 // 45 s for a 4-second clip: a stalled page, played once more, still fits the test's 120 s with its diagnostics.
 const playOnPage = (src: string) => playPlayerPage<DashPlayerResult>(browser, pages.url('/dash.html', { src }), 45_000);
