@@ -59,6 +59,12 @@ const sourceNodeArgs = () => ['--conditions=@strm/source', '--import', pathToFil
 const runSource = (file, args) => run(process.execPath, [...sourceNodeArgs(), join(root, file), ...args], { cwd: callerDir });
 
 /** Runs the compiled proxy CLI, building it (and what it depends on) first when needed. */
+/**
+ * The allocator setting the container ships (Dockerfile): glibc keeps up to 32 MiB of freed heap
+ * instead of returning it and faulting it in again for every 64 KiB socket read of a stream.
+ */
+const PROXY_MALLOC_TUNABLES = 'glibc.malloc.trim_threshold=33554432';
+
 function runCompiledProxy(args) {
   if (!proxyBuildIsCurrent()) {
     console.error('strm: building the proxy (first run, or a source changed since the last build)...');
@@ -67,7 +73,7 @@ function runCompiledProxy(args) {
     const status = run(bin(nx), nxArgs, { env: { NX_TUI: 'false' }, stdio: ['ignore', 2, 2] });
     if (status !== 0) return status;
   }
-  return run(process.execPath, [PROXY_CLI, ...args], { cwd: callerDir });
+  return run(process.execPath, [PROXY_CLI, ...args], { cwd: callerDir, env: { GLIBC_TUNABLES: process.env.GLIBC_TUNABLES ?? PROXY_MALLOC_TUNABLES } });
 }
 
 const projectDirs = () =>
