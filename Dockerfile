@@ -30,7 +30,7 @@ RUN pnpm --filter @strm/proxy deploy --prod --legacy /out/app \
 FROM ${NODE_IMAGE}
 # GLIBC_TUNABLES: glibc keeps up to 32 MiB of freed heap instead of handing it back to the kernel
 # at once. Every socket read of a stream is a 64 KiB buffer; without it some processes return and
-# fault in those pages again for every read, at 0.5-0.7 CPU s more per GiB streamed
+# fault in those pages again for every read, at 0.2-0.7 CPU s more per GiB streamed
 # (tools/bench/README.md, "The allocator setting").
 ENV NODE_ENV=production \
     HOST=0.0.0.0 \
