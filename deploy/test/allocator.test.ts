@@ -9,12 +9,19 @@ import { deployDir, readText, repoRoot } from './support';
 
 const SETTING = 'glibc.malloc.trim_threshold=33554432';
 
+/** A script's default for the variable, when the spawn that should pass it on does (else undefined). */
+function passedOn(file: string, defaultValue: RegExp, spawnEnv: string): string | undefined {
+  const text = readText(join(repoRoot, file));
+  return text.includes(spawnEnv) ? defaultValue.exec(text)?.[1] : undefined;
+}
+
 /** The value each place gives GLIBC_TUNABLES, found the way that place writes it. */
 const places: Record<string, string | undefined> = {
-  Dockerfile: /^\s*GLIBC_TUNABLES=(\S+)\s*$/m.exec(readText(join(repoRoot, 'Dockerfile')))?.[1],
+  // A line of the runtime stage's ENV instruction, whose lines before it all continue with `\`.
+  Dockerfile: /^ENV NODE_ENV=production \\\n(?:[ \t]+\S+ \\\n)*[ \t]+GLIBC_TUNABLES=(\S+)$/m.exec(readText(join(repoRoot, 'Dockerfile')))?.[1],
   'systemd unit': /^Environment=GLIBC_TUNABLES=(\S+)$/m.exec(readText(join(deployDir, 'systemd', 'strm-proxy.service')))?.[1],
-  'npm start (tools/dev/run.mjs)': /PROXY_MALLOC_TUNABLES = '([^']+)'/.exec(readText(join(repoRoot, 'tools/dev/run.mjs')))?.[1],
-  'bench (tools/bench/processes.ts)': /GLIBC_TUNABLES \?\? '([^']+)'/.exec(readText(join(repoRoot, 'tools/bench/processes.ts')))?.[1],
+  'npm start (tools/dev/run.mjs)': passedOn('tools/dev/run.mjs', /PROXY_MALLOC_TUNABLES = '([^']+)'/, 'env: { GLIBC_TUNABLES: process.env.GLIBC_TUNABLES ?? PROXY_MALLOC_TUNABLES }'),
+  'bench (tools/bench/processes.ts)': passedOn('tools/bench/processes.ts', /MALLOC_TUNABLES = process\.env\.GLIBC_TUNABLES \?\? '([^']+)'/, 'env: { ...process.env, GLIBC_TUNABLES: MALLOC_TUNABLES, ...options.env }'),
 };
 
 /** The dynamic loader of this machine (x86-64 or arm64 Debian). */

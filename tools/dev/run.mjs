@@ -58,13 +58,13 @@ const bin = (name) => join(root, 'node_modules', '.bin', name);
 const sourceNodeArgs = () => ['--conditions=@strm/source', '--import', pathToFileURL(createRequire(join(root, 'package.json')).resolve('tsx')).href];
 const runSource = (file, args) => run(process.execPath, [...sourceNodeArgs(), join(root, file), ...args], { cwd: callerDir });
 
-/** Runs the compiled proxy CLI, building it (and what it depends on) first when needed. */
 /**
  * The allocator setting the container ships (Dockerfile): glibc keeps up to 32 MiB of freed heap
  * instead of returning it and faulting it in again for every 64 KiB socket read of a stream.
  */
 const PROXY_MALLOC_TUNABLES = 'glibc.malloc.trim_threshold=33554432';
 
+/** Runs the compiled proxy CLI, building it (and what it depends on) first when needed. */
 function runCompiledProxy(args) {
   if (!proxyBuildIsCurrent()) {
     console.error('strm: building the proxy (first run, or a source changed since the last build)...');
