@@ -3,6 +3,7 @@ import { DashRewriteError, preview } from './errors';
 import { directoryOf, isPlainRelativePath, resolveHttpUrl } from './resolve';
 import type { RewriteOptions, RewriteStats, UrlContext, UrlKind } from './types';
 import { decodeAttributeValue, decodeContent, encodeAttributeValue, encodeContent } from './xml-text';
+import { validateLimits } from '../../hls-rewrite/src/limits';
 
 const DEFAULT_MAX_ELEMENT_LENGTH = 1024 * 1024;
 const MAX_WARNINGS = 100;
@@ -13,18 +14,6 @@ const OUTPUT_RATIO_ALLOWANCE = 64 * 1024;
 
 type RewriteLimits = { -readonly [Name in keyof typeof DEFAULT_LIMITS]: number };
 
-/** The limit options, each a positive number (`maxOutputRatio` may be fractional), or their defaults. */
-function validateLimits(options: RewriteOptions): RewriteLimits {
-  const limits = { ...DEFAULT_LIMITS } as RewriteLimits;
-  for (const name of Object.keys(DEFAULT_LIMITS) as Array<keyof RewriteLimits>) {
-    const value = options[name];
-    if (value === undefined) continue;
-    const valid = name === 'maxOutputRatio' ? Number.isFinite(value) && value > 0 : Number.isSafeInteger(value) && value >= 1;
-    if (!valid) throw new TypeError(`options.${name} must be a positive ${name === 'maxOutputRatio' ? 'number' : 'integer'}, received ${String(value)}`);
-    limits[name] = value;
-  }
-  return limits;
-}
 /** A UTF-16 surrogate without its pair: not a character, cannot be encoded as UTF-8. */
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 /** Characters XML 1.0 forbids (§2.2), which only binary data holds. */
@@ -104,7 +93,7 @@ function validateOptions(options: RewriteOptions): { base: string; output: strin
   }
   const max = options.maxElementLength ?? DEFAULT_MAX_ELEMENT_LENGTH;
   if (!Number.isInteger(max) || max < 64) throw new TypeError(`options.maxElementLength must be an integer of at least 64, received ${String(max)}`);
-  return { base, output, max, limits: validateLimits(options) };
+  return { base, output, max, limits: validateLimits(DEFAULT_LIMITS, options, ['maxOutputRatio']) };
 }
 
 /** The index after the first `close` from `from` on, or -1. */

@@ -4,6 +4,7 @@ import { isNormalizedHttpUrl, isPlainRelativeReference } from './resolve';
 import { TAG_RULES, type AttributeKindRule } from './tags';
 import type { RewriteOptions, RewriteStats, UriContext, UriKind } from './types';
 import { importedValue, importsMap, queryParameterValue, readDefinition, substituteVariables, type DefineAttributes, type SubstitutionGuard } from './variables';
+import { validateLimits } from './limits';
 
 const EXTM3U = '#EXTM3U';
 const DEFINE_ATTRIBUTES = ['NAME', 'VALUE', 'IMPORT', 'QUERYPARAM'] as const;
@@ -66,18 +67,6 @@ interface ValidatedOptions {
 
 type RewriteLimits = { -readonly [Name in keyof typeof DEFAULT_LIMITS]: number };
 
-/** The limit options, each a positive number (`maxOutputRatio` may be fractional), or their defaults. */
-function validateLimits(options: RewriteOptions): RewriteLimits {
-  const limits = { ...DEFAULT_LIMITS } as RewriteLimits;
-  for (const name of Object.keys(DEFAULT_LIMITS) as Array<keyof RewriteLimits>) {
-    const value = options[name];
-    if (value === undefined) continue;
-    const valid = name === 'maxOutputRatio' ? Number.isFinite(value) && value > 0 : Number.isSafeInteger(value) && value >= 1;
-    if (!valid) throw new TypeError(`options.${name} must be a positive ${name === 'maxOutputRatio' ? 'number' : 'integer'}, received ${String(value)}`);
-    limits[name] = value;
-  }
-  return limits;
-}
 
 function validateOptions(options: RewriteOptions): ValidatedOptions {
   if (typeof options !== 'object' || options === null) {
@@ -99,7 +88,7 @@ function validateOptions(options: RewriteOptions): ValidatedOptions {
   if (!Number.isSafeInteger(maxLineLength) || maxLineLength < 1) {
     throw new TypeError(`options.maxLineLength must be a positive integer, received ${String(maxLineLength)}`);
   }
-  return { base, baseDirectory: new URL('./', base).href, rewriteUri, maxLineLength, limits: validateLimits(options), imports: importsMap(options.imports) };
+  return { base, baseDirectory: new URL('./', base).href, rewriteUri, maxLineLength, limits: validateLimits(DEFAULT_LIMITS, options, ['maxOutputRatio']), imports: importsMap(options.imports) };
 }
 
 /**
