@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { deployDir, readText, repoRoot } from './support';
 
-const SETTING = 'glibc.malloc.trim_threshold=33554432';
+const SETTING = 'glibc.malloc.trim_threshold=33554432:glibc.malloc.arena_max=1';
 
 /** A script's default for the variable, when the spawn that should pass it on does (else undefined). */
 function passedOn(file: string, defaultValue: RegExp, spawnEnv: string): string | undefined {
@@ -37,12 +37,14 @@ describe('allocator setting', () => {
     expect(readText(join(repoRoot, 'apps/proxy/README.md'))).toContain(`GLIBC_TUNABLES=${SETTING}`);
   });
 
-  it("is taken by this glibc's loader: trim threshold 32 MiB instead of its default", () => {
+  it("is taken by this glibc's loader: trim threshold 32 MiB and one arena instead of its defaults", () => {
     expect(loader, 'no glibc dynamic loader found').toBeDefined();
     const list = (env: NodeJS.ProcessEnv) => spawnSync(loader!, ['--list-tunables'], { encoding: 'utf8', env }).stdout;
-    const threshold = (text: string) => /^glibc\.malloc\.trim_threshold: (0x[0-9a-f]+)/m.exec(text)?.[1];
+    const tunable = (text: string, name: string) => new RegExp(`^glibc\\.malloc\\.${name}: (0x[0-9a-f]+)`, 'm').exec(text)?.[1];
     const { GLIBC_TUNABLES: _inherited, ...plain } = process.env;
-    expect(threshold(list(plain))).toBe('0x0');
-    expect(threshold(list({ ...plain, GLIBC_TUNABLES: SETTING }))).toBe(`0x${(32 * 1024 * 1024).toString(16)}`);
+    const before = list(plain);
+    const after = list({ ...plain, GLIBC_TUNABLES: SETTING });
+    expect([tunable(before, 'trim_threshold'), tunable(before, 'arena_max')]).toEqual(['0x0', '0x0']);
+    expect([tunable(after, 'trim_threshold'), tunable(after, 'arena_max')]).toEqual([`0x${(32 * 1024 * 1024).toString(16)}`, '0x1']);
   });
 });

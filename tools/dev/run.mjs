@@ -60,9 +60,10 @@ const runSource = (file, args) => run(process.execPath, [...sourceNodeArgs(), jo
 
 /**
  * The allocator setting the container ships (Dockerfile): glibc keeps up to 32 MiB of freed heap
- * instead of returning it and faulting it in again for every 64 KiB socket read of a stream.
+ * instead of returning it and faulting it in again for every 64 KiB socket read of a stream, in one
+ * arena for every thread.
  */
-const PROXY_MALLOC_TUNABLES = 'glibc.malloc.trim_threshold=33554432';
+const PROXY_MALLOC_TUNABLES = 'glibc.malloc.trim_threshold=33554432:glibc.malloc.arena_max=1';
 
 /** Runs the compiled proxy CLI, building it (and what it depends on) first when needed. */
 function runCompiledProxy(args) {
