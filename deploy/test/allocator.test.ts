@@ -33,8 +33,8 @@ describe('allocator setting', () => {
   });
 
   it('the operator guides give the same value', () => {
-    expect(readText(join(repoRoot, 'README.md'))).toContain(`GLIBC_TUNABLES=${SETTING}`);
-    expect(readText(join(repoRoot, 'apps/proxy/README.md'))).toContain(`GLIBC_TUNABLES=${SETTING}`);
+    expect(readText(join(repoRoot, 'README.md'))).toContain(`\`GLIBC_TUNABLES=${SETTING}\``);
+    expect(readText(join(repoRoot, 'apps/proxy/README.md'))).toContain(`\`GLIBC_TUNABLES=${SETTING}\``);
   });
 
   it("is taken by this glibc's loader: trim threshold 32 MiB and one arena instead of its defaults", () => {

@@ -59,9 +59,9 @@ const sourceNodeArgs = () => ['--conditions=@strm/source', '--import', pathToFil
 const runSource = (file, args) => run(process.execPath, [...sourceNodeArgs(), join(root, file), ...args], { cwd: callerDir });
 
 /**
- * The allocator setting the container ships (Dockerfile): glibc keeps up to 32 MiB of freed heap
- * instead of returning it and faulting it in again for every 64 KiB socket read of a stream, in one
- * arena for every thread.
+ * The allocator setting the container ships (Dockerfile): glibc keeps up to 32 MiB of freed heap,
+ * in a single arena shared by all threads, instead of returning it and faulting it in again for
+ * every 64 KiB socket read of a stream.
  */
 const PROXY_MALLOC_TUNABLES = 'glibc.malloc.trim_threshold=33554432:glibc.malloc.arena_max=1';
 
