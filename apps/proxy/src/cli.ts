@@ -7,7 +7,7 @@ import { ResolverError } from '@strm/resolver-client';
 import { signedEntryUrl } from '@strm/signing';
 import { CONFIG_VARIABLE_TABLE, CONFIG_VARIABLES, ConfigError, loadConfig, type ConfigVariable, type ProxyConfig } from './config';
 import { compareLibrary, LibraryListError, planLibrary, readEpisodeList, writeLibrary } from './library';
-import { streamingHeapMode } from './heap-mode';
+import { disableIncrementalMarking } from './heap-mode';
 import { createConfiguredSource, validateConfiguration } from './resolver-source';
 import { startProxy } from './server';
 import { MAX_STATUS_LINK_TTL_SECONDS, statusLink } from './status-access';
@@ -124,7 +124,7 @@ function requireOptions(command: string, values: Record<string, unknown>, names:
 
 async function serve(): Promise<void> {
   const { config } = await readConfiguration();
-  streamingHeapMode();
+  disableIncrementalMarking();
   const proxy = await startProxy(config).catch((error: Error & { code?: string }) => {
     if (error.code === 'EADDRINUSE') fail(`could not start: ${config.host} port ${config.port} is already in use (set PORT to another port)`);
     if (error.code === 'EACCES') fail(`could not start: not allowed to listen on ${config.host} port ${config.port} (ports below 1024 need privileges)`);

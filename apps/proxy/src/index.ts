@@ -6,6 +6,6 @@ export { ProxyError, PROXY_ERRORS } from './errors';
 export type { ProxyErrorCode } from './errors';
 export { createLogger } from './logger';
 export type { ReadinessCheck } from './ops-endpoints';
-export { streamingHeapMode } from './heap-mode';
+export { disableIncrementalMarking } from './heap-mode';
 export { startProxy } from './server';
 export type { RunningProxy, StartProxyOptions } from './server';

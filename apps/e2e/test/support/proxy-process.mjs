@@ -3,10 +3,10 @@
 // condition resolves to apps/proxy/dist), as production runs it, in plain JavaScript so that no
 // TypeScript loader sits in the figures; configured by the environment like the CLI, logging JSON
 // lines to stdout, answering memory questions over IPC. Run with `node --expose-gc`.
-import { createLogger, loadConfig, startProxy, streamingHeapMode } from '@strm/proxy';
+import { createLogger, loadConfig, startProxy, disableIncrementalMarking } from '@strm/proxy';
 
-// As `strm-proxy serve` runs: V8's incremental marking off (see streamingHeapMode).
-streamingHeapMode();
+// As `strm-proxy serve` runs: V8's incremental marking off.
+disableIncrementalMarking();
 const config = loadConfig(process.env);
 const proxy = await startProxy(config, { logger: createLogger(config.logLevel, process.stdout) });
 const gc = globalThis.gc;
