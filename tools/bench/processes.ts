@@ -18,7 +18,8 @@ const SOURCE_NODE_ARGS = ['--conditions=@strm/source', '--import', 'tsx'];
  * Every server of the bench runs with the allocator setting the container ships (Dockerfile): glibc
  * keeps up to 32 MiB of freed heap, in a single arena shared by all threads. Without it some
  * processes fault in fresh pages for every 64 KiB socket read and cost 0.2-0.7 CPU s/GiB more, by
- * chance, whichever route they serve (README, "The allocator setting"). `GLIBC_TUNABLES=` in the bench's environment overrides it.
+ * chance, whichever route they serve (README, "The allocator setting"). `GLIBC_TUNABLES=` in the
+ * bench's environment overrides it.
  */
 const MALLOC_TUNABLES = process.env.GLIBC_TUNABLES ?? 'glibc.malloc.trim_threshold=33554432:glibc.malloc.arena_max=1';
 const START_TIMEOUT_MS = 30_000;
