@@ -30,8 +30,12 @@ export type PumpOutcome =
   | { kind: 'client-gone'; written: number };
 
 export interface PumpOptions {
-  /** Bytes already read from `body` (e.g. while sniffing), written first. */
-  initial?: readonly Buffer[];
+  /**
+   * Bytes already read from `body` (e.g. while sniffing), written first. They are taken out of
+   * the array as they are written: the callers that hold it wait for the whole stream, and a
+   * paused viewer's first chunk (a 64 KiB read) would otherwise stay in memory until it ends.
+   */
+  initial?: Buffer[];
   /** Bytes of the body to drop before writing (the upstream ignored a Range). */
   skip?: number;
   /** Most bytes to write; the body is destroyed once they are written. */
@@ -69,7 +73,7 @@ class BodyCopy {
     this.#remaining = options.limit ?? Number.POSITIVE_INFINITY;
   }
 
-  start(initial: readonly Buffer[]): void {
+  start(initial: Buffer[]): void {
     const body = this.#body;
     if (this.#res.destroyed) {
       discardBody(body);
@@ -80,7 +84,7 @@ class BodyCopy {
     body.on('error', this.#onError);
     body.on('end', this.#onEnd);
     let full = false;
-    for (const chunk of initial) full = !this.#write(chunk) || full;
+    for (let chunk = initial.shift(); chunk !== undefined; chunk = initial.shift()) full = !this.#write(chunk) || full;
     if (this.#remaining === 0 || body.readableEnded) {
       this.#finishAtLimit();
       return;

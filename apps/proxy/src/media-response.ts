@@ -11,7 +11,7 @@ import type { UpstreamResponse } from './upstream';
 export async function sendMedia(
   ctx: RequestContext,
   resumer: BodyResumer,
-  fetched: { upstream: UpstreamResponse; head: readonly Buffer[]; ask: ClientAsk },
+  fetched: { upstream: UpstreamResponse; head: Buffer[]; ask: ClientAsk },
 ): Promise<void> {
   const { upstream } = fetched;
   const plan = planMediaAnswer(fetched.ask, upstream);

@@ -79,7 +79,7 @@ export class BodyPosition {
 export async function deliverResumingBody(
   res: ServerResponse,
   resumer: BodyResumer,
-  start: { body: UpstreamResponse['body']; head: readonly Buffer[]; skip: number; position: BodyPosition },
+  start: { body: UpstreamResponse['body']; head: Buffer[]; skip: number; position: BodyPosition },
   tally: { bytes: number; failure: RequestFailure | undefined },
 ): Promise<void> {
   const { position } = start;

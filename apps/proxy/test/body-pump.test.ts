@@ -62,6 +62,30 @@ describe('pumpBody', () => {
     expect(await settled).toEqual({ kind: 'done', written: expected.length });
   });
 
+  test('the initial chunks leave the caller\'s array as they are written, while the stream still runs', async () => {
+    // The handlers that hold the array wait for the whole stream: a chunk left in it stays in
+    // memory as long as a paused viewer keeps its connection (64 KiB per stream at 1,000 viewers).
+    const head = [Buffer.alloc(65_536, 1), Buffer.alloc(100, 2)];
+    const endless = new Readable({
+      read() {
+        this.push(BYTES);
+      },
+    });
+    let leftInHead = -1;
+    const { url, settled } = await serveOnce((res) => {
+      const pumped = pumpBody(endless as unknown as UpstreamResponse['body'], res, { initial: head });
+      leftInHead = head.length;
+      return pumped;
+    });
+    const controller = new AbortController();
+    const response = await request(url, { signal: controller.signal });
+    const first = (await response.body[Symbol.asyncIterator]().next()).value as Buffer;
+    expect(leftInHead).toBe(0);
+    expect(first[0]).toBe(1);
+    controller.abort();
+    expect((await settled).kind).toBe('client-gone');
+  });
+
   test('an upstream body that breaks off settles as upstream-error with the bytes written', async () => {
     const { url, settled } = await serveOnce(async (res) => {
       const outcome = await pumpBody(breakingBody([BYTES.subarray(0, 3000)]), res);
