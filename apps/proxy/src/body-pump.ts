@@ -32,8 +32,9 @@ export type PumpOutcome =
 export interface PumpOptions {
   /**
    * Bytes already read from `body` (e.g. while sniffing), written first. They are taken out of
-   * the array as they are written: the callers that hold it wait for the whole stream, and a
-   * paused viewer's first chunk (a 64 KiB read) would otherwise stay in memory until it ends.
+   * the array as they are written (unless the client is already gone): the callers that hold it
+   * wait for the whole stream, and a slow viewer's first chunk (a 64 KiB read) would otherwise
+   * stay in memory until it ends.
    */
   initial?: Buffer[];
   /** Bytes of the body to drop before writing (the upstream ignored a Range). */

@@ -78,11 +78,14 @@ describe('pumpBody', () => {
       return pumped;
     });
     const controller = new AbortController();
-    const response = await request(url, { signal: controller.signal });
-    const first = (await response.body[Symbol.asyncIterator]().next()).value as Buffer;
-    expect(leftInHead).toBe(0);
-    expect(first[0]).toBe(1);
-    controller.abort();
+    try {
+      const response = await request(url, { signal: controller.signal });
+      const first = (await response.body[Symbol.asyncIterator]().next()).value as Buffer;
+      expect(leftInHead).toBe(0);
+      expect(first[0]).toBe(1);
+    } finally {
+      controller.abort();
+    }
     expect((await settled).kind).toBe('client-gone');
   });
 
