@@ -32,7 +32,7 @@ FROM ${NODE_IMAGE}
 # at once. Every socket read of a stream is a 64 KiB buffer; without it some processes return and
 # fault in those pages again for every read, at 0.2-0.7 CPU s more per GiB streamed. One arena
 # shared by all threads (arena_max=1): the threshold holds per arena, and a worker thread's arena
-# otherwise kept 35 MiB of start-up memory in about 1 start in 6; with it, about 1 start in 20
+# otherwise kept 35 MiB of start-up memory in about 1 start in 6; with it, about 1 start in 14
 # keeps about as much in the main arena (tools/bench/README.md, "The allocator setting").
 ENV NODE_ENV=production \
     HOST=0.0.0.0 \
