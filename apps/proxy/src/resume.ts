@@ -84,9 +84,9 @@ export async function deliverResumingBody(
 ): Promise<void> {
   const { position } = start;
   let { body, skip } = start;
-  let initial = start.head;
   for (;;) {
-    const outcome = await pumpBody(body, res, { initial, skip, limit: position.remaining, tally });
+    // pumpBody empties the head as it writes it: a resumed body starts with nothing before it.
+    const outcome = await pumpBody(body, res, { initial: start.head, skip, limit: position.remaining, tally });
     position.advance(outcome.written);
     if (outcome.kind === 'client-gone') return;
     if (outcome.kind === 'done' && (position.remaining === undefined || position.remaining <= 0)) {
@@ -100,6 +100,5 @@ export async function deliverResumingBody(
       return;
     }
     ({ body, skip } = next);
-    initial = [];
   }
 }

@@ -44,6 +44,15 @@ function breakingBody(chunks: Buffer[]): UpstreamResponse['body'] {
   return body as unknown as UpstreamResponse['body'];
 }
 
+/** A body that never ends: each read is answered with the whole of BYTES again. */
+function endlessBody(): Readable {
+  return new Readable({
+    read() {
+      this.push(BYTES);
+    },
+  });
+}
+
 describe('pumpBody', () => {
   test.each<[string, PumpOptions, Buffer]>([
     ['everything', {}, BYTES],
@@ -66,11 +75,7 @@ describe('pumpBody', () => {
     // The handlers that hold the array wait for the whole stream: a chunk left in it stays in
     // memory as long as a paused viewer keeps its connection (64 KiB per stream at 1,000 viewers).
     const head = [Buffer.alloc(65_536, 1), Buffer.alloc(100, 2)];
-    const endless = new Readable({
-      read() {
-        this.push(BYTES);
-      },
-    });
+    const endless = endlessBody();
     let leftInHead = -1;
     const { url, settled } = await serveOnce((res) => {
       const pumped = pumpBody(endless as unknown as UpstreamResponse['body'], res, { initial: head });
@@ -100,11 +105,7 @@ describe('pumpBody', () => {
   });
 
   test('a client that leaves settles as client-gone and destroys the upstream body', async () => {
-    const endless = new Readable({
-      read() {
-        this.push(BYTES);
-      },
-    });
+    const endless = endlessBody();
     const { url, settled } = await serveOnce((res) => pumpBody(endless as unknown as UpstreamResponse['body'], res));
     const controller = new AbortController();
     const response = await request(url, { signal: controller.signal });
