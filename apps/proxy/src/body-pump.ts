@@ -1,5 +1,6 @@
 import type { ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
+import { countStream } from './heap-mode';
 
 const ignore = () => {};
 
@@ -62,6 +63,8 @@ class BodyCopy {
   #skip: number;
   #remaining: number;
   #settled = false;
+  /** Counted among the open streams (heap-mode.ts): from its first write until it settles. */
+  #counted = false;
   /** Bytes past the limit were read: the upstream sends more than was asked for. */
   #surplus = false;
 
@@ -81,6 +84,8 @@ class BodyCopy {
       this.#settle({ kind: 'client-gone', written: this.written });
       return;
     }
+    countStream(1);
+    this.#counted = true;
     this.#res.on('close', this.#onClose);
     body.on('error', this.#onError);
     body.on('end', this.#onEnd);
@@ -146,6 +151,7 @@ class BodyCopy {
   #settle(outcome: PumpOutcome): void {
     if (this.#settled) return;
     this.#settled = true;
+    if (this.#counted) countStream(-1);
     const body = this.#body;
     body.off('data', this.#onData);
     body.off('end', this.#onEnd);

@@ -4,6 +4,7 @@ import { Readable } from 'node:stream';
 import { request } from 'undici';
 import { afterEach, describe, expect, test } from 'vitest';
 import { pumpBody, type PumpOptions, type PumpOutcome } from '../src/body-pump';
+import { openStreamCount } from '../src/heap-mode';
 import type { RequestFailure } from '../src/request-context';
 import { BodyPosition, deliverResumingBody, type ResumeAsk } from '../src/resume';
 import type { UpstreamResponse } from '../src/upstream';
@@ -92,6 +93,38 @@ describe('pumpBody', () => {
       controller.abort();
     }
     expect((await settled).kind).toBe('client-gone');
+  });
+
+  test('a stream counts as open (for incremental marking, heap-mode.ts) from its start until it settles, however it ends', async () => {
+    const before = openStreamCount();
+    let during = -1;
+    const endless = endlessBody();
+    const { url, settled } = await serveOnce((res) => {
+      const pumped = pumpBody(endless as unknown as UpstreamResponse['body'], res);
+      during = openStreamCount();
+      return pumped;
+    });
+    const controller = new AbortController();
+    try {
+      const response = await request(url, { signal: controller.signal });
+      await response.body[Symbol.asyncIterator]().next();
+    } finally {
+      controller.abort();
+    }
+    expect((await settled).kind).toBe('client-gone');
+    expect(during).toBe(before + 1);
+    expect(openStreamCount()).toBe(before);
+
+    for (const makeBody of [() => bodyOf([BYTES]), () => breakingBody([BYTES.subarray(0, 10)])]) {
+      const once = await serveOnce(async (res) => {
+        const outcome = await pumpBody(makeBody(), res);
+        res.end();
+        return outcome;
+      });
+      await (await request(once.url)).body.arrayBuffer();
+      expect(['done', 'upstream-error']).toContain((await once.settled).kind);
+      expect(openStreamCount()).toBe(before);
+    }
   });
 
   test('an upstream body that breaks off settles as upstream-error with the bytes written', async () => {

@@ -1,6 +1,7 @@
 // V8's incremental marking, on by default, is turned off by `disableIncrementalMarking` (called by
-// `strm-proxy serve`): checked in a child Node whose `--trace-incremental-marking` output shows
-// whether marking starts while its old generation grows and is dropped (support/marking-probe.ts).
+// `strm-proxy serve`), and back on while 32 or more streams are open: checked in a child Node whose
+// `--trace-incremental-marking` output shows whether marking starts while its old generation grows
+// and is dropped (support/marking-probe.ts).
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, test } from 'vitest';
@@ -10,8 +11,8 @@ import { SOURCE_NODE_ARGS } from './support/cli';
 
 const PROBE = fileURLToPath(new URL('./support/marking-probe.ts', import.meta.url));
 
-/** Runs the probe with Node flags `flags` and the call `call`; how often marking started, and what the call returned. */
-async function probe(call: string, flags: readonly string[] = []): Promise<{ starts: number; changed: unknown }> {
+/** Runs the probe with Node flags `flags` and the call `call`; how often marking started (in all, and in each phase), and what the call returned. */
+async function probe(call: string, flags: readonly string[] = []): Promise<{ starts: number; changed: unknown; phases: Record<string, number> }> {
   const child = spawn(process.execPath, [...SOURCE_NODE_ARGS, ...flags, '--trace-incremental-marking', PROBE, call], {
     env: { PATH: process.env.PATH ?? '' },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -21,13 +22,31 @@ async function probe(call: string, flags: readonly string[] = []): Promise<{ sta
   expect(status).toBe(0);
   const answer = stdout.split('\n').find((line) => line.startsWith('{"changed"'));
   expect(answer, stdout.slice(-2000)).toBeDefined();
-  return { starts: stdout.split('\n').filter((line) => line.includes('[IncrementalMarking] Start (')).length, changed: (JSON.parse(answer!) as { changed: unknown }).changed };
+  const phases: Record<string, number> = {};
+  let phase = '';
+  let starts = 0;
+  for (const line of stdout.split('\n')) {
+    if (line.startsWith('phase: ')) phases[(phase = line.slice('phase: '.length))] = 0;
+    else if (line.includes('[IncrementalMarking] Start (')) {
+      starts += 1;
+      if (phase !== '') phases[phase]! += 1;
+    }
+  }
+  return { starts, changed: (JSON.parse(answer!) as { changed: unknown }).changed, phases };
 }
 
 describe('disableIncrementalMarking', () => {
   test('marking starts without the call, and never once it is made', async () => {
     expect((await probe('none')).starts).toBeGreaterThan(0);
-    expect(await probe('default')).toEqual({ starts: 0, changed: true });
+    expect(await probe('default')).toMatchObject({ starts: 0, changed: true });
+  });
+
+  test('marking follows the load: on once 32 streams are open, off again at 8', async () => {
+    const { changed, phases } = await probe('load');
+    expect(changed).toBe(true);
+    expect(phases['few streams']).toBe(0);
+    expect(phases['32 streams']).toBeGreaterThan(0);
+    expect(phases['8 streams']).toBe(0);
   });
 
   test('node --incremental-marking: the command line decides, marking stays on', async () => {
@@ -37,7 +56,11 @@ describe('disableIncrementalMarking', () => {
   });
 
   test('node --no-incremental-marking: the command line decides, marking stays off', async () => {
-    expect(await probe('default', ['--no-incremental-marking'])).toEqual({ starts: 0, changed: false });
+    expect(await probe('default', ['--no-incremental-marking'])).toMatchObject({ starts: 0, changed: false });
+  });
+
+  test('node --no-incremental-marking: marking stays off under a load as well', async () => {
+    expect(await probe('load', ['--no-incremental-marking'])).toMatchObject({ starts: 0, changed: false });
   });
 });
 
