@@ -1,5 +1,5 @@
 // `pnpm bench`: the proxy against its references, all started in this run (see README.md).
-//   pnpm bench [--quick] [--only stream,segments,ttfb,memory,rewrite,dash] [--no-nginx] [--origin nginx|node] [--profile] [--baseline DIR] [--replicas]
+//   pnpm bench [--quick] [--only stream,segments,ttfb,memory,rewrite,dash] [--no-nginx] [--origin nginx|node] [--profile] [--baseline DIR] [--byte-paths] [--replicas]
 import { execFileSync } from 'node:child_process';
 import { mkdir, mkdtemp, readdir, writeFile } from 'node:fs/promises';
 import { cpus, loadavg, release, tmpdir, totalmem } from 'node:os';
@@ -32,6 +32,9 @@ const HELP = `pnpm bench [options]: the proxy against direct, a bare Node pipe a
   --profile          run the proxy under node --cpu-prof and print where its time went
   --baseline DIR     also run the proxy of another checkout (a git worktree), built the same way, as
                      "baseline" rows: a before/after in one run
+  --byte-paths       also stream through two minimal byte paths (tools/bench/byte-paths.ts: a net
+                     upstream read into reused buffers, undici's dispatch): what a new byte path
+                     could gain, in the single stream table
   --rounds N         interleaved rounds of the stream, segments and time-to-first-byte sections
                      (default 7, 5 and 3; more rounds resolve smaller differences, e.g. a before/after;
                      a multiple of the number of routes, or of twice an odd one, balances their order)
@@ -138,6 +141,7 @@ async function main(): Promise<void> {
       profile: { type: 'boolean', default: false },
       replicas: { type: 'boolean', default: false },
       baseline: { type: 'string' },
+      'byte-paths': { type: 'boolean', default: false },
       rounds: { type: 'string' },
       help: { type: 'boolean', default: false },
     },
@@ -183,6 +187,7 @@ async function main(): Promise<void> {
       origin,
       ...(profileDir ? { profileDir } : {}),
       ...(values.baseline !== undefined ? { baseline: resolve(values.baseline) } : {}),
+      bytePaths: values['byte-paths'] && sections.has('stream'),
     });
     try {
       log(stack.originNote);

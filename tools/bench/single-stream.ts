@@ -11,7 +11,17 @@ import { interleave, median } from './stats';
 const MiB = 1024 * 1024;
 const GiB = 1024 * MiB;
 
-export type StreamVariant = 'direct' | 'tcp relay' | 'bare pipe' | 'nginx' | 'proxy /strm/stream' | 'proxy /strm/proxy' | 'baseline /strm/stream' | 'baseline /strm/proxy';
+export type StreamVariant =
+  | 'direct'
+  | 'tcp relay'
+  | 'bare pipe'
+  | 'nginx'
+  | 'proxy /strm/stream'
+  | 'proxy /strm/proxy'
+  | 'baseline /strm/stream'
+  | 'baseline /strm/proxy'
+  | 'byte path: reused buffers'
+  | 'byte path: undici dispatch';
 
 export interface StreamRound {
   mbPerSecond: number;
@@ -42,6 +52,12 @@ export async function runSingleStream(stack: Stack, options: { rounds: number; m
       ? [
           { variant: 'baseline /strm/stream' as const, url: stack.baseline.stream.movie, server: stack.baseline.proxy },
           { variant: 'baseline /strm/proxy' as const, url: stack.baseline.token.movie, server: stack.baseline.proxy },
+        ]
+      : []),
+    ...(stack.bytePaths
+      ? [
+          { variant: 'byte path: reused buffers' as const, url: stack.bytePaths.reused.movie, server: stack.bytePaths.reused.server },
+          { variant: 'byte path: undici dispatch' as const, url: stack.bytePaths.dispatch.movie, server: stack.bytePaths.dispatch.server },
         ]
       : []),
   ];

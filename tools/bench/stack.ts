@@ -34,6 +34,8 @@ export interface StackOptions {
   profileDir?: string;
   /** Another checkout (a git worktree) whose proxy runs beside this one, for a before/after in one run. */
   baseline?: string;
+  /** Also start the two minimal byte paths of `byte-paths.ts` (single stream only). */
+  bytePaths?: boolean;
   /** Extra environment of the proxy (e.g. LOG_LEVEL). */
   proxyEnv?: Record<string, string>;
 }
@@ -57,6 +59,8 @@ export interface Stack {
   relay: ServerProcess;
   /** The proxy of `StackOptions.baseline`, when one was given. */
   baseline: { proxy: ServerProcess; stream: Pick<Route, 'movie'>; token: Route; checkout: string } | undefined;
+  /** The minimal byte paths of `byte-paths.ts`, when `StackOptions.bytePaths` asked for them. */
+  bytePaths: { reused: { server: ServerProcess; movie: string }; dispatch: { server: ServerProcess; movie: string } } | undefined;
   nginx: ServerProcess | undefined;
   /** Why nginx is missing, when it is. */
   nginxNote: string | undefined;
@@ -215,6 +219,17 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     started.push(bare);
     const relay = await startServer({ name: 'tcp relay', command: process.execPath, args: [relayBundle, origin.url], ready: jsonReadyLine });
     started.push(relay);
+    let bytePaths: { reused: ServerProcess; dispatch: ServerProcess } | undefined;
+    if (options.bytePaths) {
+      const bundle = await bundleServer('tools/bench/byte-paths.ts', join(binDir, 'byte-paths.mjs'));
+      const start = async (mode: 'reused' | 'dispatch') => {
+        // As the proxy runs (`serve` turns incremental marking off): the byte paths are compared with it.
+        const server = await startServer({ name: `byte path ${mode}`, command: process.execPath, args: ['--no-incremental-marking', bundle, origin.url, mode], ready: jsonReadyLine });
+        started.push(server);
+        return server;
+      };
+      bytePaths = { reused: await start('reused'), dispatch: await start('dispatch') };
+    }
 
     let nginx: ServerProcess | undefined;
     let nginxNote: string | undefined;
@@ -253,6 +268,10 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       bare,
       relay,
       baseline,
+      bytePaths: bytePaths && {
+        reused: { server: bytePaths.reused, movie: onto(bytePaths.reused.url, direct.movie) },
+        dispatch: { server: bytePaths.dispatch, movie: onto(bytePaths.dispatch.url, direct.movie) },
+      },
       nginx,
       nginxNote,
       direct,

@@ -1,0 +1,115 @@
+// Two minimal byte paths a Node proxy could take for a media body, measured beside the bare pipe and
+// the proxy (`pnpm bench --only stream --byte-paths`): what the next step of the proxy's byte path
+// could gain, not servers to run. Each forwards the path and the Range header to one origin and
+// writes the body to the client socket, with backpressure; nothing else (no keep-alive upstream,
+// no chunked bodies, no TLS, no timeouts).
+//   node tools/bench/byte-paths.ts <origin> reused    → a `net` upstream read into reused buffers
+//   node tools/bench/byte-paths.ts <origin> dispatch  → undici's `dispatch`, no body stream
+// Each prints {"url": "http://127.0.0.1:<port>"}.
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { connect } from 'node:net';
+import { Agent, type Dispatcher } from 'undici';
+
+const PASSED = ['content-type', 'content-length', 'content-range', 'accept-ranges', 'etag', 'last-modified'];
+const READ_SIZE = 64 * 1024;
+const HEAD_END = Buffer.from('\r\n\r\n');
+
+const [originArg, mode] = [process.argv[2]!, process.argv[3]];
+const origin = new URL(originArg);
+
+/** The status and the passed headers of a response head (`HTTP/1.1 200 OK\r\n...`). */
+function parseHead(text: string): { status: number; headers: Record<string, string> } {
+  const [statusLine = '', ...lines] = text.split('\r\n');
+  const headers: Record<string, string> = {};
+  for (const line of lines) {
+    const colon = line.indexOf(':');
+    const name = line.slice(0, colon).trim().toLowerCase();
+    if (PASSED.includes(name)) headers[name] = line.slice(colon + 1).trim();
+  }
+  return { status: Number(statusLine.split(' ')[1]), headers };
+}
+
+/**
+ * A `net` socket to the origin whose reads land in buffers of a free list (`onread` with a
+ * function): a buffer goes back to the list once the client socket has taken all of its bytes,
+ * so a stream reuses a few buffers instead of allocating one per read. Content-Length bodies only.
+ */
+function reusedBuffers(req: IncomingMessage, res: ServerResponse): void {
+  const free: Buffer[] = [];
+  let head: Buffer | undefined = Buffer.alloc(0);
+  let remaining = 0;
+  const upstream = connect({
+    host: origin.hostname,
+    port: Number(origin.port),
+    noDelay: true,
+    onread: {
+      buffer: () => free.pop() ?? Buffer.allocUnsafe(READ_SIZE),
+      callback: (length: number, read: Uint8Array) => {
+        const buffer = read as Buffer;
+        let body = buffer.subarray(0, length);
+        if (head !== undefined) {
+          head = Buffer.concat([head, body]);
+          const end = head.indexOf(HEAD_END);
+          if (end === -1) return true;
+          const parsed = parseHead(head.subarray(0, end).toString('latin1'));
+          remaining = Number(parsed.headers['content-length'] ?? 0);
+          res.writeHead(parsed.status, parsed.headers);
+          body = head.subarray(end + HEAD_END.length);
+          head = undefined;
+        }
+        const chunk = body.subarray(0, remaining);
+        remaining -= chunk.length;
+        const ok = res.write(chunk, () => free.push(buffer));
+        if (remaining === 0) {
+          res.end();
+          upstream.destroy();
+          return false;
+        }
+        if (!ok) res.once('drain', () => upstream.resume());
+        return ok;
+      },
+    },
+  });
+  upstream.on('error', () => res.destroy());
+  res.on('close', () => upstream.destroy());
+  const range = req.headers.range ? `range: ${req.headers.range}\r\n` : '';
+  upstream.write(`GET ${req.url} HTTP/1.1\r\nhost: ${origin.host}\r\n${range}connection: close\r\n\r\n`);
+}
+
+const agent = new Agent({ connections: 1024, keepAliveTimeout: 10_000 });
+
+/** undici's `dispatch` with a handler that writes each chunk to the client and pauses on backpressure. */
+function undiciDispatch(req: IncomingMessage, res: ServerResponse): void {
+  const headers: Record<string, string> = req.headers.range ? { range: req.headers.range } : {};
+  const handler: Dispatcher.DispatchHandler = {
+    onRequestStart(controller) {
+      res.on('close', () => controller.abort(new Error('client gone')));
+    },
+    onResponseStart(_controller, status, upstreamHeaders) {
+      const passed: Record<string, string> = {};
+      for (const name of PASSED) if (typeof upstreamHeaders[name] === 'string') passed[name] = upstreamHeaders[name];
+      res.writeHead(status, passed);
+    },
+    onResponseData(controller, chunk) {
+      if (!res.write(chunk)) {
+        controller.pause();
+        res.once('drain', () => controller.resume());
+      }
+    },
+    onResponseEnd() {
+      res.end();
+    },
+    onResponseError() {
+      res.destroy();
+    },
+  };
+  agent.dispatch({ origin: origin.origin, path: req.url!, method: 'GET', headers }, handler);
+}
+
+const serve = mode === 'reused' ? reusedBuffers : mode === 'dispatch' ? undiciDispatch : undefined;
+if (serve === undefined) throw new Error(`byte-paths.ts: the mode is reused or dispatch, not ${String(mode)}`);
+const server = createServer(serve);
+server.listen(0, '127.0.0.1', () => {
+  process.stdout.write(`${JSON.stringify({ url: `http://127.0.0.1:${(server.address() as { port: number }).port}` })}\n`);
+});
+process.once('SIGTERM', () => server.close(() => process.exit(0)).closeAllConnections());
