@@ -14,8 +14,10 @@ const PASSED = ['content-type', 'content-length', 'content-range', 'accept-range
 const READ_SIZE = 64 * 1024;
 const HEAD_END = Buffer.from('\r\n\r\n');
 
-const [originArg, mode] = [process.argv[2]!, process.argv[3]];
-const origin = new URL(originArg);
+const USAGE = 'usage: node tools/bench/byte-paths.ts <origin URL> reused|dispatch';
+const [originArg, mode] = [process.argv[2], process.argv[3]];
+if (!URL.canParse(originArg ?? '')) throw new TypeError(`${USAGE}: the origin is an absolute URL, not ${JSON.stringify(originArg)}`);
+const origin = new URL(originArg!);
 
 /** The status and the passed headers of a response head (`HTTP/1.1 200 OK\r\n...`). */
 function parseHead(text: string): { status: number; headers: Record<string, string> } {
@@ -70,6 +72,10 @@ function reusedBuffers(req: IncomingMessage, res: ServerResponse): void {
       },
     },
   });
+  // An origin that closes before the whole body came leaves a short body: never ended as complete.
+  upstream.on('close', () => {
+    if (remaining > 0 || head !== undefined) res.destroy();
+  });
   upstream.on('error', () => res.destroy());
   res.on('close', () => upstream.destroy());
   const range = req.headers.range ? `range: ${req.headers.range}\r\n` : '';
@@ -81,9 +87,17 @@ const agent = new Agent({ connections: 1024, keepAliveTimeout: 10_000 });
 /** undici's `dispatch` with a handler that writes each chunk to the client and pauses on backpressure. */
 function undiciDispatch(req: IncomingMessage, res: ServerResponse): void {
   const headers: Record<string, string> = req.headers.range ? { range: req.headers.range } : {};
+  let abort: ((reason: Error) => void) | undefined;
+  let gone = false;
+  // Placed before the dispatch: a client that leaves before undici writes the request is seen too.
+  res.on('close', () => {
+    gone = true;
+    abort?.(new Error('client gone'));
+  });
   const handler: Dispatcher.DispatchHandler = {
     onRequestStart(controller) {
-      res.on('close', () => controller.abort(new Error('client gone')));
+      if (gone) controller.abort(new Error('client gone'));
+      else abort = (reason) => controller.abort(reason);
     },
     onResponseStart(_controller, status, upstreamHeaders) {
       const passed: Record<string, string> = {};
@@ -107,7 +121,7 @@ function undiciDispatch(req: IncomingMessage, res: ServerResponse): void {
 }
 
 const serve = mode === 'reused' ? reusedBuffers : mode === 'dispatch' ? undiciDispatch : undefined;
-if (serve === undefined) throw new Error(`byte-paths.ts: the mode is reused or dispatch, not ${String(mode)}`);
+if (serve === undefined) throw new TypeError(`${USAGE}: the mode is reused or dispatch, not ${JSON.stringify(mode)}`);
 const server = createServer(serve);
 server.listen(0, '127.0.0.1', () => {
   process.stdout.write(`${JSON.stringify({ url: `http://127.0.0.1:${(server.address() as { port: number }).port}` })}\n`);

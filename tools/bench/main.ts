@@ -155,6 +155,7 @@ async function main(): Promise<void> {
   const unknown = only.filter((s) => !(SECTIONS as readonly string[]).includes(s));
   if (unknown.length > 0) throw new UsageError(`--only: unknown section ${unknown.join(', ')}; expected some of ${SECTIONS.join(', ')}`);
   const sections = new Set(only as Section[]);
+  if (values['byte-paths'] && !sections.has('stream')) throw new UsageError('--byte-paths adds rows to the single stream section: add stream to --only');
   const origin = values.origin;
   if (origin !== undefined && origin !== 'nginx' && origin !== 'node') throw new UsageError(`--origin: expected nginx or node, received ${JSON.stringify(origin)}`);
   const settings = withRounds(plan(values.quick), values.rounds);
@@ -187,7 +188,7 @@ async function main(): Promise<void> {
       origin,
       ...(profileDir ? { profileDir } : {}),
       ...(values.baseline !== undefined ? { baseline: resolve(values.baseline) } : {}),
-      bytePaths: values['byte-paths'] && sections.has('stream'),
+      bytePaths: values['byte-paths'],
     });
     try {
       log(stack.originNote);

@@ -63,7 +63,7 @@ class BodyCopy {
   #skip: number;
   #remaining: number;
   #settled = false;
-  /** Counted among the open streams (heap-mode.ts): from its first write until it settles. */
+  /** Counted among the open streams (heap-mode.ts): from its start until it settles. */
   #counted = false;
   /** Bytes past the limit were read: the upstream sends more than was asked for. */
   #surplus = false;

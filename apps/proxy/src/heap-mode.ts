@@ -22,7 +22,10 @@ export function namesIncrementalMarking(execArgv: readonly string[]): boolean {
 const MARKING_ON_AT = 32;
 const MARKING_OFF_AT = 8;
 
-/** Whether this module decides marking (the command line did not), whether it is on, and the open streams. */
+/**
+ * Whether this module decides marking (the command line did not), whether it is on, and the open
+ * streams. Per module instance, as the flag is per process: one proxy per process.
+ */
 const state = { managed: false, marking: true, streams: 0 };
 
 function setMarking(on: boolean): void {

@@ -115,16 +115,32 @@ describe('pumpBody', () => {
     expect(during).toBe(before + 1);
     expect(openStreamCount()).toBe(before);
 
-    for (const makeBody of [() => bodyOf([BYTES]), () => breakingBody([BYTES.subarray(0, 10)])]) {
+    const endings: Array<[PumpOutcome['kind'], () => UpstreamResponse['body'], PumpOptions]> = [
+      ['done', () => bodyOf([BYTES]), {}],
+      ['done', () => bodyOf(chunksOf(BYTES, 4096)), { limit: 5000 }],
+      ['upstream-error', () => breakingBody([BYTES.subarray(0, 10)]), {}],
+    ];
+    for (const [kind, makeBody, options] of endings) {
       const once = await serveOnce(async (res) => {
-        const outcome = await pumpBody(makeBody(), res);
+        const outcome = await pumpBody(makeBody(), res, options);
         res.end();
         return outcome;
       });
       await (await request(once.url)).body.arrayBuffer();
-      expect(['done', 'upstream-error']).toContain((await once.settled).kind);
+      expect((await once.settled).kind).toBe(kind);
       expect(openStreamCount()).toBe(before);
     }
+  });
+
+  test('a copy to a client already gone is not counted as an open stream', async () => {
+    const before = openStreamCount();
+    const { url, settled } = await serveOnce((res) => {
+      res.destroy();
+      return pumpBody(endlessBody() as unknown as UpstreamResponse['body'], res);
+    });
+    await expect(request(url)).rejects.toThrow();
+    expect((await settled).kind).toBe('client-gone');
+    expect(openStreamCount()).toBe(before);
   });
 
   test('an upstream body that breaks off settles as upstream-error with the bytes written', async () => {

@@ -41,11 +41,12 @@ describe('disableIncrementalMarking', () => {
     expect(await probe('default')).toMatchObject({ starts: 0, changed: true });
   });
 
-  test('marking follows the load: on once 32 streams are open, off again at 8', async () => {
+  test('marking follows the load: on once 32 streams are open, still on at 9, off again at 8', async () => {
     const { changed, phases } = await probe('load');
     expect(changed).toBe(true);
     expect(phases['few streams']).toBe(0);
     expect(phases['32 streams']).toBeGreaterThan(0);
+    expect(phases['9 streams']).toBeGreaterThan(0);
     expect(phases['8 streams']).toBe(0);
   });
 
@@ -57,6 +58,12 @@ describe('disableIncrementalMarking', () => {
 
   test('node --no-incremental-marking: the command line decides, marking stays off', async () => {
     expect(await probe('default', ['--no-incremental-marking'])).toMatchObject({ starts: 0, changed: false });
+  });
+
+  test('node --incremental-marking: marking stays on when the load is gone as well', async () => {
+    const { changed, phases } = await probe('load', ['--incremental-marking']);
+    expect(changed).toBe(false);
+    expect(phases['8 streams']).toBeGreaterThan(0);
   });
 
   test('node --no-incremental-marking: marking stays off under a load as well', async () => {

@@ -2,7 +2,8 @@
 // as JSON in argv[2], or the default `process.execArgv` for "default", or not at all for "none"),
 // then grows and drops its old generation round after round, and prints `{"changed":…}` on a line
 // of its own. With "load" it then counts 32 open streams (`countStream`) and churns again, then
-// lets 24 of them end and churns once more, each phase after a `phase: <name>` line. Run with
+// lets 23 of them end, churns, lets one more end and churns once more, each phase after a
+// `phase: <name>` line. Run with
 // `--trace-incremental-marking`: the trace says whether marking started, and in which phase.
 import { countStream, disableIncrementalMarking } from '../../src/heap-mode';
 
@@ -22,7 +23,9 @@ churn('few streams');
 if (load) {
   for (let i = 0; i < 32; i++) countStream(1);
   churn('32 streams');
-  for (let i = 0; i < 24; i++) countStream(-1);
+  for (let i = 0; i < 23; i++) countStream(-1);
+  churn('9 streams');
+  countStream(-1);
   churn('8 streams');
 }
 console.log(JSON.stringify({ changed }));
