@@ -202,7 +202,10 @@ describe('coordinate: one runner per key across replicas', () => {
   });
 
   it('a live holder renews its lock: it outlives lockTtlMs while run runs, and is gone after', async () => {
-    const { store, reached } = observed(redis, { lockTtlMs: 90 });
+    // A lifetime long enough that a busy machine (the suites run side by side) does not stall the
+    // renewal, every third of it, past its end: with 90 ms a 90 ms stall of the test process or of
+    // redis-server let the lock expire under a live holder.
+    const { store, reached } = observed(redis, { lockTtlMs: 600 });
     await reached('up');
     const hold = deferred();
     const started = deferred();
@@ -212,7 +215,7 @@ describe('coordinate: one runner per key across replicas', () => {
     });
     await started.promise;
     // Time is what is tested: four lock lifetimes.
-    await new Promise((resolve) => setTimeout(resolve, 360));
+    await new Promise((resolve) => setTimeout(resolve, 2400));
     expect(await raw.get(`strm:v1:lock:${KEY}`)).toMatch(/^[0-9a-f-]{36}$/);
     hold.resolve();
     await done;

@@ -7,6 +7,11 @@
 // `--trace-incremental-marking`: the trace says whether marking started, and in which phase.
 import { countStream, disableIncrementalMarking } from '../../src/heap-mode';
 
+// V8 writes its trace straight to file descriptor 1, which Node makes non-blocking: with a parent
+// slow to read, a trace line was lost (EAGAIN) while `console.log` queued the phase lines until the
+// script ended, so starts were counted in the wrong phase. Blocking, every line is written in order.
+(process.stdout as unknown as { _handle?: { setBlocking?(blocking: boolean): void } })._handle?.setBlocking?.(true);
+
 function churn(phase: string): void {
   console.log(`phase: ${phase}`);
   let keep: object[] = [];
