@@ -5,8 +5,8 @@
 import { createServer } from 'node:http';
 import { pipeline } from 'node:stream/promises';
 import { Agent } from 'undici';
+import { listenAndAnnounce, passedHeaders } from './minimal-server';
 
-const PASSED = ['content-type', 'content-length', 'content-range', 'accept-ranges', 'etag', 'last-modified'];
 const origin = process.argv[2]!;
 // As many upstream connections per origin as the proxy (its STRM_PROXY_UPSTREAM_CONNECTIONS default,
 // 1024), so neither waits where the other would not: the memory section's 1,000 slow clients each
@@ -17,16 +17,12 @@ const server = createServer(async (req, res) => {
   try {
     const range = req.headers.range;
     const upstream = await agent.request({ origin, path: req.url!, method: req.method === 'HEAD' ? 'HEAD' : 'GET', headers: range ? { range } : {} });
-    const headers: Record<string, string> = {};
-    for (const name of PASSED) if (typeof upstream.headers[name] === 'string') headers[name] = upstream.headers[name];
-    res.writeHead(upstream.statusCode, headers);
+    res.writeHead(upstream.statusCode, passedHeaders(upstream.headers));
     await pipeline(upstream.body, res);
   } catch {
     if (!res.headersSent) res.writeHead(502).end();
     else res.destroy();
   }
 });
-server.listen(0, '127.0.0.1', () => {
-  process.stdout.write(`${JSON.stringify({ url: `http://127.0.0.1:${(server.address() as { port: number }).port}` })}\n`);
-});
+listenAndAnnounce(server);
 process.once('SIGTERM', () => server.close(() => process.exit(0)).closeAllConnections());

@@ -9,8 +9,8 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { connect } from 'node:net';
 import { Agent, type Dispatcher } from 'undici';
+import { listenAndAnnounce, PASSED_HEADERS, passedHeaders } from './minimal-server';
 
-const PASSED = ['content-type', 'content-length', 'content-range', 'accept-ranges', 'etag', 'last-modified'];
 const READ_SIZE = 64 * 1024;
 const HEAD_END = Buffer.from('\r\n\r\n');
 
@@ -26,7 +26,7 @@ function parseHead(text: string): { status: number; headers: Record<string, stri
   for (const line of lines) {
     const colon = line.indexOf(':');
     const name = line.slice(0, colon).trim().toLowerCase();
-    if (PASSED.includes(name)) headers[name] = line.slice(colon + 1).trim();
+    if (PASSED_HEADERS.includes(name)) headers[name] = line.slice(colon + 1).trim();
   }
   return { status: Number(statusLine.split(' ')[1]), headers };
 }
@@ -100,9 +100,7 @@ function undiciDispatch(req: IncomingMessage, res: ServerResponse): void {
       else abort = (reason) => controller.abort(reason);
     },
     onResponseStart(_controller, status, upstreamHeaders) {
-      const passed: Record<string, string> = {};
-      for (const name of PASSED) if (typeof upstreamHeaders[name] === 'string') passed[name] = upstreamHeaders[name];
-      res.writeHead(status, passed);
+      res.writeHead(status, passedHeaders(upstreamHeaders));
     },
     onResponseData(controller, chunk) {
       if (!res.write(chunk)) {
@@ -123,7 +121,5 @@ function undiciDispatch(req: IncomingMessage, res: ServerResponse): void {
 const serve = mode === 'reused' ? reusedBuffers : mode === 'dispatch' ? undiciDispatch : undefined;
 if (serve === undefined) throw new TypeError(`${USAGE}: the mode is reused or dispatch, not ${JSON.stringify(mode)}`);
 const server = createServer(serve);
-server.listen(0, '127.0.0.1', () => {
-  process.stdout.write(`${JSON.stringify({ url: `http://127.0.0.1:${(server.address() as { port: number }).port}` })}\n`);
-});
+listenAndAnnounce(server);
 process.once('SIGTERM', () => server.close(() => process.exit(0)).closeAllConnections());

@@ -3,6 +3,7 @@
 // looked at. Whatever a Node HTTP proxy costs beyond this is its own doing.
 //   node tools/bench/tcp-relay.ts <origin>   → prints {"url": "http://127.0.0.1:<port>"}
 import { connect, createServer } from 'node:net';
+import { listenAndAnnounce } from './minimal-server';
 
 const origin = new URL(process.argv[2]!);
 const server = createServer((client) => {
@@ -17,9 +18,7 @@ const server = createServer((client) => {
   client.pipe(upstream);
   upstream.pipe(client);
 });
-server.listen(0, '127.0.0.1', () => {
-  process.stdout.write(`${JSON.stringify({ url: `http://127.0.0.1:${(server.address() as { port: number }).port}` })}\n`);
-});
+listenAndAnnounce(server);
 process.once('SIGTERM', () => {
   server.close(() => process.exit(0));
   // Kept-alive client connections would hold the close open.
