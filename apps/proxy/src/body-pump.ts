@@ -63,8 +63,6 @@ class BodyCopy {
   #skip: number;
   #remaining: number;
   #settled = false;
-  /** Counted among the open streams (heap-mode.ts): from its start until it settles. */
-  #counted = false;
   /** Bytes past the limit were read: the upstream sends more than was asked for. */
   #surplus = false;
 
@@ -80,12 +78,13 @@ class BodyCopy {
   start(initial: Buffer[]): void {
     const body = this.#body;
     if (this.#res.destroyed) {
+      // Never started: no listener to take off, not counted among the open streams.
       discardBody(body);
-      this.#settle({ kind: 'client-gone', written: this.written });
+      this.#resolve({ kind: 'client-gone', written: this.written });
       return;
     }
+    // An open stream (heap-mode.ts) from here until it settles.
     countStream(1);
-    this.#counted = true;
     this.#res.on('close', this.#onClose);
     body.on('error', this.#onError);
     body.on('end', this.#onEnd);
@@ -148,10 +147,11 @@ class BodyCopy {
     else releaseAtLimit(this.#body);
   }
 
+  /** Ends a copy that started: its listeners off, its count among the open streams taken back. */
   #settle(outcome: PumpOutcome): void {
     if (this.#settled) return;
     this.#settled = true;
-    if (this.#counted) countStream(-1);
+    countStream(-1);
     const body = this.#body;
     body.off('data', this.#onData);
     body.off('end', this.#onEnd);
