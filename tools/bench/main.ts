@@ -7,14 +7,14 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { runDashRewriteBench, type DashRewriteBenchRow } from './dash-rewrite';
 import { runHlsRewriteBench, type HlsRewriteBenchRow } from './hls-rewrite';
-import { runMemory, type MemoryRow } from './memory';
+import { measureIdle, runMemory, type IdleRow, type MemoryRow } from './memory';
 import { benchDir, root } from './processes';
 import { formatProfile, summariseProfile, type ProfileSummary } from './profile';
 import type { ReplicaBenchRow } from './replicas';
 import { runSegments, type SegmentRow } from './segments';
 import { runSingleStream, type StreamRow } from './single-stream';
 import { startStack } from './stack';
-import { memoryTable, segmentTables, streamTable, ttfbTable } from './report';
+import { idleLine, memoryTable, segmentTables, streamTable, ttfbTable } from './report';
 import { ratioSpread, textTable } from './stats';
 import { coldEpisodesNeeded, runTtfb, type TtfbSummary } from './ttfb';
 
@@ -86,7 +86,7 @@ interface Targets {
 }
 
 /** The issue's targets, each a ratio measured in this run (medians of the per-round ratios). */
-function targetsOf(results: { stream?: StreamRow[]; segments?: SegmentRow[]; ttfb?: TtfbSummary; memory?: MemoryRow[] }): Targets[] {
+function targetsOf(results: { stream?: StreamRow[]; segments?: SegmentRow[]; ttfb?: TtfbSummary; idle?: IdleRow; memory?: MemoryRow[] }): Targets[] {
   const targets: Targets[] = [];
   const add = (name: string, value: number | undefined, target: string, met: (v: number) => boolean, unit = '') => {
     if (value !== undefined && Number.isFinite(value)) targets.push({ name, value: `${value.toFixed(2)}${unit}`, target, met: met(value) });
@@ -113,6 +113,7 @@ function targetsOf(results: { stream?: StreamRow[]; segments?: SegmentRow[]; ttf
     add('added TTFB (cached) p50', cached.p50Ms, '< 1 ms', (v) => v < 1, ' ms');
     add('added TTFB (cached) p99', cached.p99Ms, '< 5 ms', (v) => v < 5, ' ms');
   }
+  if (results.idle) add('idle RSS, proxy / bare pipe', results.idle.proxyMiB / results.idle.bareMiB, '<= 1.20', (v) => v <= 1.2);
   for (const row of results.memory?.filter((r) => r.variant === 'proxy /strm/stream') ?? []) {
     const memBare = results.memory?.find((r) => r.variant === 'bare pipe' && r.clients === row.clients);
     if (memBare) add(`RSS with ${row.clients} slow clients, proxy / bare pipe`, row.peakMiB / memBare.peakMiB, '<= 1.20', (v) => v <= 1.2);
@@ -167,6 +168,7 @@ async function main(): Promise<void> {
     stream?: StreamRow[];
     segments?: SegmentRow[];
     ttfb?: TtfbSummary;
+    idle?: IdleRow;
     memory?: MemoryRow[];
     rewrite?: HlsRewriteBenchRow[];
     dash?: DashRewriteBenchRow[];
@@ -197,8 +199,10 @@ async function main(): Promise<void> {
       // Memory first, on fresh processes: afterwards the heaps keep what the segment loads grew them to.
       if (sections.has('memory')) {
         const m = settings.memory;
+        log('memory: idle RSS, once the proxy and the bare pipe have been up for 12 s...');
+        const idle = (results.idle = await measureIdle(stack));
         log(`memory: ${m.clients.join(', ')} slow clients for ${m.seconds} s each...`);
-        tables.memory = memoryTable((results.memory = await runMemory(stack, m)), m.seconds);
+        tables.memory = [idleLine(idle), ...memoryTable((results.memory = await runMemory(stack, m)), m.seconds)];
       }
       if (sections.has('ttfb')) {
         const t = settings.ttfb;

@@ -28,6 +28,30 @@ export interface MemoryRow {
   rampSeconds: number;
 }
 
+/** RSS of the proxy and of the bare pipe once both have been idle since they started. */
+export interface IdleRow {
+  proxyMiB: number;
+  bareMiB: number;
+  /** Seconds the later of the two had been up when they were read. */
+  upSeconds: number;
+}
+
+/**
+ * How long a process has been up before its RSS counts as idle. V8's memory reducer gives back
+ * the heap that start-up grew 8 s after the start-up collections, in up to three collections half
+ * a second apart: 8.5-9.8 s after the start, read with `--trace-gc` on the proxy and the bare pipe.
+ */
+const SETTLED_AFTER_MS = 12_000;
+
+/** The idle RSS of the proxy and of the bare pipe, read once both have been up for 12 s. */
+export async function measureIdle(stack: Stack): Promise<IdleRow> {
+  const servers = [stack.proxy, stack.bare];
+  const wait = Math.max(...servers.map((server) => server.readyAt + SETTLED_AFTER_MS - performance.now()));
+  if (wait > 0) await sleep(wait);
+  const upSeconds = Math.min(...servers.map((server) => (performance.now() - server.readyAt) / 1000));
+  return { proxyMiB: stack.proxy.rssBytes() / MiB, bareMiB: stack.bare.rssBytes() / MiB, upSeconds };
+}
+
 /**
  * Longest wait for every client's first bytes. A thousand streams that start at once first fill a
  * thousand sets of socket buffers (origin to server, server to client) on a 2-core machine: that

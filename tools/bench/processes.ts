@@ -74,6 +74,8 @@ export interface ServerProcess {
   readonly url: string;
   /** What the process printed when it was ready (parsed JSON), for servers that say more than a URL. */
   readonly info: Record<string, unknown>;
+  /** When it said it was ready (`performance.now()` of the bench). */
+  readonly readyAt: number;
   cpuSeconds(): number;
   rssBytes(): number;
   /** SIGTERM, then SIGKILL if it does not exit in time. */
@@ -174,6 +176,7 @@ function processHandle(name: string, child: ChildProcess, info: Record<string, u
     pid,
     url: String(info.url),
     info,
+    readyAt: performance.now(),
     cpuSeconds: () => cpuSecondsOf(pid),
     rssBytes: () => rssBytesOf(pid),
     async stop() {

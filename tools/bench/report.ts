@@ -1,7 +1,7 @@
 // The tables `pnpm bench` prints: every figure as the median of its rounds with the smallest and
 // largest round beside it, every ratio computed round by round (the rounds of two routes ran side
 // by side), direct printed as the ceiling, and the resource that limited each row.
-import type { MemoryRow } from './memory';
+import type { IdleRow, MemoryRow } from './memory';
 import type { SegmentRow } from './segments';
 import type { StreamRow } from './single-stream';
 import { fixed, ratioSpread, spreadOf, textTable, withSpread, type Spread } from './stats';
@@ -106,6 +106,10 @@ export function ttfbTable(summary: TtfbSummary, options: { rounds: number; sampl
     ]),
     '',
   ];
+}
+
+export function idleLine(idle: IdleRow): string {
+  return `idle RSS, ${fixed(idle.upSeconds, 0)} s after start: proxy ${fixed(idle.proxyMiB, 1)} MiB, bare pipe ${fixed(idle.bareMiB, 1)} MiB (${(idle.proxyMiB / idle.bareMiB).toFixed(2)}x)`;
 }
 
 export function memoryTable(rows: MemoryRow[], seconds: number): string[] {

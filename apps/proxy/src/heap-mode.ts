@@ -28,21 +28,30 @@ const MARKING_OFF_AT = 8;
  */
 const state = { managed: false, marking: true, streams: 0 };
 
-function setMarking(on: boolean): void {
-  state.marking = on;
-  setFlagsFromString(on ? '--incremental-marking' : '--no-incremental-marking');
+/**
+ * Marking wanted with `streams` open, `on` being whether it is on now: on with no stream open, so
+ * that V8's memory reducer (which collects through incremental marking) shrinks the heap of an
+ * idle proxy; off for a few streams; on under a load, until it has come down to 8.
+ */
+function markingWanted(streams: number, on: boolean): boolean {
+  return streams === 0 || streams >= MARKING_ON_AT || (on && streams > MARKING_OFF_AT);
+}
+
+function followStreams(): void {
+  const wanted = markingWanted(state.streams, state.marking);
+  if (wanted === state.marking) return;
+  state.marking = wanted;
+  setFlagsFromString(wanted ? '--incremental-marking' : '--no-incremental-marking');
 }
 
 /**
  * Counts a media stream that starts (`+1`) or ends (`-1`), and, once `disableIncrementalMarking`
- * has taken over marking, turns it back on when 32 streams are open at once and off again when
- * no more than 8 are left.
+ * has taken over marking, turns it off while 1 to 31 streams are open and back on when no stream
+ * is open, or 32 are at once (off again when no more than 8 are left).
  */
 export function countStream(change: 1 | -1): void {
   state.streams += change;
-  if (!state.managed) return;
-  if (!state.marking && state.streams >= MARKING_ON_AT) setMarking(true);
-  else if (state.marking && state.streams <= MARKING_OFF_AT) setMarking(false);
+  if (state.managed) followStreams();
 }
 
 /** How many media streams are open now (counted by `countStream`). */
@@ -52,26 +61,28 @@ export function openStreamCount(): number {
 
 /**
  * Turns V8's incremental marking off for the whole process (every isolate, worker threads
- * included) while it streams to few clients, unless Node's command line decides it. After a load
+ * included) while it streams to a few clients, unless Node's command line decides it. After a load
  * (a thousand slow clients in our measurements) V8 kept starting an incremental mark-compact for
  * every 15-45 MiB of each later stream, although the scavenges between them promoted nothing:
  * 1.3-1.6x the CPU per GiB that stream cost before (tools/bench/README.md, "The stream after a
  * load"). Without it V8 collects the old generation when it reaches its limit, in one pause on the
- * main thread, and its memory reducer (which starts its collections through incremental marking)
- * no longer shrinks the heap of an idle process.
+ * main thread.
  *
- * From then on marking follows the load: on while 32 or more media streams are open (many slow
- * clients leave the buffers written to them for a collection to find, which marking finds in
- * time), off again at 8 or fewer (`countStream`). `strm-proxy serve` calls it at start. Returns
- * false when the command line decides (marking is then left alone), true when it took over.
+ * Marking follows the open media streams (`countStream`): off while 1 to 31 are open; on while none
+ * is, so that V8's memory reducer, which starts its collections through incremental marking,
+ * shrinks the heap of an idle proxy (by about 10 MiB of resident memory after start-up); and on
+ * while 32 or more are open (many slow clients leave the buffers written to them for a collection
+ * to find, which marking finds in time), until no more than 8 are left. `strm-proxy serve` calls it
+ * at start. Returns false when the command line decides (marking is then left alone), true when it
+ * took over.
  *
  * @example
- * disableIncrementalMarking(); // true: incremental marking off from here on, on under a load
+ * disableIncrementalMarking(); // true: incremental marking off while a few streams are open
  * const proxy = await startProxy(loadConfig(process.env));
  */
 export function disableIncrementalMarking(execArgv: readonly string[] = process.execArgv): boolean {
   if (namesIncrementalMarking(execArgv)) return false;
   state.managed = true;
-  setMarking(state.streams >= MARKING_ON_AT);
+  followStreams();
   return true;
 }

@@ -1,10 +1,13 @@
 // A child Node for heap-mode.test.ts: calls `disableIncrementalMarking` (with the arguments given
-// as JSON in argv[2], or the default `process.execArgv` for "default", or not at all for "none"),
-// then grows and drops its old generation round after round, and prints `{"changed":…}` on a line
-// of its own. With "load" it then counts 32 open streams (`countStream`) and churns again, then
-// lets 23 of them end, churns, lets one more end and churns once more, each phase after a
-// `phase: <name>` line. Run with
-// `--trace-incremental-marking`: the trace says whether marking started, and in which phase.
+// as JSON in argv[2], or the default `process.execArgv` for "default", "load" and "idle", or not at
+// all for "none"), then grows and drops its old generation round after round, with no stream open
+// and then with one (`countStream`), each phase after a `phase: <name>` line, and prints
+// `{"changed":…}` on a line of its own. With "load", after one stream it counts 32 open streams
+// and churns again, then lets 23 of them end, one more, and the last 8, churning after each. Run
+// with `--trace-incremental-marking`: the trace says whether marking started, and in which phase.
+// With "idle" it churns with no stream open, then waits (at most 20 s) until V8 has given back a quarter
+// of its heap, and prints `{"shrunk":…}`.
+import { getHeapStatistics } from 'node:v8';
 import { countStream, disableIncrementalMarking } from '../../src/heap-mode';
 
 // V8 writes its trace straight to file descriptor 1, which Node makes non-blocking: with a parent
@@ -21,16 +24,40 @@ function churn(phase: string): void {
   }
 }
 
-const call = process.argv[2] ?? 'none';
-const load = call === 'load';
-const changed = call === 'none' ? null : disableIncrementalMarking(call === 'default' || load ? undefined : (JSON.parse(call) as string[]));
-churn('few streams');
-if (load) {
-  for (let i = 0; i < 32; i++) countStream(1);
-  churn('32 streams');
-  for (let i = 0; i < 23; i++) countStream(-1);
-  churn('9 streams');
-  countStream(-1);
-  churn('8 streams');
+/** The heap V8 holds from the system (all its spaces, in use or not). */
+function heapSize(): number {
+  return getHeapStatistics().total_heap_size;
 }
-console.log(JSON.stringify({ changed }));
+
+function streams(change: 1 | -1, count: number): void {
+  for (let i = 0; i < count; i++) countStream(change);
+}
+
+const call = process.argv[2] ?? 'none';
+const ours = call === 'default' || call === 'load' || call === 'idle';
+const changed = call === 'none' ? null : disableIncrementalMarking(ours ? undefined : (JSON.parse(call) as string[]));
+churn('no stream');
+if (call === 'idle') {
+  const grown = heapSize();
+  const started = Date.now();
+  const timer = setInterval(() => {
+    const shrunk = heapSize() < grown * 0.75;
+    if (!shrunk && Date.now() - started < 20_000) return;
+    clearInterval(timer);
+    console.log(JSON.stringify({ changed, shrunk, grown, now: heapSize() }));
+  }, 50);
+} else {
+  streams(1, 1);
+  churn('one stream');
+  if (call === 'load') {
+    streams(1, 31);
+    churn('32 streams');
+    streams(-1, 23);
+    churn('9 streams');
+    streams(-1, 1);
+    churn('8 streams');
+    streams(-1, 8);
+    churn('no stream again');
+  }
+  console.log(JSON.stringify({ changed }));
+}
