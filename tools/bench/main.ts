@@ -199,7 +199,7 @@ async function main(): Promise<void> {
       // Memory first, on fresh processes: afterwards the heaps keep what the segment loads grew them to.
       if (sections.has('memory')) {
         const m = settings.memory;
-        log('memory: idle RSS, once the proxy and the bare pipe have been up for 12 s...');
+        log('memory: idle RSS, once the proxy and the bare pipe have been up for 20 s...');
         const idle = (results.idle = await measureIdle(stack));
         log(`memory: ${m.clients.join(', ')} slow clients for ${m.seconds} s each...`);
         tables.memory = [idleLine(idle), ...memoryTable((results.memory = await runMemory(stack, m)), m.seconds)];

@@ -23,22 +23,26 @@ const MARKING_ON_AT = 32;
 const MARKING_OFF_AT = 8;
 
 /**
- * Whether this module decides marking (the command line did not), whether it is on, and the open
- * streams. Per module instance, as the flag is per process: one proxy per process.
+ * Whether this module decides marking (the command line did not), whether it is on, the open
+ * streams, and whether a stream has been open since the process started. Per module instance, as
+ * the flag is per process: one proxy per process.
  */
-const state = { managed: false, marking: true, streams: 0 };
+const state = { managed: false, marking: true, streams: 0, streamed: false };
 
 /**
- * Marking wanted with `streams` open, `on` being whether it is on now: on with no stream open, so
- * that V8's memory reducer (which collects through incremental marking) shrinks the heap of an
- * idle proxy; off for a few streams; on under a load, until it has come down to 8.
+ * Whether marking is wanted in `state`: on until the first stream,
+ * so that V8's memory reducer (which collects through incremental marking) gives back the heap the
+ * process grew while it started; off for a few streams; on under a load, until it has come down
+ * to 8. Once streams have run, it stays off while none is open: the reducer then shrank the heap in
+ * every idle gap of 8 s or more, and the next burst of requests paid to grow it again
+ * (tools/bench/README.md, "The idle proxy gives back its start-up heap").
  */
-function markingWanted(streams: number, on: boolean): boolean {
-  return streams === 0 || streams >= MARKING_ON_AT || (on && streams > MARKING_OFF_AT);
+function markingWanted({ streams, marking, streamed }: typeof state): boolean {
+  return !streamed || streams >= MARKING_ON_AT || (marking && streams > MARKING_OFF_AT);
 }
 
 function followStreams(): void {
-  const wanted = markingWanted(state.streams, state.marking);
+  const wanted = markingWanted(state);
   if (wanted === state.marking) return;
   state.marking = wanted;
   setFlagsFromString(wanted ? '--incremental-marking' : '--no-incremental-marking');
@@ -46,11 +50,12 @@ function followStreams(): void {
 
 /**
  * Counts a media stream that starts (`+1`) or ends (`-1`), and, once `disableIncrementalMarking`
- * has taken over marking, turns it off while 1 to 31 streams are open and back on when no stream
- * is open, or 32 are at once (off again when no more than 8 are left).
+ * has taken over marking, turns it off when the first stream starts and while fewer than 32 are
+ * open, and on while 32 or more are (off again when no more than 8 are left).
  */
 export function countStream(change: 1 | -1): void {
   state.streams += change;
+  if (change === 1) state.streamed = true;
   if (state.managed) followStreams();
 }
 
@@ -61,23 +66,23 @@ export function openStreamCount(): number {
 
 /**
  * Turns V8's incremental marking off for the whole process (every isolate, worker threads
- * included) while it streams to a few clients, unless Node's command line decides it. After a load
+ * included) once it streams, unless to many clients, and unless Node's command line decides it. After a load
  * (a thousand slow clients in our measurements) V8 kept starting an incremental mark-compact for
  * every 15-45 MiB of each later stream, although the scavenges between them promoted nothing:
  * 1.3-1.6x the CPU per GiB that stream cost before (tools/bench/README.md, "The stream after a
  * load"). Without it V8 collects the old generation when it reaches its limit, in one pause on the
  * main thread.
  *
- * Marking follows the open media streams (`countStream`): off while 1 to 31 are open; on while none
- * is, so that V8's memory reducer, which starts its collections through incremental marking,
- * shrinks the heap of an idle proxy (by about 10 MiB of resident memory after start-up); and on
- * while 32 or more are open (many slow clients leave the buffers written to them for a collection
- * to find, which marking finds in time), until no more than 8 are left. `strm-proxy serve` calls it
- * at start. Returns false when the command line decides (marking is then left alone), true when it
- * took over.
+ * Marking follows the open media streams (`countStream`): on until the first one starts, so that
+ * V8's memory reducer, which starts its collections through incremental marking, gives back the
+ * heap the process grew while it started (about 10 MiB of resident memory, some 9 s after start);
+ * off while fewer than 32 are open; on while 32 or more are (many slow clients leave the buffers
+ * written to them for a collection to find, which marking finds in time), until no more than 8 are
+ * left. `strm-proxy serve` calls it at start. Returns false when the command line decides (marking
+ * is then left alone), true when it took over.
  *
  * @example
- * disableIncrementalMarking(); // true: incremental marking off while a few streams are open
+ * disableIncrementalMarking(); // true: incremental marking off once streams run, on under a load
  * const proxy = await startProxy(loadConfig(process.env));
  */
 export function disableIncrementalMarking(execArgv: readonly string[] = process.execArgv): boolean {
