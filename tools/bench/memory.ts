@@ -4,7 +4,7 @@
 // holds a few buffers per stream, whatever the speed of the origin.
 import { setMaxListeners } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { readSlowly, type SlowProgress } from './client';
+import { fetchAndDiscard, readSlowly, type SlowProgress } from './client';
 import type { ServerProcess } from './processes';
 import { clientAgent, type Stack } from './stack';
 
@@ -44,8 +44,18 @@ export interface IdleRow {
  */
 const SETTLED_AFTER_MS = 20_000;
 
-/** The idle RSS of the proxy and of the bare pipe, read once both have been up for 20 s. */
+/**
+ * The idle RSS of the proxy and of the bare pipe, read once both have been up for 20 s and have
+ * served a request: the proxy has checked its resolver at start and served the bench's first
+ * playlist, and the bare pipe serves one byte here. undici compiles its response parser (llhttp,
+ * WebAssembly) on its first connection: about 5 MiB that a server which has never fetched
+ * anything does not hold yet.
+ */
 export async function measureIdle(stack: Stack): Promise<IdleRow> {
+  const agent = clientAgent(1);
+  const first = await fetchAndDiscard(agent, stack.barePipe.movie, { range: 'bytes=0-0' });
+  await agent.destroy();
+  if (first.status !== 206 || first.bytes !== 1) throw new Error(`one byte through the bare pipe: expected 206 with 1 byte, received ${first.status} with ${first.bytes}`);
   const servers = [stack.proxy, stack.bare];
   const wait = Math.max(...servers.map((server) => server.readyAt + SETTLED_AFTER_MS - performance.now()));
   if (wait > 0) await sleep(wait);
