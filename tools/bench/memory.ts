@@ -4,7 +4,7 @@
 // holds a few buffers per stream, whatever the speed of the origin.
 import { setMaxListeners } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { fetchAndDiscard, readSlowly, type SlowProgress } from './client';
+import { readSlowly, type SlowProgress } from './client';
 import type { ServerProcess } from './processes';
 import { clientAgent, type Stack } from './stack';
 
@@ -28,11 +28,12 @@ export interface MemoryRow {
   rampSeconds: number;
 }
 
-/** RSS of the proxy and of the bare pipe once both have been idle since they started. */
+/** RSS of fresh proxies and bare pipes once they have been idle since they started. */
 export interface IdleRow {
-  proxyMiB: number;
-  bareMiB: number;
-  /** Seconds the later of the two had been up when they were read. */
+  /** One per process, MiB. */
+  proxyMiB: number[];
+  bareMiB: number[];
+  /** Seconds the latest started of them had been up when they were read. */
   upSeconds: number;
 }
 
@@ -44,23 +45,31 @@ export interface IdleRow {
  */
 const SETTLED_AFTER_MS = 20_000;
 
+/** Fresh processes of each kind, so that one start's chance (glibc's heap keeping some 35 MiB of start-up work in a few starts) is not the figure. */
+const IDLE_PAIRS = 3;
+
 /**
- * The idle RSS of the proxy and of the bare pipe, read once both have been up for 20 s and have
- * served a request: the proxy has checked its resolver at start and served the bench's first
- * playlist, and the bare pipe serves one byte here. undici compiles its response parser (llhttp,
- * WebAssembly) on its first connection: about 5 MiB that a server which has never fetched
- * anything does not hold yet.
+ * The idle RSS of three fresh proxies and three fresh bare pipes, started together and read once
+ * all have been up for 20 s. The bench asks them nothing: the proxy asks its resolver once at
+ * start, as it always does, and so has compiled undici's response parser (llhttp, WebAssembly,
+ * about 5 MiB), which the bare pipe has not; fetching once made the bare pipe keep about 35 MiB in
+ * glibc's heap in two starts of three (tools/bench/README.md, "The idle proxy gives back its
+ * start-up heap"), which would flatter the proxy.
  */
 export async function measureIdle(stack: Stack): Promise<IdleRow> {
-  const agent = clientAgent(1);
-  const first = await fetchAndDiscard(agent, stack.barePipe.movie, { range: 'bytes=0-0' });
-  await agent.destroy();
-  if (first.status !== 206 || first.bytes !== 1) throw new Error(`one byte through the bare pipe: expected 206 with 1 byte, received ${first.status} with ${first.bytes}`);
-  const servers = [stack.proxy, stack.bare];
-  const wait = Math.max(...servers.map((server) => server.readyAt + SETTLED_AFTER_MS - performance.now()));
-  if (wait > 0) await sleep(wait);
-  const upSeconds = Math.min(...servers.map((server) => (performance.now() - server.readyAt) / 1000));
-  return { proxyMiB: stack.proxy.rssBytes() / MiB, bareMiB: stack.bare.rssBytes() / MiB, upSeconds };
+  const pairs = await Promise.all(Array.from({ length: IDLE_PAIRS }, () => stack.freshPair()));
+  try {
+    const servers = pairs.flatMap((pair) => [pair.proxy, pair.bare]);
+    const wait = Math.max(...servers.map((server) => server.readyAt + SETTLED_AFTER_MS - performance.now()));
+    if (wait > 0) await sleep(wait);
+    return {
+      proxyMiB: pairs.map((pair) => pair.proxy.rssBytes() / MiB),
+      bareMiB: pairs.map((pair) => pair.bare.rssBytes() / MiB),
+      upSeconds: Math.min(...servers.map((server) => (performance.now() - server.readyAt) / 1000)),
+    };
+  } finally {
+    await Promise.all(pairs.flatMap((pair) => [pair.proxy.stop(), pair.bare.stop()]));
+  }
 }
 
 /**

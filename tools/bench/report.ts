@@ -109,7 +109,8 @@ export function ttfbTable(summary: TtfbSummary, options: { rounds: number; sampl
 }
 
 export function idleLine(idle: IdleRow): string {
-  return `idle RSS, ${fixed(idle.upSeconds, 0)} s after start: proxy ${fixed(idle.proxyMiB, 1)} MiB, bare pipe ${fixed(idle.bareMiB, 1)} MiB (${(idle.proxyMiB / idle.bareMiB).toFixed(2)}x)`;
+  const [proxy, bare] = [spreadOf(idle.proxyMiB), spreadOf(idle.bareMiB)];
+  return `idle RSS of ${idle.proxyMiB.length} fresh processes each, ${fixed(idle.upSeconds, 0)} s after start: proxy ${withSpread(proxy)} MiB, bare pipe ${withSpread(bare)} MiB (${(proxy.median / bare.median).toFixed(2)}x, medians)`;
 }
 
 export function memoryTable(rows: MemoryRow[], seconds: number): string[] {

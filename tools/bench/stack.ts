@@ -76,6 +76,8 @@ export interface Stack {
   coldEntry(i: number): string;
   /** The fake resolver's own `/resolve` URL of the movie (to time the resolver alone). */
   resolverUrl(): string;
+  /** Starts one more proxy and one more bare pipe, fresh (stopped with the stack, or by the caller). */
+  freshPair(): Promise<{ proxy: ServerProcess; bare: ServerProcess }>;
   stop(): Promise<void>;
 }
 
@@ -282,6 +284,15 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       proxyToken,
       coldEntry: (i) => entry(EPISODE.firstCold + i),
       resolverUrl: () => resolveUrl(EPISODE.movie),
+      async freshPair() {
+        const pairDir = await mkdtemp(join(workDir, 'pair-'));
+        const [proxyCopy, bareCopy] = await Promise.all([
+          startProxy(proxyBin, resolverBase, join(pairDir, 'proxy.log'), { ...options, profileDir: undefined }),
+          startServer({ name: 'bare pipe', command: process.execPath, args: [bareBundle, origin.url], ready: jsonReadyLine }),
+        ]);
+        started.push(proxyCopy, bareCopy);
+        return { proxy: proxyCopy, bare: bareCopy };
+      },
       async stop() {
         await Promise.all(started.map((server) => server.stop()));
         await rm(workDir, { recursive: true, force: true });
