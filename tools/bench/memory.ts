@@ -40,21 +40,36 @@ export interface IdleRow {
 /**
  * How long a process has been up before its RSS counts as idle. V8's memory reducer gives back
  * the heap that start-up grew some 8 s after the start-up collections, when the process allocates
- * little by then, else 8 s later: with `--trace-gc`, 8.4-9.4 s after the start of the proxy in 22
- * starts on a quiet machine, but not by 14 s in 2 of 3 starts on a busy one.
+ * little by then, else 8 s later: with `--trace-gc`, 8.3-9.3 s after the start of the proxy in 23
+ * timed starts on a quiet machine, but not by 14 s in 2 of 3 starts on a busy one.
  */
 const SETTLED_AFTER_MS = 20_000;
 
-/** Fresh processes of each kind, so that one start's chance (glibc's heap keeping some 35 MiB of start-up work in a few starts) is not the figure. */
+/**
+ * Fresh processes of each kind, so that one start's chance (glibc's heap keeping some 35 MiB of
+ * start-up work in a few starts) is not the figure.
+ */
 const IDLE_PAIRS = 3;
+
+/** RSS of a process in MiB; an error naming it when it has exited. */
+function idleMiB(server: ServerProcess): number {
+  let rss = Number.NaN;
+  try {
+    rss = server.rssBytes();
+  } catch {
+    // No /proc entry: the process is gone.
+  }
+  if (!Number.isFinite(rss)) throw new Error(`${server.name} (pid ${server.pid}) exited while it was idle`);
+  return rss / MiB;
+}
 
 /**
  * The idle RSS of three fresh proxies and three fresh bare pipes, started together and read once
  * all have been up for 20 s. The bench asks them nothing: the proxy asks its resolver once at
- * start, as it always does, and so has compiled undici's response parser (llhttp, WebAssembly,
- * about 5 MiB), which the bare pipe has not; fetching once made the bare pipe keep about 35 MiB in
- * glibc's heap in two starts of three (tools/bench/README.md, "The idle proxy gives back its
- * start-up heap"), which would flatter the proxy.
+ * start, as it always does, and so has set up what a first fetch needs (undici's response parser,
+ * llhttp, among it: 4.7 MiB in a bare pipe), which the bare pipe has not; fetching once made the
+ * bare pipe keep about 35 MiB in glibc's heap in two starts of three (tools/bench/README.md, "The
+ * idle proxy gives back its start-up heap"), which would flatter the proxy.
  */
 export async function measureIdle(stack: Stack): Promise<IdleRow> {
   const pairs = await Promise.all(Array.from({ length: IDLE_PAIRS }, () => stack.freshPair()));
@@ -63,8 +78,8 @@ export async function measureIdle(stack: Stack): Promise<IdleRow> {
     const wait = Math.max(...servers.map((server) => server.readyAt + SETTLED_AFTER_MS - performance.now()));
     if (wait > 0) await sleep(wait);
     return {
-      proxyMiB: pairs.map((pair) => pair.proxy.rssBytes() / MiB),
-      bareMiB: pairs.map((pair) => pair.bare.rssBytes() / MiB),
+      proxyMiB: pairs.map((pair) => idleMiB(pair.proxy)),
+      bareMiB: pairs.map((pair) => idleMiB(pair.bare)),
       upSeconds: Math.min(...servers.map((server) => (performance.now() - server.readyAt) / 1000)),
     };
   } finally {

@@ -225,7 +225,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     if (options.bytePaths) {
       const bundle = await bundleServer('tools/bench/byte-paths.ts', join(binDir, 'byte-paths.mjs'));
       const start = async (mode: 'reused' | 'dispatch') => {
-        // As the proxy runs (`serve` turns incremental marking off): the byte paths are compared with it.
+        // As the proxy streams (`serve` turns incremental marking off once it streams): the byte paths are compared with it.
         const server = await startServer({ name: `byte path ${mode}`, command: process.execPath, args: ['--no-incremental-marking', bundle, origin.url, mode], ready: jsonReadyLine });
         started.push(server);
         return server;
@@ -286,11 +286,12 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       resolverUrl: () => resolveUrl(EPISODE.movie),
       async freshPair() {
         const pairDir = await mkdtemp(join(workDir, 'pair-'));
+        // Each is stopped with the stack as soon as it runs, whether or not the other one starts.
+        const tracked = (server: ServerProcess) => (started.push(server), server);
         const [proxyCopy, bareCopy] = await Promise.all([
-          startProxy(proxyBin, resolverBase, join(pairDir, 'proxy.log'), { ...options, profileDir: undefined }),
-          startServer({ name: 'bare pipe', command: process.execPath, args: [bareBundle, origin.url], ready: jsonReadyLine }),
+          startProxy(proxyBin, resolverBase, join(pairDir, 'proxy.log'), { ...options, profileDir: undefined }).then(tracked),
+          startServer({ name: 'bare pipe', command: process.execPath, args: [bareBundle, origin.url], ready: jsonReadyLine }).then(tracked),
         ]);
-        started.push(proxyCopy, bareCopy);
         return { proxy: proxyCopy, bare: bareCopy };
       },
       async stop() {

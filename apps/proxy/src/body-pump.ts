@@ -83,14 +83,13 @@ class BodyCopy {
       this.#resolve({ kind: 'client-gone', written: this.written });
       return;
     }
+    // An open stream (heap-mode.ts) from here until it settles.
+    countStream(1);
     this.#res.on('close', this.#onClose);
     body.on('error', this.#onError);
     body.on('end', this.#onEnd);
     let full = false;
     for (let chunk = initial.shift(); chunk !== undefined; chunk = initial.shift()) full = !this.#write(chunk) || full;
-    // An open stream (heap-mode.ts) from here until it settles; counted once its first bytes are
-    // on their way, as the count may change a V8 flag (about 5 µs).
-    countStream(1);
     if (this.#remaining === 0 || body.readableEnded) {
       this.#finishAtLimit();
       return;

@@ -30,11 +30,11 @@ const MARKING_OFF_AT = 8;
 const state = { managed: false, marking: true, streams: 0, streamed: false };
 
 /**
- * Whether marking is wanted in `state`: on until the first stream,
- * so that V8's memory reducer (which collects through incremental marking) gives back the heap the
- * process grew while it started; off for a few streams; on under a load, until it has come down
- * to 8. Once streams have run, it stays off while none is open: the reducer then shrank the heap in
- * every idle gap of 8 s or more, and the next burst of requests paid to grow it again
+ * Whether marking is wanted in `state`: on until the first stream, so that V8's memory reducer
+ * (which collects through incremental marking) gives back the heap the process grew while it
+ * started; then off, except under a load, from 32 streams until it has come down to 8. Once
+ * streams have run, it stays off while none is open: on in those gaps, the reducer shrank the heap
+ * in every idle gap of 8 s or more, and the next burst of requests paid to grow it again
  * (tools/bench/README.md, "The idle proxy gives back its start-up heap").
  */
 function markingWanted({ streams, marking, streamed }: typeof state): boolean {
@@ -50,8 +50,8 @@ function followStreams(): void {
 
 /**
  * Counts a media stream that starts (`+1`) or ends (`-1`), and, once `disableIncrementalMarking`
- * has taken over marking, turns it off when the first stream starts and while fewer than 32 are
- * open, and on while 32 or more are (off again when no more than 8 are left).
+ * has taken over marking, turns it off when the first stream starts, on when 32 are open, and off
+ * again when no more than 8 are left.
  */
 export function countStream(change: 1 | -1): void {
   state.streams += change;
@@ -65,21 +65,21 @@ export function openStreamCount(): number {
 }
 
 /**
- * Turns V8's incremental marking off for the whole process (every isolate, worker threads
- * included) once it streams, unless to many clients, and unless Node's command line decides it. After a load
- * (a thousand slow clients in our measurements) V8 kept starting an incremental mark-compact for
- * every 15-45 MiB of each later stream, although the scavenges between them promoted nothing:
- * 1.3-1.6x the CPU per GiB that stream cost before (tools/bench/README.md, "The stream after a
- * load"). Without it V8 collects the old generation when it reaches its limit, in one pause on the
- * main thread.
+ * Takes over V8's incremental marking for the whole process (every isolate, worker threads
+ * included), unless Node's command line decides it: off once the process streams, except to many
+ * clients at once. After a load (a thousand slow clients in our measurements) V8 kept starting an
+ * incremental mark-compact for every 15-45 MiB of each later stream, although the scavenges
+ * between them promoted nothing: 1.3-1.6x the CPU per GiB that stream cost before
+ * (tools/bench/README.md, "The stream after a load"). Without it V8 collects the old generation
+ * when it reaches its limit, in one pause on the main thread.
  *
  * Marking follows the open media streams (`countStream`): on until the first one starts, so that
  * V8's memory reducer, which starts its collections through incremental marking, gives back the
  * heap the process grew while it started (about 10 MiB of resident memory, some 9 s after start);
- * off while fewer than 32 are open; on while 32 or more are (many slow clients leave the buffers
- * written to them for a collection to find, which marking finds in time), until no more than 8 are
- * left. `strm-proxy serve` calls it at start. Returns false when the command line decides (marking
- * is then left alone), true when it took over.
+ * then off; on again from 32 open streams (many slow clients leave the buffers written to them for
+ * a collection to find, which marking finds in time) until no more than 8 are left. `strm-proxy
+ * serve` calls it at start. Returns false when the command line decides (marking is then left
+ * alone), true when it took over.
  *
  * @example
  * disableIncrementalMarking(); // true: incremental marking off once streams run, on under a load

@@ -1,12 +1,10 @@
 // A child Node for heap-mode.test.ts: calls `disableIncrementalMarking` (with the arguments given
-// as JSON in argv[2], or the default `process.execArgv` for "default", "load" and "idle", or not at
-// all for "none"), then grows and drops its old generation round after round, with no stream open
-// and then with one (`countStream`), each phase after a `phase: <name>` line, and prints
-// `{"changed":…}` on a line of its own. With "load", after one stream it counts 32 open streams
-// and churns again, then lets 23 of them end, one more, and the last 8, churning after each. Run
-// with `--trace-incremental-marking`: the trace says whether marking started, and in which phase.
-// With "idle" it churns with no stream open and then stays idle for 30 s: run with `--trace-gc`,
-// whose lines name the memory reducer's collections `Mark-Compact (reduce)`.
+// as JSON in argv[2], or the default `process.execArgv` for "default" and "load", or not at all for
+// "none"), then grows and drops its old generation round after round, with no stream open and then
+// with one (`countStream`), each phase after a `phase: <name>` line, and prints `{"changed":…}` on
+// a line of its own. With "load", after one stream it counts 32 open streams and churns again, then
+// lets 23 of them end, one more, and the last 8, churning after each. Run with
+// `--trace-incremental-marking`: the trace says whether marking started, and in which phase.
 import { countStream, disableIncrementalMarking } from '../../src/heap-mode';
 
 // V8 writes its trace straight to file descriptor 1, which Node makes non-blocking: with a parent
@@ -28,24 +26,19 @@ function streams(change: 1 | -1, count: number): void {
 }
 
 const call = process.argv[2] ?? 'none';
-const ours = call === 'default' || call === 'load' || call === 'idle';
+const ours = call === 'default' || call === 'load';
 const changed = call === 'none' ? null : disableIncrementalMarking(ours ? undefined : (JSON.parse(call) as string[]));
 churn('no stream');
-if (call === 'idle') {
-  // Nothing allocates from here on; the parent ends the process once it has seen what it waits for.
-  setTimeout(() => {}, 30_000);
-} else {
-  streams(1, 1);
-  churn('one stream');
-  if (call === 'load') {
-    streams(1, 31);
-    churn('32 streams');
-    streams(-1, 23);
-    churn('9 streams');
-    streams(-1, 1);
-    churn('8 streams');
-    streams(-1, 8);
-    churn('no stream again');
-  }
-  console.log(JSON.stringify({ changed }));
+streams(1, 1);
+churn('one stream');
+if (call === 'load') {
+  streams(1, 31);
+  churn('32 streams');
+  streams(-1, 23);
+  churn('9 streams');
+  streams(-1, 1);
+  churn('8 streams');
+  streams(-1, 8);
+  churn('no stream again');
 }
+console.log(JSON.stringify({ changed }));
