@@ -7,6 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { readSlowly, type SlowProgress } from './client';
 import type { ServerProcess } from './processes';
 import { clientAgent, type Stack } from './stack';
+import { median } from './stats';
 
 const MB = 1_000_000;
 const MiB = 1024 * 1024;
@@ -35,6 +36,11 @@ export interface IdleRow {
   bareMiB: number[];
   /** Seconds the latest started of them had been up when they were read. */
   upSeconds: number;
+}
+
+/** The proxies' idle RSS over the bare pipes', as medians: the figure the bench prints and checks. */
+export function idleRatio(idle: IdleRow): number {
+  return median(idle.proxyMiB) / median(idle.bareMiB);
 }
 
 /**

@@ -1,7 +1,7 @@
 // The tables `pnpm bench` prints: every figure as the median of its rounds with the smallest and
 // largest round beside it, every ratio computed round by round (the rounds of two routes ran side
 // by side), direct printed as the ceiling, and the resource that limited each row.
-import type { IdleRow, MemoryRow } from './memory';
+import { idleRatio, type IdleRow, type MemoryRow } from './memory';
 import type { SegmentRow } from './segments';
 import type { StreamRow } from './single-stream';
 import { fixed, ratioSpread, spreadOf, textTable, withSpread, type Spread } from './stats';
@@ -110,7 +110,7 @@ export function ttfbTable(summary: TtfbSummary, options: { rounds: number; sampl
 
 export function idleLine(idle: IdleRow): string {
   const [proxy, bare] = [spreadOf(idle.proxyMiB), spreadOf(idle.bareMiB)];
-  return `idle RSS of ${idle.proxyMiB.length} fresh processes each, ${fixed(idle.upSeconds, 0)} s after start: proxy ${withSpread(proxy)} MiB, bare pipe ${withSpread(bare)} MiB (${(proxy.median / bare.median).toFixed(2)}x, medians)`;
+  return `idle RSS of ${idle.proxyMiB.length} fresh processes each, ${fixed(idle.upSeconds, 0)} s after start: proxy ${withSpread(proxy)} MiB, bare pipe ${withSpread(bare)} MiB (${idleRatio(idle).toFixed(2)}x, medians)`;
 }
 
 export function memoryTable(rows: MemoryRow[], seconds: number): string[] {

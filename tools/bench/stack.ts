@@ -217,7 +217,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     started.push(proxy);
     const baselineProxy = baselineBin === undefined ? undefined : await startProxy(baselineBin, resolverBase, join(workDir, 'baseline.log'), { ...options, profileDir: undefined });
     if (baselineProxy) started.push(baselineProxy);
-    const bare = await startServer({ name: 'bare pipe', command: process.execPath, args: [bareBundle, origin.url], ready: jsonReadyLine });
+    const startBare = () => startServer({ name: 'bare pipe', command: process.execPath, args: [bareBundle, origin.url], ready: jsonReadyLine });
+    const bare = await startBare();
     started.push(bare);
     const relay = await startServer({ name: 'tcp relay', command: process.execPath, args: [relayBundle, origin.url], ready: jsonReadyLine });
     started.push(relay);
@@ -290,7 +291,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
         const tracked = (server: ServerProcess) => (started.push(server), server);
         const [proxyCopy, bareCopy] = await Promise.all([
           startProxy(proxyBin, resolverBase, join(pairDir, 'proxy.log'), { ...options, profileDir: undefined }).then(tracked),
-          startServer({ name: 'bare pipe', command: process.execPath, args: [bareBundle, origin.url], ready: jsonReadyLine }).then(tracked),
+          startBare().then(tracked),
         ]);
         return { proxy: proxyCopy, bare: bareCopy };
       },
