@@ -138,7 +138,18 @@ class BodyCopy {
     this.#remaining -= chunk.length;
     this.written += chunk.length;
     this.#tally.bytes += chunk.length;
-    return this.#res.write(chunk);
+    const res = this.#res;
+    const { socket } = res;
+    if (socket === null) return res.write(chunk);
+    // write() says false for every chunk above the socket's high-water mark (16 KiB on Node 20;
+    // a read is 64 KiB), even when the kernel takes the chunk whole. The write goes out now rather
+    // than at the end of the tick (Node corks a response's socket until then), and the client
+    // counts as full only when bytes are left over: no pause and resume per chunk for a client
+    // that keeps up, and a slow one still holds at most the chunk it did not take.
+    socket.cork();
+    const accepted = res.write(chunk);
+    socket.uncork();
+    return accepted || res.writableLength === 0;
   }
 
   #finishAtLimit(): void {

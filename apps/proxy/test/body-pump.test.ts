@@ -153,6 +153,62 @@ describe('pumpBody', () => {
     expect(await settled).toMatchObject({ kind: 'upstream-error', written: 3000 });
   });
 
+  test('a client that keeps up gets every 64 KiB chunk without the upstream body pausing once', async () => {
+    // write() answers false for every chunk above the socket's 16 KiB high-water mark, taken whole
+    // or not: pausing on that alone paused and resumed the upstream on every read.
+    const chunks = chunksOf(mediaBytes(16 * 65_536), 65_536);
+    const body = new Readable({
+      read() {
+        // One chunk per turn of the loop, as socket reads come.
+        setImmediate(() => this.push(chunks.shift() ?? null));
+      },
+    });
+    let pauses = 0;
+    const pause = body.pause.bind(body);
+    body.pause = () => {
+      pauses += 1;
+      return pause();
+    };
+    const { url, settled } = await serveOnce(async (res) => {
+      const outcome = await pumpBody(body as unknown as UpstreamResponse['body'], res);
+      res.end();
+      return outcome;
+    });
+    const received = Buffer.from(await (await request(url)).body.arrayBuffer());
+    expect(received.length).toBe(16 * 65_536);
+    expect(await settled).toEqual({ kind: 'done', written: 16 * 65_536 });
+    expect(pauses).toBe(0);
+  });
+
+  test('a client that stops reading pauses the upstream body with at most the one chunk it did not take left over', async () => {
+    const endless = endlessBody();
+    const paused = new Promise<number>((resolve) => {
+      const pause = endless.pause.bind(endless);
+      endless.pause = () => {
+        resolve(waitingBytes());
+        return pause();
+      };
+    });
+    let waitingBytes = () => -1;
+    const { url, settled } = await serveOnce((res) => {
+      waitingBytes = () => res.writableLength;
+      return pumpBody(endless as unknown as UpstreamResponse['body'], res);
+    });
+    const controller = new AbortController();
+    try {
+      // The head is read and the body is not: the kernel's buffers fill, then the response's.
+      await request(url, { signal: controller.signal });
+      const waiting = await paused;
+      expect(waiting).toBeGreaterThan(0);
+      // One chunk and its chunked framing (the length in hex, two CRLFs).
+      expect(waiting).toBeLessThanOrEqual(BYTES.length + `${BYTES.length.toString(16)}\r\n\r\n`.length);
+      expect(endless.isPaused()).toBe(true);
+    } finally {
+      controller.abort();
+    }
+    expect((await settled).kind).toBe('client-gone');
+  });
+
   test('a client that leaves settles as client-gone and destroys the upstream body', async () => {
     const endless = endlessBody();
     const { url, settled } = await serveOnce((res) => pumpBody(endless as unknown as UpstreamResponse['body'], res));
