@@ -141,14 +141,19 @@ class BodyCopy {
     const res = this.#res;
     const { socket } = res;
     if (socket === null) return res.write(chunk);
-    // write() says false for every chunk above the socket's high-water mark (16 KiB on Node 20;
-    // a read is 64 KiB), even when the kernel takes the chunk whole. The write goes out now rather
-    // than at the end of the tick (Node corks a response's socket until then), and the client
-    // counts as full only when bytes are left over: no pause and resume per chunk for a client
-    // that keeps up, and a slow one still holds at most the chunk it did not take.
+    // write() says false for every chunk at or above the socket's high-water mark (16 KiB on
+    // Node 20; a read is 64 KiB), even when the kernel takes the chunk whole. The write goes out
+    // now rather than at the end of the tick (Node corks a response's socket until then), and the
+    // client counts as full only when bytes are left over: no pause and resume per chunk for a
+    // client that keeps up, and a slow one holds what it did before (less than the high-water
+    // mark plus the chunk it did not take).
     socket.cork();
-    const accepted = res.write(chunk);
-    socket.uncork();
+    let accepted: boolean;
+    try {
+      accepted = res.write(chunk);
+    } finally {
+      socket.uncork();
+    }
     return accepted || res.writableLength === 0;
   }
 
