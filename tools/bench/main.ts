@@ -122,13 +122,19 @@ function targetsOf(results: { stream?: StreamRow[]; segments?: SegmentRow[]; ttf
   return targets;
 }
 
-function machine() {
-  let commit = 'unknown';
+/** The commit measured; the bench builds the working tree, so uncommitted changes to tracked files are named too. */
+function commitOf(): string {
   try {
-    commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: root, encoding: 'utf8' }).trim();
+    const head = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: root, encoding: 'utf8' }).trim();
+    const changed = execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], { cwd: root, encoding: 'utf8' }).trim() !== '';
+    return changed ? `${head} with uncommitted changes` : head;
   } catch {
-    // not a git checkout
+    return 'unknown'; // not a git checkout
   }
+}
+
+function machine() {
+  const commit = commitOf();
   return { cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, memoryGiB: Math.round(totalmem() / 1024 ** 3), kernel: release(), node: process.version, commit };
 }
 
