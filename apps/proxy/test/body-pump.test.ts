@@ -45,6 +45,15 @@ function breakingBody(chunks: Buffer[]): UpstreamResponse['body'] {
   return body as unknown as UpstreamResponse['body'];
 }
 
+/** Calls `listener` each time the copy pauses `body`, before it pauses. */
+function onPause(body: Readable, listener: () => void): void {
+  const pause = body.pause.bind(body);
+  body.pause = () => {
+    listener();
+    return pause();
+  };
+}
+
 /** A body that never ends: each read is answered with the whole of BYTES again. */
 function endlessBody(): Readable {
   return new Readable({
@@ -166,11 +175,7 @@ describe('pumpBody', () => {
       },
     });
     let pauses = 0;
-    const pause = body.pause.bind(body);
-    body.pause = () => {
-      pauses += 1;
-      return pause();
-    };
+    onPause(body, () => (pauses += 1));
     const { url, settled } = await serveOnce(async (res) => {
       const outcome = await pumpBody(body as unknown as UpstreamResponse['body'], res);
       res.end();
@@ -195,14 +200,12 @@ describe('pumpBody', () => {
     let waitingBytes = () => -1;
     let writes = 0;
     let writesAtPause = -1;
-    const paused = new Promise<number>((resolve) => {
-      const pause = body.pause.bind(body);
-      body.pause = () => {
+    const paused = new Promise<number>((resolve) =>
+      onPause(body, () => {
         if (writesAtPause < 0) writesAtPause = writes;
         resolve(waitingBytes());
-        return pause();
-      };
-    });
+      }),
+    );
     const { url, settled } = await serveOnce((res) => {
       waitingBytes = () => res.writableLength;
       const write = res.write.bind(res) as (chunk: Buffer) => boolean;
