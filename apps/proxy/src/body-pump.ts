@@ -1,6 +1,5 @@
 import type { ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
-import { countStream } from './heap-mode';
 
 const ignore = () => {};
 
@@ -78,13 +77,11 @@ class BodyCopy {
   start(initial: Buffer[]): void {
     const body = this.#body;
     if (this.#res.destroyed) {
-      // Never started: no listener to take off, not counted among the open streams.
+      // Never started: no listener to take off.
       discardBody(body);
       this.#resolve({ kind: 'client-gone', written: this.written });
       return;
     }
-    // An open stream (heap-mode.ts) from here until it settles.
-    countStream(1);
     this.#res.on('close', this.#onClose);
     body.on('error', this.#onError);
     body.on('end', this.#onEnd);
@@ -163,11 +160,10 @@ class BodyCopy {
     else releaseAtLimit(this.#body);
   }
 
-  /** Ends a copy that started: its listeners off, its count among the open streams taken back. */
+  /** Ends a copy that started: its listeners off. */
   #settle(outcome: PumpOutcome): void {
     if (this.#settled) return;
     this.#settled = true;
-    countStream(-1);
     const body = this.#body;
     body.off('data', this.#onData);
     body.off('end', this.#onEnd);

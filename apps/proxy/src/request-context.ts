@@ -3,6 +3,7 @@ import type { RewriteStats } from '@strm/hls-rewrite';
 import type { EpisodeIdentity, EpochMilliseconds } from '@strm/resolver-client';
 import type { Logger } from 'pino';
 import { errorBody, ProxyError } from './errors';
+import { countMediaRequest } from './heap-mode';
 import { failureFields, identityFields, type FailureFields } from './failure-log';
 import { loggablePath } from './logger';
 import type { ProxyMetrics } from './metrics';
@@ -86,8 +87,11 @@ export class RequestContext implements TrackedRequest {
     this.startedAt = telemetry.now();
     const controller = new AbortController();
     this.signal = controller.signal;
+    // In flight (heap-mode.ts) from here until the response closes, however it ends.
+    countMediaRequest(1);
     // `on`, not `once`: 'close' comes once per response, and `once` would wrap the listener anew.
     res.on('close', () => {
+      countMediaRequest(-1);
       // Only a response cut short stops its upstream requests: after a complete one nothing runs
       // that the signal could stop, and an abort costs an AbortError with its stack every time.
       if (!res.writableFinished) controller.abort();

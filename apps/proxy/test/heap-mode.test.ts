@@ -1,15 +1,17 @@
 // V8's incremental marking, on by default, is turned off by `disableIncrementalMarking` (called by
-// `strm-proxy serve`) once a media stream has started (before that it stays on, so that V8's
-// memory reducer shrinks the heap grown at start), and back on while 32 or more are open: checked
+// `strm-proxy serve`) once a media request has come (before that it stays on, so that V8's memory
+// reducer shrinks the heap grown at start), and back on while 32 or more are in flight: checked
 // in a child Node whose `--trace-incremental-marking` output shows whether marking starts while its
 // old generation grows and is dropped (support/marking-probe.ts). What the reducer then gives back
 // is measured by the bench (tools/bench/README.md, "The idle proxy gives back its start-up heap").
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { request } from 'undici';
 import { describe, expect, test } from 'vitest';
 import { outputUntilClose } from '../../../tools/testing/child-output';
-import { namesIncrementalMarking } from '../src/heap-mode';
+import { mediaRequestsInFlight, namesIncrementalMarking } from '../src/heap-mode';
 import { SOURCE_NODE_ARGS } from './support/cli';
+import { fetchAll, mediaBytes, serveBytes, startResolver, startServer, startTestProxy } from './support/servers';
 
 const PROBE = fileURLToPath(new URL('./support/marking-probe.ts', import.meta.url));
 
@@ -38,35 +40,35 @@ async function probe(call: string, flags: readonly string[] = []): Promise<{ sta
   return { starts, changed: (JSON.parse(answer!) as { changed: unknown }).changed, phases };
 }
 
-const PHASES = ['no stream', 'one stream'];
-const LOAD_PHASES = [...PHASES, '32 streams', '9 streams', '8 streams', 'no stream again'];
+const PHASES = ['no request', 'one request'];
+const LOAD_PHASES = [...PHASES, '32 requests', '9 requests', '8 requests', 'no request again'];
 
 describe('disableIncrementalMarking', () => {
-  test('marking starts without the call; with it, only before the first stream', async () => {
+  test('marking starts without the call; with it, only before the first media request', async () => {
     expect((await probe('none')).starts).toBeGreaterThan(0);
     const { changed, phases } = await probe('default');
     expect(changed).toBe(true);
     expect(Object.keys(phases)).toEqual(PHASES);
-    expect(phases['no stream']).toBeGreaterThan(0);
-    expect(phases['one stream']).toBe(0);
+    expect(phases['no request']).toBeGreaterThan(0);
+    expect(phases['one request']).toBe(0);
   });
 
-  test('marking follows the load: off with one stream, on once 32 are open, still on at 9, off again at 8 and with none', async () => {
+  test('marking follows the load: off with one request in flight, on once 32 are, still on at 9, off again at 8 and with none', async () => {
     const { changed, phases } = await probe('load');
     expect(changed).toBe(true);
     expect(Object.keys(phases)).toEqual(LOAD_PHASES);
-    expect(phases['no stream']).toBeGreaterThan(0);
-    expect(phases['one stream']).toBe(0);
-    expect(phases['32 streams']).toBeGreaterThan(0);
-    expect(phases['9 streams']).toBeGreaterThan(0);
-    expect(phases['8 streams']).toBe(0);
-    expect(phases['no stream again']).toBe(0);
+    expect(phases['no request']).toBeGreaterThan(0);
+    expect(phases['one request']).toBe(0);
+    expect(phases['32 requests']).toBeGreaterThan(0);
+    expect(phases['9 requests']).toBeGreaterThan(0);
+    expect(phases['8 requests']).toBe(0);
+    expect(phases['no request again']).toBe(0);
   });
 
-  test('node --incremental-marking: the command line decides, marking stays on with a stream', async () => {
+  test('node --incremental-marking: the command line decides, marking stays on with a request in flight', async () => {
     const { changed, phases } = await probe('default', ['--incremental-marking']);
     expect(changed).toBe(false);
-    expect(phases['one stream']).toBeGreaterThan(0);
+    expect(phases['one request']).toBeGreaterThan(0);
   });
 
   test('node --no-incremental-marking: the command line decides, marking stays off', async () => {
@@ -77,7 +79,7 @@ describe('disableIncrementalMarking', () => {
     const { changed, phases } = await probe('load', ['--incremental-marking']);
     expect(changed).toBe(false);
     expect(Object.keys(phases)).toEqual(LOAD_PHASES);
-    expect(phases['8 streams']).toBeGreaterThan(0);
+    expect(phases['8 requests']).toBeGreaterThan(0);
   });
 
   test('node --no-incremental-marking: marking stays off under a load and when idle as well', async () => {
@@ -95,5 +97,60 @@ describe('namesIncrementalMarking', () => {
 
   test.each(['--trace-incremental-marking', '--stress-incremental-marking', '--incremental-marking-task'])('namesIncrementalMarking([%j]) is false', (flag) => {
     expect(namesIncrementalMarking([flag])).toBe(false);
+  });
+});
+
+describe('media requests in flight', () => {
+  test('a media request counts from its arrival until its response closes, whether it completes, is refused or is left while it waits for its upstream', async () => {
+    let arrived: () => void = () => {};
+    const upstreamAsked = new Promise<void>((resolve) => {
+      arrived = resolve;
+    });
+    const origin = await startServer((req, res) => {
+      if ((req.url ?? '').startsWith('/hangs.mp4')) return arrived(); // answers nothing
+      serveBytes(req, res, mediaBytes(100_000));
+    });
+    const resolver = await startResolver([
+      { slug: 'video', url: () => `${origin.origin}/video.mp4` },
+      { slug: 'hangs', url: () => `${origin.origin}/hangs.mp4` },
+    ]);
+    const proxy = await startTestProxy(resolver);
+    try {
+      const before = mediaRequestsInFlight();
+      const requestLines = () => proxy.logs.filter((line) => line.msg === 'request').length;
+
+      // Counted before any byte of a body: under many clients of short requests, the body of each
+      // is copied within a turn of the event loop, and most of a request's life is before it.
+      const controller = new AbortController();
+      const left = request(proxy.entryUrl('hangs'), { signal: controller.signal }).catch(() => 'left');
+      await upstreamAsked;
+      expect(mediaRequestsInFlight()).toBe(before + 1);
+      controller.abort();
+      expect(await left).toBe('left');
+      // The log line is written after the count is taken back (both follow the response's close).
+      await proxy.waitForLog((line) => line.msg === 'request' && line.aborted === true);
+      expect(mediaRequestsInFlight()).toBe(before);
+
+      const whole = await fetchAll(proxy.entryUrl('video'));
+      expect(whole.status).toBe(200);
+      expect(whole.body.length).toBe(100_000);
+      await proxy.waitForLog((line) => line.msg === 'request' && line.status === 200);
+      expect(mediaRequestsInFlight()).toBe(before);
+
+      const logged = requestLines();
+      const refused = await fetchAll(`${proxy.url}/strm/stream?slug=video`);
+      expect(refused.status).toBe(401);
+      await proxy.waitForLog((line) => line.msg === 'request' && line.status === 401);
+      expect(mediaRequestsInFlight()).toBe(before);
+
+      // Not a media request: never counted, and no request line of its own.
+      expect((await fetchAll(`${proxy.url}/healthz`)).status).toBe(200);
+      expect(mediaRequestsInFlight()).toBe(before);
+      expect(requestLines()).toBe(logged + 1);
+    } finally {
+      await proxy.close(0);
+      await resolver.close();
+      await origin.close();
+    }
   });
 });

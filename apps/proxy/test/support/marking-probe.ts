@@ -1,11 +1,11 @@
 // A child Node for heap-mode.test.ts: calls `disableIncrementalMarking` (with the arguments given
 // as JSON in argv[2], or the default `process.execArgv` for "default" and "load", or not at all for
-// "none"), then grows and drops its old generation round after round, with no stream open and then
-// with one (`countStream`), each phase after a `phase: <name>` line, and prints `{"changed":…}` on
-// a line of its own. With "load", after one stream it counts 32 open streams and churns again, then
-// lets 23 of them end, one more, and the last 8, churning after each. Run with
+// "none"), then grows and drops its old generation round after round, with no media request in
+// flight and then with one (`countMediaRequest`), each phase after a `phase: <name>` line, and prints
+// `{"changed":…}` on a line of its own. With "load", after one request it counts 32 in flight and
+// churns again, then lets 23 of them end, one more, and the last 8, churning after each. Run with
 // `--trace-incremental-marking`: the trace says whether marking started, and in which phase.
-import { countStream, disableIncrementalMarking } from '../../src/heap-mode';
+import { countMediaRequest, disableIncrementalMarking } from '../../src/heap-mode';
 
 // V8 writes its trace straight to file descriptor 1, which Node makes non-blocking: with a parent
 // slow to read, a trace line was lost (EAGAIN) while `console.log` queued the phase lines until the
@@ -21,24 +21,24 @@ function churn(phase: string): void {
   }
 }
 
-function streams(change: 1 | -1, count: number): void {
-  for (let i = 0; i < count; i++) countStream(change);
+function requests(change: 1 | -1, count: number): void {
+  for (let i = 0; i < count; i++) countMediaRequest(change);
 }
 
 const call = process.argv[2] ?? 'none';
 const ours = call === 'default' || call === 'load';
 const changed = call === 'none' ? null : disableIncrementalMarking(ours ? undefined : (JSON.parse(call) as string[]));
-churn('no stream');
-streams(1, 1);
-churn('one stream');
+churn('no request');
+requests(1, 1);
+churn('one request');
 if (call === 'load') {
-  streams(1, 31);
-  churn('32 streams');
-  streams(-1, 23);
-  churn('9 streams');
-  streams(-1, 1);
-  churn('8 streams');
-  streams(-1, 8);
-  churn('no stream again');
+  requests(1, 31);
+  churn('32 requests');
+  requests(-1, 23);
+  churn('9 requests');
+  requests(-1, 1);
+  churn('8 requests');
+  requests(-1, 8);
+  churn('no request again');
 }
 console.log(JSON.stringify({ changed }));
