@@ -16,8 +16,8 @@ export function namesIncrementalMarking(execArgv: readonly string[]): boolean {
  * goes back on, and at or below which it goes off again. Measured with the bench's clients
  * (tools/bench/README.md, "Marking that follows the load" and "Marking under many short
  * requests"): with marking off, the buffers that many slow streams have written stay in memory
- * until the old generation is full, and under many clients of short requests every full
- * collection is one pause of 15-33 ms on the main thread; with it on, one stream after a load ran
+ * until the old generation is full, and under many clients of short requests most full
+ * collections were one pause of 15-33 ms on the main thread; with it on, one stream after a load ran
  * a mark-compact for every 15-45 MiB it streamed. The gap between the two keeps a count that
  * hovers around one threshold from turning marking on and off again and again.
  */
@@ -72,9 +72,9 @@ export function mediaRequestsInFlight(): number {
 /**
  * Takes over V8's incremental marking for the whole process (every isolate, worker threads
  * included), unless Node's command line decides it: off once the process serves media, except to
- * many clients at once. After a load (a thousand slow clients in our measurements) V8 kept starting an
- * incremental mark-compact for every 15-45 MiB of each later stream, although the scavenges
- * between them promoted nothing: 1.3-1.6x the CPU per GiB that stream cost before
+ * many clients at once. After a load (a thousand slow clients in our measurements) V8 kept
+ * starting an incremental mark-compact for every 15-45 MiB of each later stream, although the
+ * scavenges between them promoted nothing: 1.3-1.6x the CPU per GiB that stream cost before
  * (tools/bench/README.md, "The stream after a load"). Without it V8 collects the old generation
  * when it reaches its limit, in one pause on the main thread.
  *
@@ -83,13 +83,13 @@ export function mediaRequestsInFlight(): number {
  * gives back the heap the process grew while it started (about 10 MiB of resident memory, some
  * 9 s after start); then off; on again from 32 requests in flight until no more than 8 are left.
  * Under such a load marking finds in time the buffers that many slow clients leave behind, and
- * does most of its work beside the main thread, where without it every full collection was one
+ * does most of its work beside the main thread, where without it most full collections were one
  * pause of 15-33 ms for the clients of 512 short requests. `strm-proxy serve` calls it at start.
  * Returns false when the command line decides (marking is then left alone), true when it took
  * over.
  *
  * @example
- * disableIncrementalMarking(); // true: incremental marking off once media is served, on under a load
+ * disableIncrementalMarking(); // true: marking off once media is served, on under a load
  * const proxy = await startProxy(loadConfig(process.env));
  */
 export function disableIncrementalMarking(execArgv: readonly string[] = process.execArgv): boolean {

@@ -89,8 +89,10 @@ export class RequestContext implements TrackedRequest {
     this.signal = controller.signal;
     // In flight (heap-mode.ts) from here until the response closes, however it ends.
     countMediaRequest(1);
-    // `on`, not `once`: 'close' comes once per response, and `once` would wrap the listener anew.
-    res.on('close', () => {
+    let closed = false;
+    const onClose = () => {
+      if (closed) return;
+      closed = true;
       countMediaRequest(-1);
       // Only a response cut short stops its upstream requests: after a complete one nothing runs
       // that the signal could stop, and an abort costs an AbortError with its stack every time.
@@ -98,7 +100,13 @@ export class RequestContext implements TrackedRequest {
       // A client that leaves closes the response while the stream is still settling its byte
       // count (promise callbacks); the line is written once they have run.
       setImmediate(this.#finish);
-    });
+    };
+    // `on`, not `once`: 'close' comes once per response, and `once` would wrap the listener anew.
+    res.on('close', onClose);
+    // The request closes after its response; it alone closes when the response was still waiting
+    // behind another on a pipelined connection that the client closed (Node 20 never closes such a
+    // response), so without it that request would stay counted, logged and shown for good.
+    req.on('close', onClose);
   }
 
   get refreshes(): number {

@@ -150,6 +150,9 @@ export class StatusBoard {
     this.#onActiveChange?.(this.#active.size);
     // `on`, not `once`: 'close' comes once per response, and `once` would wrap the listener anew.
     res.on('close', this.#onResponseClose);
+    // A response still waiting behind another on a pipelined connection that the client closed
+    // never closes on Node 20; its request does (after the response, when that one closes).
+    req.on('close', () => setImmediate(this.#release, res));
   }
 
   readonly #release = (res: ServerResponse): void => {

@@ -1,8 +1,8 @@
 // A child Node for heap-mode.test.ts: calls `disableIncrementalMarking` (with the arguments given
 // as JSON in argv[2], or the default `process.execArgv` for "default" and "load", or not at all for
 // "none"), then grows and drops its old generation round after round, with no media request in
-// flight and then with one (`countMediaRequest`), each phase after a `phase: <name>` line, and prints
-// `{"changed":…}` on a line of its own. With "load", after one request it counts 32 in flight and
+// flight and then with one (`countMediaRequest`), each phase after a `phase: <name>` line, and
+// prints `{"changed":…}` on a line of its own. With "load", after one request it counts 32 in flight and
 // churns again, then lets 23 of them end, one more, and the last 8, churning after each. Run with
 // `--trace-incremental-marking`: the trace says whether marking started, and in which phase.
 import { countMediaRequest, disableIncrementalMarking } from '../../src/heap-mode';
