@@ -17,8 +17,8 @@ export function namesIncrementalMarking(execArgv: readonly string[]): boolean {
  * (tools/bench/README.md, "Marking that follows the load" and "Marking under many short
  * requests"): with marking off, the buffers that many slow streams have written stay in memory
  * until the old generation is full, and under many clients of short requests most full
- * collections were one pause of 15-33 ms on the main thread; with it on, one stream after a load ran
- * a mark-compact for every 15-45 MiB it streamed. The gap between the two keeps a count that
+ * collections were one pause of 15-33 ms on the main thread; with it on, one stream after a load
+ * ran a mark-compact for every 15-45 MiB it streamed. The gap between the two keeps a count that
  * hovers around one threshold from turning marking on and off again and again.
  */
 const MARKING_ON_AT = 32;
