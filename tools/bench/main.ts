@@ -36,8 +36,10 @@ const HELP = `pnpm bench [options]: the proxy against direct, a bare Node pipe a
                      upstream read into reused buffers, undici's dispatch): what a new byte path
                      could gain, in the single stream table
   --rounds N         interleaved rounds of the stream, segments and time-to-first-byte sections
-                     (default 7, 5 and 3; more rounds resolve smaller differences, e.g. a before/after;
-                     a multiple of the number of routes, or of twice an odd one, balances their order)
+                     (default 12, 5 and 3; more rounds resolve smaller differences, e.g. a before/after).
+                     The stream and segments sections round N up to whole periods of their route
+                     orders (the number of routes, or twice an odd number), so that every route runs
+                     right after every other one equally often: 5 routes, 5 rounds asked, 10 run
   --replicas         also run the replicas benchmark (1 vs 3 replicas, memory vs Redis; needs redis-server)
   --help
 `;
@@ -46,8 +48,9 @@ function plan(quick: boolean) {
   return quick
     ? {
         movieBytes: 64 * MiB,
-        stream: { rounds: 3 },
-        segments: { rounds: 2, seconds: 2, connections: [64, 512], warmupSeconds: 3 },
+        // Quick rounds are not balanced: a whole period of five routes is ten rounds.
+        stream: { rounds: 3, balanced: false },
+        segments: { rounds: 2, balanced: false, seconds: 2, connections: [64, 512], warmupSeconds: 3 },
         ttfb: { rounds: 2, samples: 60, warmup: 20 },
         memory: { clients: [100, 1000], seconds: 4 },
         rewrite: [10_000],
@@ -55,8 +58,8 @@ function plan(quick: boolean) {
       }
     : {
         movieBytes: 256 * MiB,
-        stream: { rounds: 7 },
-        segments: { rounds: 5, seconds: 3, connections: [64, 512], warmupSeconds: 10 },
+        stream: { rounds: 12, balanced: true },
+        segments: { rounds: 5, balanced: true, seconds: 3, connections: [64, 512], warmupSeconds: 10 },
         ttfb: { rounds: 3, samples: 150, warmup: 30 },
         memory: { clients: [100, 1000], seconds: 10 },
         rewrite: [10_000, 100_000],
@@ -72,6 +75,8 @@ function withRounds(settings: ReturnType<typeof plan>, rounds: string | undefine
   if (!Number.isInteger(count) || count < 1 || count > 100) throw new UsageError(`--rounds: expected a whole number from 1 to 100, received ${JSON.stringify(rounds)}`);
   return { ...settings, stream: { ...settings.stream, rounds: count }, segments: { ...settings.segments, rounds: count }, ttfb: { ...settings.ttfb, rounds: count } };
 }
+
+const roundsText = (section: { rounds: number; balanced: boolean }) => (section.balanced ? `at least ${section.rounds} rounds (whole periods of the route orders)` : `${section.rounds} rounds`);
 
 /** A bad command line: printed as a sentence, without a stack. */
 class UsageError extends Error {
@@ -216,13 +221,13 @@ async function main(): Promise<void> {
         tables.ttfb = ttfbTable((results.ttfb = await runTtfb(stack, t)), t);
       }
       if (sections.has('stream')) {
-        log(`single stream: ${settings.movieBytes / MiB} MiB, ${settings.stream.rounds} rounds...`);
-        const rows = (results.stream = await runSingleStream(stack, { rounds: settings.stream.rounds, movieBytes: settings.movieBytes }));
-        tables.stream = streamTable(rows, settings.movieBytes, settings.stream.rounds);
+        log(`single stream: ${settings.movieBytes / MiB} MiB, ${roundsText(settings.stream)}...`);
+        const rows = (results.stream = await runSingleStream(stack, { ...settings.stream, movieBytes: settings.movieBytes }));
+        tables.stream = streamTable(rows, settings.movieBytes);
       }
       if (sections.has('segments')) {
         const s = settings.segments;
-        log(`segments: 1 MiB, ${s.connections.join(' and ')} connections, ${s.rounds} rounds of ${s.seconds} s...`);
+        log(`segments: 1 MiB, ${s.connections.join(' and ')} connections, ${roundsText(s)} of ${s.seconds} s...`);
         tables.segments = segmentTables((results.segments = await runSegments(stack, { ...s, segmentBytes: MiB })), s);
       }
     } finally {

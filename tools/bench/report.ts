@@ -16,7 +16,8 @@ function versus<R extends { rounds: unknown[] }>(row: R, other: R | undefined, p
   return other === undefined ? undefined : ratioSpread(row.rounds.map(pick), other.rounds.map(pick));
 }
 
-export function streamTable(rows: StreamRow[], movieBytes: number, rounds: number): string[] {
+export function streamTable(rows: StreamRow[], movieBytes: number): string[] {
+  const rounds = rows[0]?.rounds.length ?? 0;
   const find = (variant: string) => rows.find((r) => r.variant === variant);
   const [direct, relay, bare, nginx] = [find('direct'), find('tcp relay'), find('bare pipe'), find('nginx')];
   const mb = (round: StreamRow['rounds'][number]) => round.mbPerSecond;
@@ -47,7 +48,8 @@ export function streamTable(rows: StreamRow[], movieBytes: number, rounds: numbe
   ];
 }
 
-export function segmentTables(rows: SegmentRow[], options: { rounds: number; seconds: number; connections: readonly number[] }): string[] {
+export function segmentTables(rows: SegmentRow[], options: { seconds: number; connections: readonly number[] }): string[] {
+  const rounds = rows[0]?.rounds.length ?? 0;
   return options.connections.flatMap((connections) => {
     const level = rows.filter((r) => r.connections === connections);
     const find = (variant: string) => level.find((r) => r.variant === variant);
@@ -55,7 +57,7 @@ export function segmentTables(rows: SegmentRow[], options: { rounds: number; sec
     const rps = (round: SegmentRow['rounds'][number]) => round.requestsPerSecond;
     const p99 = (round: SegmentRow['rounds'][number]) => round.p99Ms;
     return [
-      `HLS segments, 1 MiB, ${connections} concurrent clients (median (min-max) of ${options.rounds} interleaved rounds of ${options.seconds} s)`,
+      `HLS segments, 1 MiB, ${connections} concurrent clients (median (min-max) of ${rounds} interleaved rounds of ${options.seconds} s)`,
       textTable([
         ['route', 'req/s', 'x direct', 'x bare', 'p50 ms', 'p99 ms', 'p99 x bare', 'CPU ms/req', 'x bare', 'limit'],
         ...level.map((r) => [

@@ -10,7 +10,7 @@ import type { ServerProcess } from './processes';
 import { RawConnection } from './raw-client';
 import { limitOf, medianShares, meterCores, type CoreShares } from './resources';
 import type { Stack } from './stack';
-import { interleave, median, quantile } from './stats';
+import { balancedRounds, interleave, median, quantile } from './stats';
 
 export type SegmentVariant = 'direct' | 'tcp relay' | 'bare pipe' | 'nginx' | 'proxy /strm/proxy' | 'baseline /strm/proxy';
 
@@ -77,9 +77,10 @@ async function load(stack: Stack, target: Target, options: { connections: number
   };
 }
 
+/** `rounds` and `balanced` as for the single stream (`runSingleStream`). */
 export async function runSegments(
   stack: Stack,
-  options: { rounds: number; seconds: number; connections: readonly number[]; segmentBytes: number; warmupSeconds: number },
+  options: { rounds: number; balanced: boolean; seconds: number; connections: readonly number[]; segmentBytes: number; warmupSeconds: number },
 ): Promise<SegmentRow[]> {
   const targets: Partial<Record<SegmentVariant, Target>> = {
     direct: { url: stack.direct.segment, server: undefined },
@@ -91,6 +92,7 @@ export async function runSegments(
   };
   const variants = Object.keys(targets) as SegmentVariant[];
   const rows: SegmentRow[] = [];
+  const rounds = options.balanced ? balancedRounds(options.rounds, variants.length) : options.rounds;
   for (const [level, connections] of options.connections.entries()) {
     const shape = { connections, seconds: options.seconds, segmentBytes: options.segmentBytes };
     // An untimed load per route before the rounds. The first one is long: a fresh proxy's CPU per
@@ -98,7 +100,7 @@ export async function runSegments(
     // one second of warm-up the first rounds measured its start-up; the bare pipe was flat.
     const warmup = level === 0 ? options.warmupSeconds : 1;
     for (const variant of variants) await load(stack, targets[variant]!, { ...shape, seconds: warmup });
-    const results = await interleave(variants, options.rounds, (variant) => load(stack, targets[variant]!, shape));
+    const results = await interleave(variants, rounds, (variant) => load(stack, targets[variant]!, shape));
     for (const variant of variants) {
       const rounds = results[variant];
       const cpu = rounds.map((round) => round.cpuMsPerRequest).filter((value): value is number => value !== undefined);

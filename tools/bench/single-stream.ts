@@ -6,7 +6,7 @@ import { RawConnection, rawFetch } from './raw-client';
 import type { ServerProcess } from './processes';
 import { limitOf, medianShares, meterCores, type CoreShares } from './resources';
 import type { Stack } from './stack';
-import { interleave, median } from './stats';
+import { balancedRounds, interleave, median } from './stats';
 
 const MiB = 1024 * 1024;
 const GiB = 1024 * MiB;
@@ -40,7 +40,11 @@ export interface StreamRow {
   rounds: StreamRound[];
 }
 
-export async function runSingleStream(stack: Stack, options: { rounds: number; movieBytes: number }): Promise<StreamRow[]> {
+/**
+ * `rounds` is the least number of rounds; with `balanced`, whole periods of the route orders
+ * ({@link balancedRounds}), so that every route follows every other one equally often.
+ */
+export async function runSingleStream(stack: Stack, options: { rounds: number; balanced: boolean; movieBytes: number }): Promise<StreamRow[]> {
   const routes: { variant: StreamVariant; url: string; server: ServerProcess | undefined }[] = [
     { variant: 'direct', url: stack.direct.movie, server: undefined },
     { variant: 'tcp relay', url: stack.relayRoute.movie, server: stack.relay },
@@ -80,7 +84,7 @@ export async function runSingleStream(stack: Stack, options: { rounds: number; m
   const variants = routes.map((route) => route.variant);
   // One untimed pass warms connections, JIT and page cache for every route.
   for (const variant of variants) await once(variant);
-  const results = await interleave(variants, options.rounds, once);
+  const results = await interleave(variants, options.balanced ? balancedRounds(options.rounds, variants.length) : options.rounds, once);
   for (const connection of connections.values()) connection.close();
   return variants.map((variant) => {
     const rounds = results[variant];

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { balancedPeriod, interleave, roundOrder } from './stats';
+import { balancedPeriod, balancedRounds, interleave, roundOrder } from './stats';
 
 /** How often each ordered pair runs back to back within a round, and each variant at each place, over `rounds`. */
 function tally(variants: readonly string[], rounds: number) {
@@ -27,6 +27,10 @@ describe('interleave', () => {
     expect(new Set(follows.values()).size).toBe(1);
     expect(places.size).toBe(count * count);
     expect(new Set(places.values()).size).toBe(1);
+  });
+
+  it('balancedRounds rounds up to whole periods: 7 rounds of 6 routes are 12, 5 of 5 are 10, 12 of 6 stay 12', () => {
+    expect([balancedRounds(7, 6), balancedRounds(5, 5), balancedRounds(12, 6), balancedRounds(5, 4), balancedRounds(1, 3)]).toEqual([12, 10, 12, 8, 6]);
   });
 
   it('returns the measurements per variant in round order', async () => {

@@ -35,6 +35,13 @@ export async function interleave<V extends string, T>(
 export const balancedPeriod = (variants: number): number => (variants % 2 === 0 ? variants : 2 * variants);
 
 /**
+ * The fewest whole periods of {@link roundOrder} with at least `atLeast` rounds. A part of a period
+ * is not balanced: with five routes and five rounds, the proxy ran right after the relay in three of
+ * them and never right after the bare pipe.
+ */
+export const balancedRounds = (atLeast: number, variants: number): number => Math.ceil(atLeast / balancedPeriod(variants)) * balancedPeriod(variants);
+
+/**
  * The order of `variants` in round `round` of {@link interleave}: row `round` of a Williams
  * design. Its first row is 0, 1, n-1, 2, n-2, …; row i adds i to each index (mod n); for an odd n
  * the n rows are followed by the same rows reversed.
