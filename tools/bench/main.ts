@@ -37,9 +37,10 @@ const HELP = `pnpm bench [options]: the proxy against direct, a bare Node pipe a
                      could gain, in the single stream table
   --rounds N         interleaved rounds of the stream, segments and time-to-first-byte sections
                      (default 12, 5 and 3; more rounds resolve smaller differences, e.g. a before/after).
-                     The stream and segments sections round N up to whole periods of their route
-                     orders (the number of routes, or twice an odd number), so that every route runs
-                     right after every other one equally often: 5 routes, 5 rounds asked, 10 run
+                     Without --quick, the stream and segments sections round N up to whole periods
+                     of their route orders (the number of routes if even, twice it if odd), so that
+                     every route runs right after every other one equally often: 5 routes, 5 asked,
+                     10 run
   --replicas         also run the replicas benchmark (1 vs 3 replicas, memory vs Redis; needs redis-server)
   --help
 `;

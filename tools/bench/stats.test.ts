@@ -29,8 +29,23 @@ describe('interleave', () => {
     expect(new Set(places.values()).size).toBe(1);
   });
 
-  it('balancedRounds rounds up to whole periods: 7 rounds of 6 routes are 12, 5 of 5 are 10, 12 of 6 stay 12', () => {
-    expect([balancedRounds(7, 6), balancedRounds(5, 5), balancedRounds(12, 6), balancedRounds(5, 4), balancedRounds(1, 3)]).toEqual([12, 10, 12, 8, 6]);
+  it.each([
+    [7, 6, 12],
+    [5, 6, 6],
+    [13, 6, 18],
+    [5, 5, 10],
+    [12, 6, 12],
+    [5, 4, 8],
+    [1, 3, 6],
+  ])('balancedRounds(%i rounds, %i variants) is %i: the fewest whole periods, each order balanced', (atLeast, count, expected) => {
+    const rounds = balancedRounds(atLeast, count);
+    expect(rounds).toBe(expected);
+    const { follows, places } = tally(
+      Array.from({ length: count }, (_, i) => String.fromCharCode(65 + i)),
+      rounds,
+    );
+    expect(new Set(follows.values()).size).toBe(1);
+    expect(new Set(places.values()).size).toBe(1);
   });
 
   it('returns the measurements per variant in round order', async () => {

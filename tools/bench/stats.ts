@@ -36,8 +36,8 @@ export const balancedPeriod = (variants: number): number => (variants % 2 === 0 
 
 /**
  * The fewest whole periods of {@link roundOrder} with at least `atLeast` rounds. A part of a period
- * is not balanced: with five routes and five rounds, the proxy ran right after the relay in three of
- * them and never right after the bare pipe.
+ * is not balanced: with five routes and five rounds, the proxy never ran right after the bare pipe
+ * within a round.
  */
 export const balancedRounds = (atLeast: number, variants: number): number => Math.ceil(atLeast / balancedPeriod(variants)) * balancedPeriod(variants);
 
