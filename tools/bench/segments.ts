@@ -10,7 +10,7 @@ import type { ServerProcess } from './processes';
 import { RawConnection } from './raw-client';
 import { limitOf, medianShares, meterCores, type CoreShares } from './resources';
 import type { Stack } from './stack';
-import { balancedRounds, interleave, median, quantile } from './stats';
+import { interleave, median, quantile, roundsToRun } from './stats';
 
 export type SegmentVariant = 'direct' | 'tcp relay' | 'bare pipe' | 'nginx' | 'proxy /strm/proxy' | 'baseline /strm/proxy';
 
@@ -92,7 +92,6 @@ export async function runSegments(
   };
   const variants = Object.keys(targets) as SegmentVariant[];
   const rows: SegmentRow[] = [];
-  const rounds = options.balanced ? balancedRounds(options.rounds, variants.length) : options.rounds;
   for (const [level, connections] of options.connections.entries()) {
     const shape = { connections, seconds: options.seconds, segmentBytes: options.segmentBytes };
     // An untimed load per route before the rounds. The first one is long: a fresh proxy's CPU per
@@ -100,7 +99,7 @@ export async function runSegments(
     // one second of warm-up the first rounds measured its start-up; the bare pipe was flat.
     const warmup = level === 0 ? options.warmupSeconds : 1;
     for (const variant of variants) await load(stack, targets[variant]!, { ...shape, seconds: warmup });
-    const results = await interleave(variants, rounds, (variant) => load(stack, targets[variant]!, shape));
+    const results = await interleave(variants, roundsToRun(options, variants.length), (variant) => load(stack, targets[variant]!, shape));
     for (const variant of variants) {
       const rounds = results[variant];
       const cpu = rounds.map((round) => round.cpuMsPerRequest).filter((value): value is number => value !== undefined);

@@ -6,7 +6,7 @@ import { RawConnection, rawFetch } from './raw-client';
 import type { ServerProcess } from './processes';
 import { limitOf, medianShares, meterCores, type CoreShares } from './resources';
 import type { Stack } from './stack';
-import { balancedRounds, interleave, median } from './stats';
+import { interleave, median, roundsToRun } from './stats';
 
 const MiB = 1024 * 1024;
 const GiB = 1024 * MiB;
@@ -42,7 +42,7 @@ export interface StreamRow {
 
 /**
  * `rounds` is the least number of rounds; with `balanced`, whole periods of the route orders
- * ({@link balancedRounds}), so that every route follows every other one equally often.
+ * (`balancedRounds` in stats.ts), so that every route follows every other one equally often.
  */
 export async function runSingleStream(stack: Stack, options: { rounds: number; balanced: boolean; movieBytes: number }): Promise<StreamRow[]> {
   const routes: { variant: StreamVariant; url: string; server: ServerProcess | undefined }[] = [
@@ -84,7 +84,7 @@ export async function runSingleStream(stack: Stack, options: { rounds: number; b
   const variants = routes.map((route) => route.variant);
   // One untimed pass warms connections, JIT and page cache for every route.
   for (const variant of variants) await once(variant);
-  const results = await interleave(variants, options.balanced ? balancedRounds(options.rounds, variants.length) : options.rounds, once);
+  const results = await interleave(variants, roundsToRun(options, variants.length), once);
   for (const connection of connections.values()) connection.close();
   return variants.map((variant) => {
     const rounds = results[variant];

@@ -41,6 +41,10 @@ export const balancedPeriod = (variants: number): number => (variants % 2 === 0 
  */
 export const balancedRounds = (atLeast: number, variants: number): number => Math.ceil(atLeast / balancedPeriod(variants)) * balancedPeriod(variants);
 
+/** The rounds a section runs over `variants`: `rounds`, or with `balanced` the {@link balancedRounds} of it. */
+export const roundsToRun = (section: { rounds: number; balanced: boolean }, variants: number): number =>
+  section.balanced ? balancedRounds(section.rounds, variants) : section.rounds;
+
 /**
  * The order of `variants` in round `round` of {@link interleave}: row `round` of a Williams
  * design. Its first row is 0, 1, n-1, 2, n-2, …; row i adds i to each index (mod n); for an odd n
