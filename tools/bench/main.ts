@@ -77,6 +77,9 @@ function withRounds(settings: ReturnType<typeof plan>, rounds: string | undefine
   return { ...settings, stream: { ...settings.stream, rounds: count }, segments: { ...settings.segments, rounds: count }, ttfb: { ...settings.ttfb, rounds: count } };
 }
 
+/** The rounds a section ran (its routes run as many each), for the results file; undefined when it did not run. */
+const roundsRun = (rows: readonly { rounds: readonly unknown[] }[] | undefined) => (rows === undefined || rows.length === 0 ? undefined : Math.max(...rows.map((row) => row.rounds.length)));
+
 const roundsText = (section: { rounds: number; balanced: boolean }) => (section.balanced ? `at least ${section.rounds} rounds (whole periods of the route orders)` : `${section.rounds} rounds`);
 
 /** A bad command line: printed as a sentence, without a stack. */
@@ -285,7 +288,10 @@ async function main(): Promise<void> {
   const resultsDir = join(benchDir, 'results');
   await mkdir(resultsDir, { recursive: true });
   const file = join(resultsDir, `${info.date.replace(/[:.]/g, '-')}.json`);
-  await writeFile(file, `${JSON.stringify({ ...info, origin: originNote, loadAverageAtEnd: loadAtEnd, results, targets }, null, 2)}\n`);
+  // `rounds` in the plan is what was asked; the balanced sections ran whole periods of it.
+  const ran = { stream: { ...info.settings.stream, roundsRun: roundsRun(results.stream) }, segments: { ...info.settings.segments, roundsRun: roundsRun(results.segments) } };
+  const saved = { ...info, settings: { ...info.settings, ...ran }, origin: originNote, loadAverageAtEnd: loadAtEnd, results, targets };
+  await writeFile(file, `${JSON.stringify(saved, null, 2)}\n`);
   process.stdout.write(`results written to ${file}\n`);
 }
 
