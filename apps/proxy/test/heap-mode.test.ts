@@ -1,6 +1,7 @@
 // V8's incremental marking, on by default, is turned off by `disableIncrementalMarking` (called by
-// `strm-proxy serve`) once a media request has come (before that it stays on, so that V8's memory
-// reducer shrinks the heap grown at start), and back on while 32 or more are in flight: checked
+// `strm-proxy serve`) once its start-up window is over and a media request has come (before that
+// it stays on, so that V8's memory reducer shrinks the heap grown at start), and back on while 32
+// or more are in flight: checked
 // in a child Node whose `--trace-incremental-marking` output shows whether marking starts while its
 // old generation grows and is dropped (support/marking-probe.ts). What the reducer then gives back
 // is measured by the bench (tools/bench/README.md, "The idle proxy gives back its start-up heap").
@@ -10,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { request } from 'undici';
 import { describe, expect, test } from 'vitest';
 import { outputUntilClose } from '../../../tools/testing/child-output';
-import { mediaRequestsInFlight, namesIncrementalMarking } from '../src/heap-mode';
+import { disableIncrementalMarking, mediaRequestsInFlight, namesIncrementalMarking } from '../src/heap-mode';
 import { SOURCE_NODE_ARGS } from './support/cli';
 import { fetchAll, mediaBytes, serveBytes, startResolver, startServer, startTestProxy } from './support/servers';
 
@@ -52,6 +53,21 @@ describe('disableIncrementalMarking', () => {
     expect(Object.keys(phases)).toEqual(PHASES);
     expect(phases['no request']).toBeGreaterThan(0);
     expect(phases['one request']).toBe(0);
+  });
+
+  test('by default marking stays on through the start-up window, a request in flight or not, and is off once it ends', async () => {
+    const { changed, phases } = await probe('start-up');
+    expect(changed).toBe(true);
+    expect(Object.keys(phases)).toEqual([...PHASES, 'started']);
+    expect(phases['no request']).toBeGreaterThan(0);
+    expect(phases['one request']).toBeGreaterThan(0);
+    expect(phases['started']).toBe(0);
+  });
+
+  test('a start-up window that is not a whole number of milliseconds from 0 is refused', () => {
+    for (const startUpMs of [-1, 1.5, Number.NaN, Number.POSITIVE_INFINITY]) {
+      expect(() => disableIncrementalMarking(['--incremental-marking'], { startUpMs })).toThrow(/options.startUpMs must be a whole number of milliseconds from 0; received/);
+    }
   });
 
   test('marking follows the load: off with one request in flight, on once 32 are, still on at 9, off again at 8 and with none', async () => {
