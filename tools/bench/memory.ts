@@ -47,7 +47,8 @@ export function idleRatio(idle: IdleRow): number {
  * How long a process has been up before its RSS counts as idle. V8's memory reducer gives back
  * the heap that start-up grew some 8 s after the start-up collections, when the process allocates
  * little by then, else 8 s later: with `--trace-gc`, 8.3-9.3 s after the start of the proxy in 23
- * timed starts on a quiet machine, but not by 14 s in 2 of 3 starts on a busy one.
+ * timed starts on a quiet machine, but not by 14 s in 2 of 3 starts on a busy one. The proxy keeps
+ * marking on for as long after its start for the same reason (`START_UP_MS` in heap-mode.ts).
  */
 const SETTLED_AFTER_MS = 20_000;
 

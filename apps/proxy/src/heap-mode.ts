@@ -25,34 +25,44 @@ const MARKING_ON_AT = 32;
 const MARKING_OFF_AT = 8;
 
 /**
- * How long after `disableIncrementalMarking` marking stays on, whatever is served. V8's memory
- * reducer gives back the heap the process grew while it started (about 10 MiB of resident memory)
- * through incremental marking, 8-9 s after start on a quiet machine and up to 8 s later on a busy
- * one. A media request before then used to turn marking off first, and the process kept that heap
- * for good: the bench's own proxy, asked for a playlist as it starts, idled at 74-75 MiB where one
- * asked nothing settles at 63 (tools/bench/README.md, "A request at start kept the start-up heap").
+ * How long after `disableIncrementalMarking` marking stays on, whatever is served (the start-up
+ * window). V8's memory reducer gives back the heap the process grew while it started (about 10 MiB
+ * of resident memory) through incremental marking, 8-9 s after start on a quiet machine and up to
+ * 8 s later on a busy one. A media request before then used to turn marking off first, and the
+ * process kept that heap for good: the bench's own proxy, asked for a playlist as it starts, idled
+ * at 74-75 MiB where one asked nothing settles at 63 (tools/bench/README.md, "A request at start
+ * kept the start-up heap"). The bench reads an idle RSS after as long (`SETTLED_AFTER_MS` in
+ * tools/bench/memory.ts), for the same reason.
  */
 const START_UP_MS = 20_000;
 
-/**
- * Whether this module decides marking (the command line did not), whether it is on, the media
- * requests in flight, whether one has arrived since the process started, and whether the process
- * is still in its start-up window. Per module instance, as the flag is per process: one proxy per
- * process.
- */
-const state = { managed: false, marking: true, requests: 0, served: false, startingUp: false };
+/** The longest delay Node's timers take (a longer one fires after 1 ms). */
+const MAX_TIMER_MS = 2_147_483_647;
 
 /**
- * Whether marking is wanted in `state`: on through the start-up window and until the first media
- * request, so that V8's memory reducer (which collects through incremental marking) gives back the
- * heap the process grew while it started; then off, except under a load, from 32 requests in
- * flight until they have come down to 8. Once requests have come, it stays off while none is in
- * flight: on in those gaps, the reducer shrank the heap in every idle gap of 8 s or more, and the
- * next burst of requests paid to grow it again (tools/bench/README.md, "The idle proxy gives back
- * its start-up heap").
+ * Whether this module decides marking (the command line did not), whether it is on, the media
+ * requests in flight, whether one has arrived since the process started, and the timer of the
+ * start-up window while it runs. Per module instance, as the flag is per process: one proxy per
+ * process.
  */
-function markingWanted({ requests, marking, served, startingUp }: typeof state): boolean {
-  return startingUp || !served || requests >= MARKING_ON_AT || (marking && requests > MARKING_OFF_AT);
+const state: { managed: boolean; marking: boolean; requests: number; served: boolean; startUp: NodeJS.Timeout | undefined } = {
+  managed: false,
+  marking: true,
+  requests: 0,
+  served: false,
+  startUp: undefined,
+};
+
+/**
+ * Whether marking is wanted in `state`: on through the start-up window (`START_UP_MS`) and until
+ * the first media request; then off, except under a load, from 32 requests in flight until they
+ * have come down to 8. Once requests have come, it stays off while none is in flight: on in those
+ * gaps, the reducer shrank the heap in every idle gap of 8 s or more, and the next burst of
+ * requests paid to grow it again (tools/bench/README.md, "The idle proxy gives back its start-up
+ * heap").
+ */
+function markingWanted({ requests, marking, served, startUp }: typeof state): boolean {
+  return startUp !== undefined || !served || requests >= MARKING_ON_AT || (marking && requests > MARKING_OFF_AT);
 }
 
 function followRequests(): void {
@@ -81,48 +91,48 @@ export function mediaRequestsInFlight(): number {
   return state.requests;
 }
 
-/**
- * Ends the start-up window of `disableIncrementalMarking` now (its timer calls it when the window
- * is over): from here on, marking follows the media requests alone.
- */
-export function endStartUp(): void {
-  state.startingUp = false;
-  if (state.managed) followRequests();
+/** The end of the start-up window: from here on, marking follows the media requests alone. */
+function endStartUp(): void {
+  clearTimeout(state.startUp);
+  state.startUp = undefined;
+  followRequests();
 }
 
 /**
  * Takes over V8's incremental marking for the whole process (every isolate, worker threads
- * included), unless Node's command line decides it: off once the process has started and serves
- * media, except to many clients at once. After a load (a thousand slow clients in our measurements) V8 kept
- * starting an incremental mark-compact for every 15-45 MiB of each later stream, although the
- * scavenges between them promoted nothing: 1.3-1.6x the CPU per GiB that stream cost before
- * (tools/bench/README.md, "The stream after a load"). Without it V8 collects the old generation
+ * included), unless Node's command line decides it: off once its start-up window is over and the
+ * process serves media, except to many clients at once. After a load (a thousand slow clients in
+ * our measurements) V8 kept starting an incremental mark-compact for every 15-45 MiB of each later
+ * stream, although the scavenges between them promoted nothing: 1.3-1.6x the CPU per GiB that
+ * stream cost before (tools/bench/README.md, "The stream after a load"). Without it V8 collects the old generation
  * when it reaches its limit, in one pause on the main thread.
  *
  * Marking follows the media requests in flight (`countMediaRequest`): on for the first
- * `startUpMs` (20 s unless given; 0 for none) and until the first one arrives, so that V8's memory
- * reducer, which starts its collections through incremental marking, gives back the heap the
- * process grew while it started (about 10 MiB of resident memory, some 9 s after start); then off;
- * on again from 32 requests in flight until no more than 8 are left.
+ * `startUpMs` (20,000 unless given, `START_UP_MS`; 0 for none) and until the first one arrives, so
+ * that V8's memory reducer gives back the heap grown while the process started; then off; on again
+ * from 32 requests in flight until no more than 8 are left.
  * Under such a load marking finds in time the buffers that many slow clients leave behind, and
  * does most of its work beside the main thread, where without it most full collections were one
  * pause of 15-33 ms for the clients of 512 short requests. `strm-proxy serve` calls it at start.
  * Returns false when the command line decides (marking is then left alone), true when it took
- * over. Throws a `TypeError` for a `startUpMs` that is not a whole number of milliseconds from 0.
+ * over. Throws a `TypeError` for a `startUpMs` that is not a whole number of milliseconds from 0 to
+ * 2,147,483,647 (the longest delay Node's timers take).
  *
  * @example
- * disableIncrementalMarking(); // true: marking off once started and serving media, on under a load
+ * disableIncrementalMarking(); // true: marking off 20 s after start once media is served, on under a load
  * const proxy = await startProxy(loadConfig(process.env));
  */
 export function disableIncrementalMarking(execArgv: readonly string[] = process.execArgv, options: { startUpMs?: number } = {}): boolean {
-  const startUpMs = options.startUpMs ?? START_UP_MS;
-  if (!Number.isSafeInteger(startUpMs) || startUpMs < 0) {
-    throw new TypeError(`options.startUpMs must be a whole number of milliseconds from 0; received ${String(startUpMs)}`);
+  const startUpMs: unknown = options.startUpMs ?? START_UP_MS;
+  if (!Number.isInteger(startUpMs) || (startUpMs as number) < 0 || (startUpMs as number) > MAX_TIMER_MS) {
+    const received = typeof startUpMs === 'string' ? JSON.stringify(startUpMs) : String(startUpMs);
+    throw new TypeError(`options.startUpMs must be a whole number of milliseconds from 0 to ${MAX_TIMER_MS}; received ${received}`);
   }
   if (namesIncrementalMarking(execArgv)) return false;
   state.managed = true;
-  state.startingUp = startUpMs > 0;
+  // A second call starts its window anew.
+  clearTimeout(state.startUp);
+  state.startUp = (startUpMs as number) > 0 ? setTimeout(endStartUp, startUpMs as number).unref() : undefined;
   followRequests();
-  if (state.startingUp) setTimeout(endStartUp, startUpMs).unref();
   return true;
 }

@@ -5,7 +5,7 @@
 // lines to stdout, answering memory questions over IPC. Run with `node --expose-gc`.
 import { createLogger, loadConfig, startProxy, disableIncrementalMarking } from '@strm/proxy';
 
-// As `strm-proxy serve` runs: V8's incremental marking on until the first media request, then as the load asks.
+// As `strm-proxy serve` runs: V8's incremental marking on for 20 s and until the first media request, then as the load asks.
 disableIncrementalMarking();
 const config = loadConfig(process.env);
 const proxy = await startProxy(config, { logger: createLogger(config.logLevel, process.stdout) });

@@ -1,13 +1,18 @@
-// A child Node for heap-mode.test.ts: calls `disableIncrementalMarking` (with the arguments given
-// as JSON in argv[2], or the default `process.execArgv` and no start-up window for "default" and
-// "load", or its defaults for "start-up", or not at all for "none"), then grows and drops its old
-// generation round after round, with no media request in flight and then with one
+// A child Node for heap-mode.test.ts: calls `disableIncrementalMarking`, then grows and drops its
+// old generation round after round, with no media request in flight and then with one
 // (`countMediaRequest`), each phase after a `phase: <name>` line, and prints `{"changed":…}` on a
-// line of its own. With "load", after one request it counts 32 in flight and churns again, then
-// lets 23 of them end, one more, and the last 8, churning after each. With "start-up", after one
-// request it ends the start-up window (`endStartUp`) and churns again. Run with
-// `--trace-incremental-marking`: the trace says whether marking started, and in which phase.
-import { countMediaRequest, disableIncrementalMarking, endStartUp } from '../../src/heap-mode';
+// line of its own. argv[2] says how it calls:
+// - "none": not at all;
+// - "default" and "load": Node's own `process.execArgv`, without a start-up window; with "load",
+//   after one request it counts 32 in flight and churns again, then lets 23 of them end, one more,
+//   and the last 8, churning after each;
+// - "start-up": with its defaults (a start-up window of 20 s, longer than the probe runs);
+// - "start-up over": with a window of 1 ms, and waits for a timer of 1 ms before it churns (Node
+//   runs timers of one delay in the order they were set, so the window's has fired by then);
+// - a JSON array: those arguments as `execArgv`, without a start-up window.
+// Run with `--trace-incremental-marking`: the trace says whether marking started, and in which phase.
+import { setTimeout as delay } from 'node:timers/promises';
+import { countMediaRequest, disableIncrementalMarking } from '../../src/heap-mode';
 
 // V8 writes its trace straight to file descriptor 1, which Node makes non-blocking: with a parent
 // slow to read, a trace line was lost (EAGAIN) while `console.log` queued the phase lines until the
@@ -27,17 +32,20 @@ function requests(change: 1 | -1, count: number): void {
   for (let i = 0; i < count; i++) countMediaRequest(change);
 }
 
+function callDisable(call: string): boolean | null {
+  if (call === 'none') return null;
+  if (call === 'start-up') return disableIncrementalMarking();
+  if (call === 'start-up over') return disableIncrementalMarking(undefined, { startUpMs: 1 });
+  const ours = call === 'default' || call === 'load';
+  return disableIncrementalMarking(ours ? undefined : (JSON.parse(call) as string[]), { startUpMs: 0 });
+}
+
 const call = process.argv[2] ?? 'none';
-const ours = call === 'default' || call === 'load';
-const changed =
-  call === 'none' ? null : call === 'start-up' ? disableIncrementalMarking() : disableIncrementalMarking(ours ? undefined : (JSON.parse(call) as string[]), { startUpMs: 0 });
+const changed = callDisable(call);
+if (call === 'start-up over') await delay(1);
 churn('no request');
 requests(1, 1);
 churn('one request');
-if (call === 'start-up') {
-  endStartUp();
-  churn('started');
-}
 if (call === 'load') {
   requests(1, 31);
   churn('32 requests');
