@@ -91,9 +91,8 @@ export function mediaRequestsInFlight(): number {
   return state.requests;
 }
 
-/** The end of the start-up window: from here on, marking follows the media requests alone. */
+/** The end of the start-up window (its timer's callback): from here on, marking follows the media requests alone. */
 function endStartUp(): void {
-  clearTimeout(state.startUp);
   state.startUp = undefined;
   followRequests();
 }
@@ -104,8 +103,8 @@ function endStartUp(): void {
  * process serves media, except to many clients at once. After a load (a thousand slow clients in
  * our measurements) V8 kept starting an incremental mark-compact for every 15-45 MiB of each later
  * stream, although the scavenges between them promoted nothing: 1.3-1.6x the CPU per GiB that
- * stream cost before (tools/bench/README.md, "The stream after a load"). Without it V8 collects the old generation
- * when it reaches its limit, in one pause on the main thread.
+ * stream cost before (tools/bench/README.md, "The stream after a load"). Without it V8 collects
+ * the old generation when it reaches its limit, in one pause on the main thread.
  *
  * Marking follows the media requests in flight (`countMediaRequest`): on for the first
  * `startUpMs` (20,000 unless given, `START_UP_MS`; 0 for none) and until the first one arrives, so
@@ -123,8 +122,8 @@ function endStartUp(): void {
  * const proxy = await startProxy(loadConfig(process.env));
  */
 export function disableIncrementalMarking(execArgv: readonly string[] = process.execArgv, options: { startUpMs?: number } = {}): boolean {
-  const startUpMs: unknown = options.startUpMs ?? START_UP_MS;
-  if (!Number.isInteger(startUpMs) || (startUpMs as number) < 0 || (startUpMs as number) > MAX_TIMER_MS) {
+  const startUpMs = options.startUpMs ?? START_UP_MS;
+  if (!Number.isInteger(startUpMs) || startUpMs < 0 || startUpMs > MAX_TIMER_MS) {
     const received = typeof startUpMs === 'string' ? JSON.stringify(startUpMs) : String(startUpMs);
     throw new TypeError(`options.startUpMs must be a whole number of milliseconds from 0 to ${MAX_TIMER_MS}; received ${received}`);
   }
@@ -132,7 +131,7 @@ export function disableIncrementalMarking(execArgv: readonly string[] = process.
   state.managed = true;
   // A second call starts its window anew.
   clearTimeout(state.startUp);
-  state.startUp = (startUpMs as number) > 0 ? setTimeout(endStartUp, startUpMs as number).unref() : undefined;
+  state.startUp = startUpMs > 0 ? setTimeout(endStartUp, startUpMs).unref() : undefined;
   followRequests();
   return true;
 }
