@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { RewriteStats } from '@strm/hls-rewrite';
 import type { EpisodeIdentity, EpochMilliseconds } from '@strm/resolver-client';
 import type { Logger } from 'pino';
+import { ClientAbort } from './client-abort';
 import { errorBody, ProxyError } from './errors';
 import { countMediaRequest } from './heap-mode';
 import { failureFields, identityFields, type FailureFields } from './failure-log';
@@ -74,7 +75,7 @@ export class RequestContext implements TrackedRequest {
   session: UpstreamSession | undefined;
 
   /** Aborted when the client goes away: every upstream request of this one stops with it. */
-  readonly signal: AbortSignal;
+  readonly signal = new ClientAbort();
 
   readonly #telemetry: RequestTelemetry;
 
@@ -85,8 +86,6 @@ export class RequestContext implements TrackedRequest {
     this.route = route;
     this.method = req.method === 'HEAD' ? 'HEAD' : 'GET';
     this.startedAt = telemetry.now();
-    const controller = new AbortController();
-    this.signal = controller.signal;
     // In flight (heap-mode.ts) from here until the response closes, however it ends.
     countMediaRequest(1);
     let closed = false;
@@ -96,7 +95,7 @@ export class RequestContext implements TrackedRequest {
       countMediaRequest(-1);
       // Only a response cut short stops its upstream requests: after a complete one nothing runs
       // that the signal could stop, and an abort costs an AbortError with its stack every time.
-      if (!res.writableFinished) controller.abort();
+      if (!res.writableFinished) this.signal.abort();
       // A client that leaves closes the response while the stream is still settling its byte
       // count (promise callbacks); the line is written once they have run.
       setImmediate(this.#finish);

@@ -1,5 +1,5 @@
-import { setTimeout } from 'node:timers/promises';
 import { discardBody } from './body-pump';
+import { pauseUnlessAborted, type UpstreamAbort } from './client-abort';
 import { statusClass, type ProxyMetrics } from './metrics';
 import { headOfWholeFromProbe } from './range-answer';
 import { upstreamRequestHeaders, UpstreamFetchError, type UpstreamFetcher, type UpstreamResponse } from './upstream';
@@ -46,7 +46,7 @@ export function discardAttempt(attempt: UpstreamAttempt): void {
  * HEAD, for origins that refuse it (405/501), becomes a one-byte GET whose Content-Range
  * tells the full length; the answer is rebuilt as the HEAD of the whole resource.
  */
-async function headWithFallback(deps: UpstreamDeps, target: UpstreamTarget, headers: Record<string, string>, signal: AbortSignal | undefined): Promise<UpstreamResponse> {
+async function headWithFallback(deps: UpstreamDeps, target: UpstreamTarget, headers: Record<string, string>, signal: UpstreamAbort | undefined): Promise<UpstreamResponse> {
   const head = await deps.upstream.fetch({ url: target.url, method: 'HEAD', headers, ...(signal ? { signal } : {}) });
   if (head.status !== 405 && head.status !== 501) return head;
   discardBody(head.body);
@@ -75,7 +75,7 @@ async function attemptOnce(deps: UpstreamDeps, target: UpstreamTarget, request: 
 export interface AttemptRequest {
   method: 'GET' | 'HEAD';
   conditionals: ClientConditionals;
-  signal?: AbortSignal | undefined;
+  signal?: UpstreamAbort | undefined;
   timeoutMs?: number | undefined;
 }
 
@@ -94,7 +94,7 @@ export async function attemptWithRetry(
   for (const delay of TRANSIENT_RETRY_DELAYS_MS) {
     if (!('upstream' in result) || !TRANSIENT_STATUSES.has(result.upstream.status) || signal?.aborted) break;
     discardAttempt(result);
-    await setTimeout(delay, undefined, signal ? { signal } : {}).catch(() => undefined);
+    await pauseUnlessAborted(delay, signal);
     if (signal?.aborted) break;
     result = await attemptOnce(deps, target, request);
   }

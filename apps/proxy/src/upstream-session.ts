@@ -1,3 +1,4 @@
+import type { UpstreamAbort } from './client-abort';
 import { ProxyError } from './errors';
 import type { ProxyMetrics } from './metrics';
 import { planResumedBody } from './range-answer';
@@ -59,13 +60,13 @@ export class UpstreamSession {
   readonly #deps: UpstreamSessionDeps;
   readonly #source: FreshTargetSource;
   readonly #route: 'stream' | 'proxy';
-  readonly #signal: AbortSignal;
+  readonly #signal: UpstreamAbort;
   readonly #timeoutMs: number | undefined;
   #target: UpstreamTarget;
   #checkedAhead = false;
 
   /** `timeoutMs`: the upstream wait of a request the origin may hold (a blocking playlist reload). */
-  constructor(deps: UpstreamSessionDeps, request: { target: UpstreamTarget; source: FreshTargetSource; route: 'stream' | 'proxy'; signal: AbortSignal; timeoutMs?: number | undefined }) {
+  constructor(deps: UpstreamSessionDeps, request: { target: UpstreamTarget; source: FreshTargetSource; route: 'stream' | 'proxy'; signal: UpstreamAbort; timeoutMs?: number | undefined }) {
     this.#deps = deps;
     this.#timeoutMs = request.timeoutMs;
     this.#target = request.target;

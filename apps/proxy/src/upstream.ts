@@ -1,6 +1,7 @@
 import type { Socket } from 'node:net';
 import { Agent, errors as undiciErrors, type buildConnector, type Dispatcher } from 'undici';
 import { createGuardedConnector, UpstreamAllowlist, UpstreamRefusedError, type LookupFunction } from './address-guard';
+import type { UpstreamAbort } from './client-abort';
 
 /** Client request headers that are forwarded to the upstream (docs/contract.md, "Forwarded headers"). */
 const FORWARDED_CLIENT_HEADERS = ['range', 'if-range', 'if-none-match', 'if-modified-since'] as const;
@@ -124,7 +125,7 @@ export interface UpstreamFetcher {
    * `timeoutMs` replaces the configured time to the response headers, and is the least idle time
    * allowed in its body, for a request the origin may hold on purpose (a blocking playlist reload).
    */
-  fetch(request: { url: string | URL; method: 'GET' | 'HEAD'; headers: Record<string, string>; signal?: AbortSignal; timeoutMs?: number }): Promise<UpstreamResponse>;
+  fetch(request: { url: string | URL; method: 'GET' | 'HEAD'; headers: Record<string, string>; signal?: UpstreamAbort; timeoutMs?: number }): Promise<UpstreamResponse>;
   close(): Promise<void>;
 }
 
@@ -251,7 +252,7 @@ export function createUpstreamFetcher(options: UpstreamOptions): UpstreamFetcher
   const agent = createUpstreamAgent(options);
   const maxRedirects = options.maxRedirects ?? 5;
 
-  async function fetchOnce(url: URL, method: 'GET' | 'HEAD', headers: Record<string, string>, signal?: AbortSignal, timeoutMs?: number) {
+  async function fetchOnce(url: URL, method: 'GET' | 'HEAD', headers: Record<string, string>, signal?: UpstreamAbort, timeoutMs?: number) {
     // undici would dispatch it, connect, then abort (nodejs/undici#386): a connection for nobody.
     signal?.throwIfAborted();
     try {
