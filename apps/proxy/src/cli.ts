@@ -8,6 +8,7 @@ import { signedEntryUrl } from '@strm/signing';
 import { CONFIG_VARIABLE_TABLE, CONFIG_VARIABLES, ConfigError, loadConfig, type ConfigVariable, type ProxyConfig } from './config';
 import { compareLibrary, LibraryListError, planLibrary, readEpisodeList, writeLibrary } from './library';
 import { disableIncrementalMarking } from './heap-mode';
+import { createLogger, TurnBatchedLines } from './logger';
 import { createConfiguredSource, validateConfiguration } from './resolver-source';
 import { startProxy } from './server';
 import { MAX_STATUS_LINK_TTL_SECONDS, statusLink } from './status-access';
@@ -125,7 +126,10 @@ function requireOptions(command: string, values: Record<string, unknown>, names:
 async function serve(): Promise<void> {
   const { config } = await readConfiguration();
   disableIncrementalMarking();
-  const proxy = await startProxy(config).catch((error: Error & { code?: string }) => {
+  // Log lines go out once per turn of the event loop, and what is pending when the process exits.
+  const lines = new TurnBatchedLines(process.stdout);
+  process.on('exit', () => lines.end());
+  const proxy = await startProxy(config, { logger: createLogger(config.logLevel, lines) }).catch((error: Error & { code?: string }) => {
     if (error.code === 'EADDRINUSE') fail(`could not start: ${config.host} port ${config.port} is already in use (set PORT to another port)`);
     if (error.code === 'EACCES') fail(`could not start: not allowed to listen on ${config.host} port ${config.port} (ports below 1024 need privileges)`);
     if (error instanceof ConfigError) fail(error.message);

@@ -5,12 +5,14 @@ import { setTimeout as delay } from 'node:timers/promises';
  * Aborted when a client goes away, and every upstream request made for it stops with it: an
  * `EventEmitter` with `aborted` and `reason`, which undici takes as a request's `signal` as it
  * takes an `AbortSignal`. One is made for every media request, and undici listens to it for as
- * long as the upstream answer runs: on Node 20 an `AbortSignal` (an `EventTarget`) cost some
- * 4.5 us for each listener added and removed and held about 900 bytes while one was on; this
- * costs a tenth of a microsecond.
+ * long as each upstream answer runs; on Node 20 an `AbortSignal` is an `EventTarget`, whose
+ * listeners cost many times what an emitter's do (tools/bench/README.md, "What a small request
+ * costs").
  */
 export class ClientAbort extends EventEmitter {
+  /** Whether `abort()` was called. */
   aborted = false;
+  /** Why: the `AbortError` of `abort()`, undefined before. */
   reason: unknown = undefined;
 
   /** Aborts with an `AbortError`, as `AbortController.abort()` does; a second call does nothing. */
@@ -21,6 +23,7 @@ export class ClientAbort extends EventEmitter {
     this.emit('abort');
   }
 
+  /** Throws the reason once aborted. */
   throwIfAborted(): void {
     if (this.aborted) throw this.reason;
   }
@@ -31,7 +34,7 @@ export type UpstreamAbort = ClientAbort | AbortSignal;
 
 /** Waits `ms`, or until `signal` aborts, whichever comes first. */
 export async function pauseUnlessAborted(ms: number, signal: UpstreamAbort | undefined): Promise<void> {
-  if (signal === undefined || signal instanceof AbortSignal) {
+  if (!(signal instanceof ClientAbort)) {
     await delay(ms, undefined, signal ? { signal } : {}).catch(() => undefined);
     return;
   }

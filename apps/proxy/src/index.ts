@@ -4,7 +4,7 @@ export { CONFIG_VARIABLE_TABLE, CONFIG_VARIABLES, ConfigError, loadConfig } from
 export type { AuthMode, ConfigVariable, ConfigVariableInfo, ProxyConfig } from './config';
 export { ProxyError, PROXY_ERRORS } from './errors';
 export type { ProxyErrorCode } from './errors';
-export { createLogger } from './logger';
+export { createLogger, TurnBatchedLines } from './logger';
 export type { ReadinessCheck } from './ops-endpoints';
 export { disableIncrementalMarking } from './heap-mode';
 export { startProxy } from './server';

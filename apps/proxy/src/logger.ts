@@ -1,64 +1,78 @@
-import { pino, type Logger } from 'pino';
+import { pino, type DestinationStream, type Logger } from 'pino';
+
+/** pino's level numbers from which a line is written at once (`error` and `fatal`). */
+const WRITTEN_AT_ONCE_FROM_LEVEL = 50;
 
 /**
- * Log lines for a stream (standard output), written together once per turn of the event loop.
- * Under load a request ends every few microseconds, and a write of its own for each line (a
- * system call on the main thread, for a pipe or a file alike) cost more than the line itself; the
- * lines of one turn now go out in one write before the loop waits again (`setImmediate`), and
- * what is still pending when the process exits goes out then, even after an uncaught exception.
+ * Log lines for a stream (standard output for `strm-proxy serve`), written together once per turn
+ * of the event loop: under load a request ends every few microseconds, and a write of its own for
+ * each line (a system call on the main thread, to a pipe or a file alike) cost more than the line
+ * itself. The lines of one turn go out in one write right after it (`setImmediate`); an `error`
+ * or `fatal` line goes out at once, with those before it. Whoever runs the process calls `end()`
+ * as it exits (a process `'exit'` listener): what is pending is written then, and every later
+ * line at once. A process killed (SIGKILL, out of memory) loses the lines of its last turn.
+ *
+ * @example
+ * ```ts
+ * const lines = new TurnBatchedLines(process.stdout);
+ * process.on('exit', () => lines.end());
+ * const proxy = await startProxy(config, { logger: createLogger(config.logLevel, lines) });
+ * ```
  */
-export class TurnBatchedLines {
+export class TurnBatchedLines implements DestinationStream {
+  /** Asks pino for `lastLevel` before each `write`. */
+  readonly [pino.symbols.needsMetadataGsym] = true;
+  /** The level of the line pino writes next (set by pino). */
+  lastLevel = 0;
   readonly #out: NodeJS.WritableStream;
   #pending = '';
   #scheduled = false;
+  #ended = false;
 
   constructor(out: NodeJS.WritableStream) {
     this.#out = out;
   }
 
+  /** Takes one line (pino calls it): written after this turn of the event loop, or at once (see the class). */
   write(line: string): boolean {
     this.#pending += line;
-    if (!this.#scheduled) {
+    if (this.#ended || this.lastLevel >= WRITTEN_AT_ONCE_FROM_LEVEL) this.#writePending();
+    else if (!this.#scheduled) {
       this.#scheduled = true;
-      setImmediate(this.flushSync);
+      setImmediate(this.#writePending);
     }
     return true;
   }
 
-  /** Writes what is pending now (pino's `logger.flush()` calls `flush`). */
-  readonly flushSync = (): void => {
+  /** Writes what is pending; `callback` once the stream took it (pino's `logger.flush(callback)`). */
+  flush(callback?: (error?: Error | null) => void): void {
+    const text = this.#pending;
+    this.#pending = '';
+    this.#out.write(text, callback);
+  }
+
+  /** Writes what is pending, and every later line at once: for the process's `'exit'`. */
+  end(): void {
+    this.#ended = true;
+    this.#writePending();
+  }
+
+  readonly #writePending = (): void => {
     this.#scheduled = false;
     if (this.#pending === '') return;
     const text = this.#pending;
     this.#pending = '';
     this.#out.write(text);
   };
-
-  flush(callback?: (error?: Error) => void): void {
-    this.flushSync();
-    callback?.();
-  }
-}
-
-let standardOutput: TurnBatchedLines | undefined;
-
-/** The one batched standard output of the process, flushed when it exits. */
-function batchedStandardOutput(): TurnBatchedLines {
-  if (standardOutput === undefined) {
-    const lines = new TurnBatchedLines(process.stdout);
-    process.on('exit', lines.flushSync);
-    standardOutput = lines;
-  }
-  return standardOutput;
 }
 
 /**
- * The proxy's JSON logger, on standard output (batched per turn of the event loop, see
- * `TurnBatchedLines`) unless a destination is given. Request lines carry paths without query
- * strings and proxy tokens shortened, so signatures, API keys, tokens and upstream URLs never
- * reach a log; the paths below catch anything passed by mistake.
+ * The proxy's JSON logger, on standard output unless a destination is given (`strm-proxy serve`
+ * gives a `TurnBatchedLines`). Request lines carry paths without query strings and proxy tokens
+ * shortened, so signatures, API keys, tokens and upstream URLs never reach a log; the paths below
+ * catch anything passed by mistake.
  */
-export function createLogger(level: string, destination?: NodeJS.WritableStream): Logger {
+export function createLogger(level: string, destination?: DestinationStream): Logger {
   return pino(
     {
       level,
@@ -68,7 +82,7 @@ export function createLogger(level: string, destination?: NodeJS.WritableStream)
         censor: '[redacted]',
       },
     },
-    destination ?? batchedStandardOutput(),
+    destination ?? process.stdout,
   );
 }
 

@@ -93,12 +93,13 @@ export class RequestContext implements TrackedRequest {
       if (closed) return;
       closed = true;
       countMediaRequest(-1);
+      // A client that leaves closes the response while the stream is still settling its byte
+      // count (promise callbacks); the line is written once they have run. Scheduled first, so
+      // that an abort listener that throws cannot cost the request its line.
+      setImmediate(this.#finish);
       // Only a response cut short stops its upstream requests: after a complete one nothing runs
       // that the signal could stop, and an abort costs an AbortError with its stack every time.
       if (!res.writableFinished) this.signal.abort();
-      // A client that leaves closes the response while the stream is still settling its byte
-      // count (promise callbacks); the line is written once they have run.
-      setImmediate(this.#finish);
     };
     // `on`, not `once`: 'close' comes once per response, and `once` would wrap the listener anew.
     res.on('close', onClose);

@@ -17,6 +17,10 @@ beforeAll(async () => {
       held.push(() => res.destroy());
       return;
     }
+    if (req.url === '/reset') {
+      res.socket?.destroy();
+      return;
+    }
     if (req.url === '/first-chunk') {
       res.writeHead(200, { 'content-length': '2000' });
       res.write(Buffer.alloc(1000));
@@ -38,12 +42,13 @@ describe('ClientAbort as the signal of upstream requests', () => {
   test('aborted while the upstream has not answered: the request fails with an AbortError and its connection closes', async () => {
     const upstream = fetcher();
     const abort = new ClientAbort();
-    const closedBefore = origin.connections();
+    const acceptedBefore = origin.connections();
     const answer = upstream.fetch({ url: `${origin.origin}/silent`, method: 'GET', headers: {}, signal: abort });
     await expect.poll(() => origin.requests.filter((request) => request.path === '/silent').length).toBe(1);
     abort.abort();
     await expect(answer).rejects.toMatchObject({ name: 'AbortError' });
-    await origin.socketsClosed(closedBefore + 1);
+    // Every connection accepted so far closed, the held one included.
+    await origin.socketsClosed(acceptedBefore + 1);
     expect(abort.listenerCount('abort')).toBe(0);
     await upstream.close();
   });
@@ -56,6 +61,14 @@ describe('ClientAbort as the signal of upstream requests', () => {
       for await (const _chunk of response.body) abort.abort();
     })();
     await expect(reading).rejects.toMatchObject({ name: 'AbortError' });
+    await upstream.close();
+  });
+
+  test('a request whose upstream connection broke before an answer leaves no listener on it', async () => {
+    const upstream = fetcher();
+    const abort = new ClientAbort();
+    await expect(upstream.fetch({ url: `${origin.origin}/reset`, method: 'GET', headers: {}, signal: abort })).rejects.toThrow();
+    expect(abort.listenerCount('abort')).toBe(0);
     await upstream.close();
   });
 
@@ -80,14 +93,18 @@ describe('pauseUnlessAborted', () => {
   test.each([
     ['a ClientAbort', () => { const abort = new ClientAbort(); return { signal: abort, abort: () => abort.abort() }; }],
     ['an AbortSignal', () => { const controller = new AbortController(); return { signal: controller.signal, abort: () => controller.abort() }; }],
-  ])('ends with %s before its time, and at its time when nothing aborts', async (_name, make) => {
+  ])('with %s: ends when aborted, at once when aborted before, and after its time otherwise', async (_name, make) => {
     const first = make();
-    // A minute's pause that ends when aborted: the test's 5 s limit would fail it otherwise.
+    // A minute's pause that only the abort can end within the test's time limit.
     const paused = pauseUnlessAborted(60_000, first.signal);
     first.abort();
     await paused;
+    await pauseUnlessAborted(60_000, first.signal);
     const second = make();
-    await pauseUnlessAborted(1, second.signal);
+    const started = performance.now();
+    await pauseUnlessAborted(30, second.signal);
+    // Timers may fire up to a millisecond early by the clock they are compared with.
+    expect(performance.now() - started).toBeGreaterThanOrEqual(29);
     if (second.signal instanceof ClientAbort) expect(second.signal.listenerCount('abort')).toBe(0);
   });
 });

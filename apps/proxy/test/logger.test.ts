@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describe, expect, test } from 'vitest';
 import { outputUntilClose } from '../../../tools/testing/child-output';
-import { loggablePath, TurnBatchedLines } from '../src/logger';
+import { createLogger, loggablePath, TurnBatchedLines } from '../src/logger';
 import { SOURCE_NODE_ARGS } from './support/cli';
 
 const TOKEN = 'v2.AbCdEfGhIjKlMnOpQrStUvWxYz0123456789';
@@ -52,24 +52,50 @@ describe('TurnBatchedLines', () => {
     expect(writes).toEqual(['{"n":1}\n{"n":2}\n', '{"n":3}\n']);
   });
 
-  test('flush writes what is pending at once, and a turn with nothing pending writes nothing', async () => {
+  test('an error line goes out at once, with the lines before it', async () => {
+    const { stream, writes } = recordingStream();
+    const logger = createLogger('info', new TurnBatchedLines(stream));
+    logger.info('before');
+    expect(writes).toEqual([]);
+    logger.error('failed');
+    expect(writes.map((text) => text.trim().split('\n').map((line) => (JSON.parse(line) as { msg: string }).msg))).toEqual([['before', 'failed']]);
+    logger.warn('after');
+    await nextTurn();
+    expect(writes).toHaveLength(2);
+  });
+
+  test('flush writes what is pending at once and calls back once the stream took it', async () => {
     const { stream, writes } = recordingStream();
     const lines = new TurnBatchedLines(stream);
     lines.write('{"n":1}\n');
-    let flushed = false;
-    lines.flush(() => (flushed = true));
-    expect(flushed).toBe(true);
+    const flushed = new Promise((resolve) => lines.flush(resolve));
     expect(writes).toEqual(['{"n":1}\n']);
+    await flushed;
     await nextTurn();
     expect(writes).toEqual(['{"n":1}\n']);
+  });
+
+  test('end writes what is pending, and every later line at once', () => {
+    const { stream, writes } = recordingStream();
+    const lines = new TurnBatchedLines(stream);
+    lines.write('{"n":1}\n');
+    lines.end();
+    expect(writes).toEqual(['{"n":1}\n']);
+    lines.write('{"n":2}\n');
+    expect(writes).toEqual(['{"n":1}\n', '{"n":2}\n']);
   });
 
   test.each([
     ['the process exits', 'process.exit(0)'],
     ['an uncaught exception ends the process', "throw new Error('boom')"],
-  ])('the default logger writes the lines of the last turn when %s', async (_when, ending) => {
+  ])('on standard output, ended by an exit listener, the lines of the last turn are written when %s', async (_when, ending) => {
     const logger = pathToFileURL(join(import.meta.dirname, '..', 'src', 'logger.ts')).href;
-    const script = `const { createLogger } = await import(${JSON.stringify(logger)}); const log = createLogger('info'); log.info('first'); log.info('last'); ${ending};`;
+    const script = [
+      `const { createLogger, TurnBatchedLines } = await import(${JSON.stringify(logger)});`,
+      "const lines = new TurnBatchedLines(process.stdout); process.on('exit', () => lines.end());",
+      "const log = createLogger('info', lines); log.info('first'); log.info('last');",
+      `${ending};`,
+    ].join('\n');
     const child = spawn(process.execPath, [...SOURCE_NODE_ARGS, '--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'pipe'] });
     const { stdout } = await outputUntilClose(child);
     expect(stdout.trim().split('\n').map((line) => (JSON.parse(line) as { msg: string }).msg)).toEqual(['first', 'last']);

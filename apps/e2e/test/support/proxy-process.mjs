@@ -3,12 +3,15 @@
 // condition resolves to apps/proxy/dist), as production runs it, in plain JavaScript so that no
 // TypeScript loader sits in the figures; configured by the environment like the CLI, logging JSON
 // lines to stdout, answering memory questions over IPC. Run with `node --expose-gc`.
-import { createLogger, loadConfig, startProxy, disableIncrementalMarking } from '@strm/proxy';
+import { createLogger, loadConfig, startProxy, disableIncrementalMarking, TurnBatchedLines } from '@strm/proxy';
 
-// As `strm-proxy serve` runs: V8's incremental marking on for 20 s and until the first media request, then as the load asks.
+// As `strm-proxy serve` runs: V8's incremental marking on for 20 s and until the first media
+// request, then as the load asks; log lines written once per turn of the event loop.
 disableIncrementalMarking();
 const config = loadConfig(process.env);
-const proxy = await startProxy(config, { logger: createLogger(config.logLevel, process.stdout) });
+const lines = new TurnBatchedLines(process.stdout);
+process.on('exit', () => lines.end());
+const proxy = await startProxy(config, { logger: createLogger(config.logLevel, lines) });
 const gc = globalThis.gc;
 if (gc === undefined) throw new Error('proxy-process: run node with --expose-gc');
 
