@@ -128,7 +128,7 @@ export async function serveStream(runtime: ProxyRuntime, ctx: RequestContext): P
   const stored = await resolveEpisode(runtime.resolver, episode, {});
   const upstream = withDirectives(runtime, stored.resolution.url, delivery);
   const target = { url: upstream.url, headers: stored.resolution.headers };
-  await fetchAndRespond(runtime, ctx, target, {
+  return fetchAndRespond(runtime, ctx, target, {
     kind: undefined,
     conditionals: clientConditionals(ctx),
     source: { kind: 'entry', episode, ...(upstream.reanchor !== undefined ? { reanchor: upstream.reanchor, resolvedUrl: stored.resolution.url } : {}) },
@@ -164,7 +164,7 @@ export async function serveProxied(runtime: ProxyRuntime, ctx: RequestContext, t
     reanchor = (fresh) => ({ url: steeringUpstreamUrl(fresh.url, target), headers: fresh.headers });
   }
   const target: UpstreamTarget = link.variables === undefined ? { url, headers: link.headers } : { url, headers: link.headers, variables: link.variables };
-  await fetchAndRespond(runtime, ctx, target, {
+  return fetchAndRespond(runtime, ctx, target, {
     kind: link.kind,
     // A playlist (or manifest) is rewritten whole: the upstream is asked without ranges and conditionals.
     conditionals: link.kind === 'playlist' || link.kind === 'manifest' || link.kind === 'steering' ? {} : clientConditionals(ctx),
@@ -187,12 +187,11 @@ async function fetchAndRespond(runtime: ProxyRuntime, ctx: RequestContext, targe
     throw refused;
   }
   const { document, head } = await detectKind(upstream, requested.kind, ctx.method, session);
-  if (document !== 'media') {
-    await respondPlaylist(runtime, ctx, session, { upstream, head, requested, document });
-    return;
-  }
+  // The answer is returned, not awaited: a body takes most of a request's time, and the frames of
+  // this function and of its caller (with everything they hold) are let go while it runs.
+  if (document !== 'media') return respondPlaylist(runtime, ctx, session, { upstream, head, requested, document });
   const { conditionals } = requested;
-  await sendMedia(ctx, session, { upstream, head, ask: { method: ctx.method, range: conditionals.range, ifRange: conditionals['if-range'] } });
+  return sendMedia(ctx, session, { upstream, head, ask: { method: ctx.method, range: conditionals.range, ifRange: conditionals['if-range'] } });
 }
 
 type Document = 'playlist' | 'manifest' | 'steering' | 'media';

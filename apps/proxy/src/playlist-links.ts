@@ -361,7 +361,8 @@ export class Relocator {
    * answer: this link's own URL is then stale too, and is relocated before it is asked.
    */
   hasMoved(lineage: LinkLineage): boolean {
-    return this.#moved.has(playlistKey(lineage));
+    // Asked for every link request: no key is built while nothing has moved.
+    return this.#moved.size > 0 && this.#moved.has(playlistKey(lineage));
   }
 
   /**

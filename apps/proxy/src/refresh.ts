@@ -72,13 +72,18 @@ export async function findFreshTarget(source: FreshTargetSource, stale: Upstream
   }
 }
 
+/** Whether a link's playlist is known to have moved: checked at once, so that most requests await nothing for it. */
+export function knownToHaveMoved(source: FreshTargetSource, deps: RefreshDeps): boolean {
+  return source.kind === 'link' && source.lineage !== undefined && source.lineage.route.length > 0 && deps.relocator.hasMoved(source.lineage);
+}
+
 /**
  * Where a link lives now when its playlist is known to have moved (another of its links answered
  * stale and was relocated): asking its own, stale URL first would only cost a refused request.
  * Undefined when nothing is known, or the walk fails (the link's URL is then asked as usual).
  */
 export async function findMovedTarget(source: FreshTargetSource, deps: RefreshDeps): Promise<Relocation | undefined> {
-  if (source.kind !== 'link' || source.lineage === undefined || source.lineage.route.length === 0 || !deps.relocator.hasMoved(source.lineage)) return undefined;
+  if (!knownToHaveMoved(source, deps) || source.kind !== 'link' || source.lineage === undefined) return undefined;
   try {
     return await deps.relocator.relocate(source.lineage, { ahead: true, reanchor: source.reanchor });
   } catch {

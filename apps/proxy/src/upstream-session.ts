@@ -2,7 +2,7 @@ import type { UpstreamAbort } from './client-abort';
 import { ProxyError } from './errors';
 import type { ProxyMetrics } from './metrics';
 import { planResumedBody } from './range-answer';
-import { findFreshTarget, findMovedTarget, isStaleAttempt, type FreshTargetSource, type RefreshDeps } from './refresh';
+import { findFreshTarget, findMovedTarget, isStaleAttempt, knownToHaveMoved, type FreshTargetSource, type RefreshDeps } from './refresh';
 import type { ResumeAsk } from './resume';
 import { UpstreamFetchError, type UpstreamFetcher, type UpstreamResponse } from './upstream';
 import { attemptWithRetry, discardAttempt, type ClientConditionals, type UpstreamTarget } from './upstream-retry';
@@ -126,7 +126,11 @@ export class UpstreamSession {
    */
   async #fetchRefreshing(method: 'GET' | 'HEAD', conditionals: ClientConditionals): Promise<UpstreamResponse> {
     const request = { method, conditionals, signal: this.#signal, timeoutMs: this.#timeoutMs };
-    await this.#relocateAhead();
+    if (!this.#checkedAhead) {
+      // Once per session, and awaited only for a link whose playlist is known to have moved.
+      this.#checkedAhead = true;
+      if (knownToHaveMoved(this.#source, this.#deps)) await this.#relocateAhead();
+    }
     let result = await attemptWithRetry(this.#deps, this.#target, request);
     for (let relocations = 0; relocations < 2 && isStaleAttempt(result) && !this.#signal.aborted; relocations++) {
       const fresh = await this.#refresh(result);
@@ -142,8 +146,6 @@ export class UpstreamSession {
 
   /** Once per session: a link whose playlist is known to have moved starts at its new URL. */
   async #relocateAhead(): Promise<void> {
-    if (this.#checkedAhead) return;
-    this.#checkedAhead = true;
     const moved = await findMovedTarget(this.#source, this.#deps);
     if (moved === undefined) return;
     this.#target = moved.target;
