@@ -46,9 +46,7 @@ export class TurnBatchedLines implements DestinationStream {
 
   /** Writes what is pending; `callback` once the stream took it (pino's `logger.flush(callback)`). */
   flush(callback?: (error?: Error | null) => void): void {
-    const text = this.#pending;
-    this.#pending = '';
-    this.#out.write(text, callback);
+    this.#writePending(callback);
   }
 
   /** Writes what is pending, and every later line at once: for the process's `'exit'`. */
@@ -57,12 +55,13 @@ export class TurnBatchedLines implements DestinationStream {
     this.#writePending();
   }
 
-  readonly #writePending = (): void => {
+  /** Also `setImmediate`'s callback, which passes no argument. */
+  readonly #writePending = (callback?: (error?: Error | null) => void): void => {
     this.#scheduled = false;
-    if (this.#pending === '') return;
     const text = this.#pending;
     this.#pending = '';
-    this.#out.write(text);
+    // With nothing pending, an empty write still calls back once what came before was taken.
+    if (text !== '' || callback !== undefined) this.#out.write(text, callback);
   };
 }
 

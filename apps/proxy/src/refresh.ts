@@ -72,18 +72,20 @@ export async function findFreshTarget(source: FreshTargetSource, stale: Upstream
   }
 }
 
+/** A link's source whose playlist is known to have moved (`knownToHaveMoved`). */
+export type MovedLinkSource = Extract<FreshTargetSource, { kind: 'link' }> & { lineage: LinkLineage };
+
 /** Whether a link's playlist is known to have moved: checked at once, so that most requests await nothing for it. */
-export function knownToHaveMoved(source: FreshTargetSource, deps: RefreshDeps): boolean {
+export function knownToHaveMoved(source: FreshTargetSource, deps: RefreshDeps): source is MovedLinkSource {
   return source.kind === 'link' && source.lineage !== undefined && source.lineage.route.length > 0 && deps.relocator.hasMoved(source.lineage);
 }
 
 /**
- * Where a link lives now when its playlist is known to have moved (another of its links answered
- * stale and was relocated): asking its own, stale URL first would only cost a refused request.
- * Undefined when nothing is known, or the walk fails (the link's URL is then asked as usual).
+ * Where a link lives now, its playlist known to have moved (another of its links answered stale
+ * and was relocated): asking its own, stale URL first would only cost a refused request.
+ * Undefined when the walk fails (the link's URL is then asked as usual).
  */
-export async function findMovedTarget(source: FreshTargetSource, deps: RefreshDeps): Promise<Relocation | undefined> {
-  if (!knownToHaveMoved(source, deps) || source.kind !== 'link' || source.lineage === undefined) return undefined;
+export async function findMovedTarget(source: MovedLinkSource, deps: RefreshDeps): Promise<Relocation | undefined> {
   try {
     return await deps.relocator.relocate(source.lineage, { ahead: true, reanchor: source.reanchor });
   } catch {

@@ -2,7 +2,7 @@ import type { UpstreamAbort } from './client-abort';
 import { ProxyError } from './errors';
 import type { ProxyMetrics } from './metrics';
 import { planResumedBody } from './range-answer';
-import { findFreshTarget, findMovedTarget, isStaleAttempt, knownToHaveMoved, type FreshTargetSource, type RefreshDeps } from './refresh';
+import { findFreshTarget, findMovedTarget, isStaleAttempt, knownToHaveMoved, type FreshTargetSource, type MovedLinkSource, type RefreshDeps } from './refresh';
 import type { ResumeAsk } from './resume';
 import { UpstreamFetchError, type UpstreamFetcher, type UpstreamResponse } from './upstream';
 import { attemptWithRetry, discardAttempt, type ClientConditionals, type UpstreamTarget } from './upstream-retry';
@@ -129,7 +129,7 @@ export class UpstreamSession {
     if (!this.#checkedAhead) {
       // Once per session, and awaited only for a link whose playlist is known to have moved.
       this.#checkedAhead = true;
-      if (knownToHaveMoved(this.#source, this.#deps)) await this.#relocateAhead();
+      if (knownToHaveMoved(this.#source, this.#deps)) await this.#relocateAhead(this.#source);
     }
     let result = await attemptWithRetry(this.#deps, this.#target, request);
     for (let relocations = 0; relocations < 2 && isStaleAttempt(result) && !this.#signal.aborted; relocations++) {
@@ -145,8 +145,8 @@ export class UpstreamSession {
   }
 
   /** Once per session: a link whose playlist is known to have moved starts at its new URL. */
-  async #relocateAhead(): Promise<void> {
-    const moved = await findMovedTarget(this.#source, this.#deps);
+  async #relocateAhead(source: MovedLinkSource): Promise<void> {
+    const moved = await findMovedTarget(source, this.#deps);
     if (moved === undefined) return;
     this.#target = moved.target;
     this.generation = moved.generation;
