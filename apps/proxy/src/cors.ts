@@ -1,27 +1,50 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
+const EXPOSED_HEADERS = 'Content-Length, Content-Range, Accept-Ranges';
+
 /**
  * CORS for browser players (hls.js, `<video>`): every response says who may read it and exposes
  * the range headers; preflights for `Range` are answered. The signed URL is the credential, so
  * no cookies are involved and `*` is a safe default.
  */
-export function createCorsHandler(origins: '*' | readonly string[]) {
-  const allowed = origins === '*' ? undefined : new Set(origins);
-  return function applyCors(req: IncomingMessage, res: ServerResponse): 'preflight' | 'continue' {
+export interface CorsPolicy {
+  /**
+   * The CORS headers of an answer to `req`, made once per allowed origin and shared: a media
+   * answer adds them to the headers it writes in one go (`RequestContext.writeHead`).
+   */
+  headersFor(req: IncomingMessage): Readonly<Record<string, string>>;
+  /** Sets them on `res`. */
+  setHeaders(req: IncomingMessage, res: ServerResponse): void;
+  /** Sets them on `res` and answers a preflight (`OPTIONS`) whole. */
+  apply(req: IncomingMessage, res: ServerResponse): 'preflight' | 'continue';
+}
+
+export function createCorsPolicy(origins: '*' | readonly string[]): CorsPolicy {
+  const anyOrigin = Object.freeze({ 'access-control-allow-origin': '*', 'access-control-expose-headers': EXPOSED_HEADERS });
+  const otherOrigin = Object.freeze({ vary: 'Origin', 'access-control-expose-headers': EXPOSED_HEADERS });
+  const allowed = origins === '*'
+    ? undefined
+    : new Map(origins.map((origin) => [origin, Object.freeze({ vary: 'Origin', 'access-control-allow-origin': origin, 'access-control-expose-headers': EXPOSED_HEADERS })]));
+  const headersFor = (req: IncomingMessage): Readonly<Record<string, string>> => {
+    if (allowed === undefined) return anyOrigin;
     const origin = req.headers.origin;
-    if (allowed === undefined) {
-      res.setHeader('access-control-allow-origin', '*');
-    } else {
-      res.setHeader('vary', 'Origin');
-      if (typeof origin === 'string' && allowed.has(origin)) res.setHeader('access-control-allow-origin', origin);
-    }
-    res.setHeader('access-control-expose-headers', 'Content-Length, Content-Range, Accept-Ranges');
-    if (req.method !== 'OPTIONS') return 'continue';
-    res.statusCode = 204;
-    res.setHeader('access-control-allow-methods', 'GET, HEAD, OPTIONS');
-    res.setHeader('access-control-allow-headers', 'Range, If-Range, X-Api-Key');
-    res.setHeader('access-control-max-age', '86400');
-    res.end();
-    return 'preflight';
+    return (typeof origin === 'string' ? allowed.get(origin) : undefined) ?? otherOrigin;
+  };
+  const setHeaders = (req: IncomingMessage, res: ServerResponse): void => {
+    for (const [name, value] of Object.entries(headersFor(req))) res.setHeader(name, value);
+  };
+  return {
+    headersFor,
+    setHeaders,
+    apply(req, res) {
+      setHeaders(req, res);
+      if (req.method !== 'OPTIONS') return 'continue';
+      res.statusCode = 204;
+      res.setHeader('access-control-allow-methods', 'GET, HEAD, OPTIONS');
+      res.setHeader('access-control-allow-headers', 'Range, If-Range, X-Api-Key');
+      res.setHeader('access-control-max-age', '86400');
+      res.end();
+      return 'preflight';
+    },
   };
 }

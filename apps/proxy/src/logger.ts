@@ -92,5 +92,14 @@ export function createLogger(level: string, destination?: DestinationStream): Lo
 export function loggablePath(url: string): string {
   const query = url.indexOf('?');
   const path = query === -1 ? url : url.slice(0, query);
-  return path.replace(/^(\/strm\/proxy\/[^/]{8})[^/]*/i, '$1…');
+  if (path.length < PROXY_PREFIX.length + TOKEN_SHOWN || path.slice(0, PROXY_PREFIX.length).toLowerCase() !== PROXY_PREFIX) return path;
+  const tokenEnd = path.indexOf('/', PROXY_PREFIX.length);
+  const shownEnd = PROXY_PREFIX.length + TOKEN_SHOWN;
+  // A token shorter than what is shown is left as it is.
+  if (tokenEnd !== -1 && tokenEnd < shownEnd) return path;
+  return `${path.slice(0, shownEnd)}…${tokenEnd === -1 ? '' : path.slice(tokenEnd)}`;
 }
+
+const PROXY_PREFIX = '/strm/proxy/';
+/** Characters of a proxy token a log line keeps. */
+const TOKEN_SHOWN = 8;

@@ -85,10 +85,25 @@ type UsableBase = Exclude<ReferenceBase, { kind: 'invalid' }>;
 
 /** The base of the request's playlist URIs; a malformed forwarded header is a 400. */
 function requestBase(runtime: ProxyRuntime, ctx: RequestContext): UsableBase {
-  const base = referenceBase({ ...ctx.req.headers, encrypted: (ctx.req.socket as { encrypted?: boolean }).encrypted === true }, runtime.config.publicBaseUrl);
+  const { headers, socket } = ctx.req;
+  const base = referenceBase({
+    host: headers.host,
+    forwarded: headers.forwarded,
+    'x-forwarded-proto': headers['x-forwarded-proto'],
+    'x-forwarded-host': headers['x-forwarded-host'],
+    'x-forwarded-port': headers['x-forwarded-port'],
+    'x-forwarded-prefix': headers['x-forwarded-prefix'],
+    encrypted: (socket as { encrypted?: boolean }).encrypted === true,
+  }, runtime.config.publicBaseUrl);
   if (base.kind === 'invalid') throw new ProxyError('STRM_BAD_FORWARDED_HEADER', `the ${base.header} header is malformed: ${base.reason}`);
   return base;
 }
+
+/** The base of a link to media, never read: media has no URIs to rewrite. */
+const MEDIA_BASE: UsableBase = { kind: 'relative' };
+
+/** Whether a link's kind is a document the proxy rewrites whole (the others are media). */
+const isRewrittenKind = (kind: LinkPayload['kind']): kind is Exclude<Document, 'media'> => kind === 'playlist' || kind === 'manifest' || kind === 'steering';
 
 /** The client's Range (only a single valid range is forwarded) and conditionals. */
 function clientConditionals(ctx: RequestContext): ClientConditionals {
@@ -143,7 +158,9 @@ export async function serveStream(runtime: ProxyRuntime, ctx: RequestContext): P
 export async function serveProxied(runtime: ProxyRuntime, ctx: RequestContext, token: string): Promise<void> {
   const link = openLink(runtime.tokens, token, nowSeconds(runtime));
   ctx.identity = link.lineage?.episode;
-  const base = requestBase(runtime, ctx);
+  const rewritten = isRewrittenKind(link.kind);
+  // Only a rewritten document depends on the request's forwarded headers.
+  const base = rewritten ? requestBase(runtime, ctx) : MEDIA_BASE;
   // Only a playlist link takes Delivery Directives; any other ignores its query.
   const delivery = link.kind === 'playlist' ? withDirectives(runtime, link.url, parseDeliveryDirectives(queryOf(ctx.req.url))) : { url: link.url, timeoutMs: undefined, reanchor: undefined };
   let url = delivery.url;
@@ -167,7 +184,7 @@ export async function serveProxied(runtime: ProxyRuntime, ctx: RequestContext, t
   return fetchAndRespond(runtime, ctx, target, {
     kind: link.kind,
     // A playlist (or manifest) is rewritten whole: the upstream is asked without ranges and conditionals.
-    conditionals: link.kind === 'playlist' || link.kind === 'manifest' || link.kind === 'steering' ? {} : clientConditionals(ctx),
+    conditionals: rewritten ? {} : clientConditionals(ctx),
     source: { kind: 'link', lineage: link.lineage, ...(reanchor !== undefined ? { reanchor } : {}) },
     subtitles: link.subtitles,
     base,
@@ -204,7 +221,7 @@ const carriesWholeBody = (upstream: UpstreamResponse) => upstream.status === 200
  * headers, or its first bytes (read here and returned, to be written first).
  */
 async function detectKind(upstream: UpstreamResponse, kind: LinkPayload['kind'] | undefined, method: 'GET' | 'HEAD', session: UpstreamSession): Promise<{ document: Document; head: Buffer[] }> {
-  if (kind !== undefined) return { document: kind === 'playlist' || kind === 'manifest' || kind === 'steering' ? kind : 'media', head: [] };
+  if (kind !== undefined) return { document: isRewrittenKind(kind) ? kind : 'media', head: [] };
   const byHeaders = { contentType: String(upstream.headers['content-type'] ?? ''), url: upstream.url };
   if (detectPlaylist(byHeaders) === 'playlist') return { document: 'playlist', head: [] };
   if (detectManifest(byHeaders) === 'manifest') return { document: 'manifest', head: [] };
@@ -300,9 +317,7 @@ function playlistLineage(source: FreshTargetSource, session: UpstreamSession, pl
 
 /** Adds the headers a request-derived base depends on to `Vary`. */
 function varyOnBase(ctx: RequestContext, base: UsableBase): void {
-  if (base.kind !== 'fromRequest') return;
-  const vary = ctx.res.getHeader('vary');
-  ctx.res.setHeader('vary', vary === undefined ? BASE_VARY_HEADERS : `${String(vary)}, ${BASE_VARY_HEADERS}`);
+  if (base.kind === 'fromRequest') ctx.vary(BASE_VARY_HEADERS);
 }
 
 async function respondPlaylist(

@@ -34,13 +34,14 @@ export function cutAnswer(res: ServerResponse): void {
  * Answers with a JSON error (`{"error": {"code", "message"}}`), or cuts the connection when the
  * headers are already sent: a body cut short must never look complete.
  */
-export function sendError(res: ServerResponse, error: ProxyError): void {
+export function sendError(res: ServerResponse, error: ProxyError, answerHeaders?: Readonly<Record<string, string>>): void {
   if (res.headersSent) {
     cutAnswer(res);
     return;
   }
   const body = errorBody(error);
   res.statusCode = error.status;
+  if (answerHeaders !== undefined) for (const [name, value] of Object.entries(answerHeaders)) res.setHeader(name, value);
   for (const [name, value] of Object.entries(error.headers)) res.setHeader(name, value);
   res.setHeader('content-type', 'application/json; charset=utf-8');
   res.setHeader('cache-control', 'no-store');
@@ -78,9 +79,15 @@ export class RequestContext implements TrackedRequest {
   readonly signal = new ClientAbort();
 
   readonly #telemetry: RequestTelemetry;
+  /** Headers every answer to this request carries (CORS), shared between requests. */
+  readonly #answerHeaders: Readonly<Record<string, string>>;
+  /** What the answer's `Vary` adds to theirs (see `vary`). */
+  #vary: string | undefined;
 
-  constructor(telemetry: RequestTelemetry, req: IncomingMessage, res: ServerResponse, route: 'stream' | 'proxy') {
+  /** `answerHeaders`: what every answer carries besides its own (see `writeHead`). */
+  constructor(telemetry: RequestTelemetry, req: IncomingMessage, res: ServerResponse, route: 'stream' | 'proxy', answerHeaders: Readonly<Record<string, string>> = {}) {
     this.#telemetry = telemetry;
+    this.#answerHeaders = answerHeaders;
     this.req = req;
     this.res = res;
     this.route = route;
@@ -127,10 +134,28 @@ export class RequestContext implements TrackedRequest {
     return typeof value === 'string' ? value : undefined;
   }
 
-  /** Sends the status line and headers: the time to first byte, and a stream begins. */
+  /** Adds header names to the answer's `Vary` (after those of the answer headers). */
+  vary(names: string): void {
+    this.#vary = this.#vary === undefined ? names : `${this.#vary}, ${names}`;
+  }
+
+  /**
+   * Sends the status line and headers: the time to first byte, and a stream begins. `headers` is
+   * the caller's to give away: the answer headers and `Vary` are added to it, and it is written
+   * whole. Nothing is set on the response before (`setHeader`), so Node writes the object as it
+   * is instead of copying each header into the response's own table, which the response would
+   * then hold for as long as its body runs.
+   */
   writeHead(status: number, headers: Record<string, string>): void {
     this.firstByteAt = this.#telemetry.now();
-    this.res.writeHead(status, headers);
+    this.res.writeHead(status, this.#withAnswerHeaders(headers));
+  }
+
+  #withAnswerHeaders(headers: Record<string, string>): Record<string, string> {
+    Object.assign(headers, this.#answerHeaders);
+    const vary = this.#vary;
+    if (vary !== undefined) headers.vary = headers.vary === undefined ? vary : `${headers.vary}, ${vary}`;
+    return headers;
   }
 
   /** Counts the URIs a playlist rewrite replaced, by tag. */
@@ -143,13 +168,13 @@ export class RequestContext implements TrackedRequest {
     if (error instanceof ProxyError) {
       // The code and cause ride to the request's one log line and to the status page.
       this.failure = failureFields(error);
-      sendError(this.res, error);
+      sendError(this.res, error, this.#withAnswerHeaders({}));
       return;
     }
     if (this.res.destroyed) return; // the client left; whatever failed after that is moot
     this.#telemetry.logger.error({ err: error, route: this.route, path: loggablePath(this.req.url ?? '') }, 'unexpected failure');
     this.failure = { code: 'STRM_INTERNAL', cause: 'the proxy failed unexpectedly; see its log' };
-    sendError(this.res, new ProxyError('STRM_INTERNAL', 'the proxy failed unexpectedly; see its log'));
+    sendError(this.res, new ProxyError('STRM_INTERNAL', 'the proxy failed unexpectedly; see its log'), this.#withAnswerHeaders({}));
   }
 
   readonly #finish = (): void => {
@@ -163,23 +188,29 @@ export class RequestContext implements TrackedRequest {
     else logger.info(line, 'request');
   };
 
+  /** The request's log line: its fields added one by one, in the order they are written. */
   #logLine(status: number): Record<string, unknown> {
-    const session = this.session;
-    return {
-      route: this.route,
-      method: this.req.method,
-      path: loggablePath(this.req.url ?? ''),
-      ...identityFields(this.identity),
-      status,
-      ...this.failure,
-      bytes: this.bytes,
-      durationMs: this.#telemetry.now() - this.startedAt,
-      ...(this.firstByteAt !== undefined ? { ttfbMs: this.firstByteAt - this.startedAt } : {}),
-      ...(session?.status !== undefined ? { upstreamStatus: session.status, upstreamHost: session.host } : {}),
-      ...(session !== undefined && session.refreshes > 0 ? { refreshes: session.refreshes, refreshedAfter: session.refreshedAfter } : {}),
-      ...(session !== undefined && session.resumes > 0 ? { resumes: session.resumes } : {}),
-      ...(session?.relocatedAhead === true ? { relocatedAhead: true } : {}),
-      ...(this.res.writableFinished ? {} : { aborted: true }),
-    };
+    const { session, identity, failure } = this;
+    const line: Record<string, unknown> = { route: this.route, method: this.req.method, path: loggablePath(this.req.url ?? '') };
+    if (identity !== undefined) Object.assign(line, identityFields(identity));
+    line.status = status;
+    if (failure !== undefined) Object.assign(line, failure);
+    line.bytes = this.bytes;
+    line.durationMs = this.#telemetry.now() - this.startedAt;
+    if (this.firstByteAt !== undefined) line.ttfbMs = this.firstByteAt - this.startedAt;
+    if (session !== undefined) {
+      if (session.status !== undefined) {
+        line.upstreamStatus = session.status;
+        line.upstreamHost = session.host;
+      }
+      if (session.refreshes > 0) {
+        line.refreshes = session.refreshes;
+        line.refreshedAfter = session.refreshedAfter;
+      }
+      if (session.resumes > 0) line.resumes = session.resumes;
+      if (session.relocatedAhead) line.relocatedAhead = true;
+    }
+    if (!this.res.writableFinished) line.aborted = true;
+    return line;
   }
 }

@@ -2,7 +2,7 @@ import { IncomingMessage, ServerResponse } from 'node:http';
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
 import type { Logger } from 'pino';
 import { missingHost, requestTargetProblem } from './client-errors';
-import { createCorsHandler } from './cors';
+import { createCorsPolicy, type CorsPolicy } from './cors';
 import { ProxyError } from './errors';
 import { loggablePath } from './logger';
 import { serveProxied, serveStream } from './media-handlers';
@@ -50,9 +50,13 @@ function serveStatusPage(options: ProxyListenerOptions, req: IncomingMessage, re
 }
 
 /** A media request: its context (tracked by the status board), then its handler. */
-function serveMedia(options: ProxyListenerOptions, telemetry: RequestTelemetry, req: IncomingMessage, res: ServerResponse, token?: string): void {
+function serveMedia(options: ProxyListenerOptions, telemetry: RequestTelemetry, cors: CorsPolicy, req: IncomingMessage, res: ServerResponse, token?: string): void {
   const { runtime } = options;
-  const ctx = new RequestContext(telemetry, req, res, token === undefined ? 'stream' : 'proxy');
+  // Express's router leaves its `next` on the request for whoever calls it later; a media
+  // request ends here and never does. Let go, the request holds it as long as its body runs:
+  // the router's state for this request and the final handler's, most of what Express keeps.
+  (req as Request).next = undefined;
+  const ctx = new RequestContext(telemetry, req, res, token === undefined ? 'stream' : 'proxy', cors.headersFor(req));
   options.board?.track(req, res, ctx);
   const served = token === undefined ? serveStream(runtime, ctx) : serveProxied(runtime, ctx, token);
   served.catch((error: unknown) => ctx.fail(error));
@@ -83,15 +87,17 @@ export function expressServerClasses(app: Express): { IncomingMessage: typeof In
 }
 
 /**
- * The proxy's Express application, its one router: CORS (and preflights) for every path, then
- * the endpoint. Express matches paths without regard to case, with one optional trailing slash,
- * and percent-decodes the token (a malformed encoding is a 400). The media routes answer GET and
- * HEAD, everything else is a JSON 404 or 405; Express's own failures get the same JSON shape,
- * never a stack trace.
+ * The proxy's Express application, its one router: the request target checked, then the endpoint.
+ * Every answer carries CORS headers, and preflights are answered: a media request's answer adds
+ * them as it writes its head (`RequestContext`), every other request gets them from the
+ * middleware after the media routes (where an `OPTIONS` for a media path lands too). Express
+ * matches paths without regard to case, with one optional trailing slash, and percent-decodes
+ * the token (a malformed encoding is a 400). The media routes answer GET and HEAD, everything
+ * else is a JSON 404 or 405; Express's own failures get the same JSON shape, never a stack trace.
  */
 export function createProxyApp(options: ProxyListenerOptions): Express {
   const { runtime, logger } = options;
-  const applyCors = createCorsHandler(runtime.config.corsOrigins);
+  const cors = createCorsPolicy(runtime.config.corsOrigins);
   const telemetry: RequestTelemetry = { metrics: runtime.metrics, logger, now: runtime.now };
   const app = express();
   app.disable('x-powered-by');
@@ -101,12 +107,15 @@ export function createProxyApp(options: ProxyListenerOptions): Express {
   app.use((req: IncomingMessage, res: ServerResponse, next: NextFunction) => {
     const problem = requestTargetProblem(req.url ?? '') ?? missingHost(req);
     if (problem !== undefined) return refuse(logger, req, res, problem);
-    if (applyCors(req, res) === 'continue') next();
+    next();
   });
-  app.get('/strm/stream', (req: Request, res: Response) => serveMedia(options, telemetry, req, res));
-  app.get('/strm/proxy/:token/:name', (req: Request, res: Response) => serveMedia(options, telemetry, req, res, String(req.params.token)));
+  app.get('/strm/stream', (req: Request, res: Response) => serveMedia(options, telemetry, cors, req, res));
+  app.get('/strm/proxy/:token/:name', (req: Request, res: Response) => serveMedia(options, telemetry, cors, req, res, String(req.params.token)));
   // A sealed DASH directory: the player appends a path of several segments after the token.
-  app.get('/strm/proxy/:token/*rest', (req: Request, res: Response) => serveMedia(options, telemetry, req, res, String(req.params.token)));
+  app.get('/strm/proxy/:token/*rest', (req: Request, res: Response) => serveMedia(options, telemetry, cors, req, res, String(req.params.token)));
+  app.use((req: IncomingMessage, res: ServerResponse, next: NextFunction) => {
+    if (cors.apply(req, res) === 'continue') next();
+  });
   app.all(['/strm/stream', '/strm/proxy/:token/:name', '/strm/proxy/:token/*rest'], (req: Request, res: Response) => methodNotAllowed(logger, req, res));
   app.get('/healthz', (_req: Request, res: Response) => answerHealth(res));
   app.get('/readyz', (_req: Request, res: Response) => void answerReadiness(res, options.readiness ?? []));
@@ -114,6 +123,8 @@ export function createProxyApp(options: ProxyListenerOptions): Express {
   app.get([...STATUS_PATHS], (req: Request, res: Response) => serveStatusPage(options, req, res));
   app.use((req: Request, res: Response) => refuse(logger, req, res, notFound()));
   app.use((error: Error & { status?: number }, req: Request, res: Response, _next: NextFunction) => {
+    // A failure on a media route (a token that is not valid percent-encoding) skipped the CORS middleware.
+    if (!res.headersSent) cors.setHeaders(req, res);
     if (error.status !== undefined && error.status >= 400 && error.status < 500) {
       return refuse(logger, req, res, new ProxyError('STRM_BAD_REQUEST', 'the request could not be parsed'));
     }

@@ -18,6 +18,12 @@ describe('loggablePath', () => {
     [`/STRM/PROXY/${TOKEN}`, '/STRM/PROXY/v2.AbCdE…'],
     [`/Strm/Proxy/${TOKEN}/init.mp4`, '/Strm/Proxy/v2.AbCdE…/init.mp4'],
     ['/healthz', '/healthz'],
+    ['/strm/proxy/short/seg.ts', '/strm/proxy/short/seg.ts'],
+    ['/strm/proxy/12345678/seg.ts', '/strm/proxy/12345678…/seg.ts'],
+    ['/strm/proxy/12345678', '/strm/proxy/12345678…'],
+    ['/strm/proxy/1234567', '/strm/proxy/1234567'],
+    ['/strm/proxy/', '/strm/proxy/'],
+    ['/strm/proxyx/123456789', '/strm/proxyx/123456789'],
   ])('loggablePath(%j) is %j', (url, expected) => {
     expect(loggablePath(url)).toBe(expected);
   });

@@ -98,6 +98,29 @@ describe('CORS (docs/contract.md, Endpoints: browsers)', () => {
     expect(error.headers['access-control-allow-origin']).toBe('*');
   });
 
+  test('answers of every kind carry them, each header once', async () => {
+    const answers = {
+      head: await request(proxy.entryUrl('video'), { method: 'HEAD' }),
+      range: await request(proxy.entryUrl('video'), { headers: { range: 'bytes=10-19' } }),
+      // Refused after the upstream answered: the JSON error of a media request.
+      unsatisfiable: await request(proxy.entryUrl('video'), { headers: { range: 'bytes=5000-' } }),
+      badToken: await request(`${proxy.url}/strm/proxy/not-a-token/seg.ts`),
+      // Express cannot decode the token: its error answers, not the media route.
+      badEncoding: await request(`${proxy.url}/strm/proxy/%E0%A4%A/seg.ts`),
+      post: await request(proxy.entryUrl('video'), { method: 'POST' }),
+      health: await request(`${proxy.url}/healthz`),
+      unknown: await request(`${proxy.url}/nowhere`),
+    };
+    const statuses: Record<string, number> = {};
+    for (const [name, answer] of Object.entries(answers)) {
+      await answer.body.dump();
+      statuses[name] = answer.statusCode;
+      expect(answer.headers['access-control-allow-origin'], name).toBe('*');
+      expect(answer.headers['access-control-expose-headers'], name).toBe('Content-Length, Content-Range, Accept-Ranges');
+    }
+    expect(statuses).toEqual({ head: 200, range: 206, unsatisfiable: 416, badToken: 401, badEncoding: 400, post: 405, health: 200, unknown: 404 });
+  });
+
   test('a preflight for Range is answered 204', async () => {
     const response = await request(proxy.entryUrl('video'), {
       method: 'OPTIONS',
@@ -114,8 +137,14 @@ describe('CORS (docs/contract.md, Endpoints: browsers)', () => {
     try {
       const yes = await fetchAll(listed.entryUrl('video'), { headers: { origin: 'https://jellyfin.example' } });
       expect(yes.headers['access-control-allow-origin']).toBe('https://jellyfin.example');
+      expect(yes.headers.vary).toBe('Origin');
       const no = await fetchAll(listed.entryUrl('video'), { headers: { origin: 'https://evil.example' } });
       expect(no.headers['access-control-allow-origin']).toBeUndefined();
+      expect(no.headers.vary).toBe('Origin');
+      const refused = await fetchAll(`${listed.url}/strm/proxy/not-a-token/seg.ts`, { headers: { origin: 'https://jellyfin.example' } });
+      expect(refused.status).toBe(401);
+      expect(refused.headers['access-control-allow-origin']).toBe('https://jellyfin.example');
+      expect(refused.headers.vary).toBe('Origin');
     } finally {
       await listed.close(0);
     }

@@ -250,6 +250,22 @@ describe('where playlist URIs point: the request decides, per request', () => {
     expect(resolver.calls.get('hls')?.total ?? 0).toBe(before);
   });
 
+  test('a link to media does not read them: a malformed one refuses a playlist link, not a segment link', async () => {
+    const master = await urisOf(proxy.entryUrl('hls'));
+    const childPath = new URL(master.refs[1]!).pathname;
+    const child = await urisOf(`${proxy.url}${childPath}`);
+    const segmentUrl = `${proxy.url}${new URL(child.refs[0]!).pathname}`;
+    const malformed = { 'x-forwarded-host': 'bad host' };
+    const plain = await fetchAll(segmentUrl);
+    const segment = await fetchAll(segmentUrl, { headers: malformed });
+    expect(segment.status).toBe(200);
+    expect(segment.body.equals(plain.body)).toBe(true);
+    expect(segment.headers.vary).toBeUndefined();
+    const playlist = await fetchAll(`${proxy.url}${childPath}`, { headers: malformed });
+    expect(playlist.status).toBe(400);
+    expect(playlist.json().error.code).toBe('STRM_BAD_FORWARDED_HEADER');
+  });
+
   test('with STRM_PUBLIC_BASE_URL the headers are not read: no Vary, no 400', async () => {
     const configured = await startTestProxy(resolver, { STRM_PUBLIC_BASE_URL: 'https://media.example/prefix' });
     try {
