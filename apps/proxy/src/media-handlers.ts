@@ -203,7 +203,8 @@ async function fetchAndRespond(runtime: ProxyRuntime, ctx: RequestContext, targe
     discardBody(upstream.body);
     throw refused;
   }
-  const { document, head } = await detectKind(upstream, requested.kind, ctx.method, session);
+  // A link says what it is: nothing to await.
+  const { document, head } = requested.kind !== undefined ? kindOfLink(requested.kind) : await detectKind(upstream, ctx.method, session);
   // The answer is returned, not awaited: a body takes most of a request's time, and the frames of
   // this function and of its caller (with everything they hold) are let go while it runs.
   if (document !== 'media') return respondPlaylist(runtime, ctx, session, { upstream, head, requested, document });
@@ -216,12 +217,14 @@ type Document = 'playlist' | 'manifest' | 'steering' | 'media';
 /** A 200, or a 206 from the first byte to the last: a body that can be sniffed and rewritten whole. */
 const carriesWholeBody = (upstream: UpstreamResponse) => upstream.status === 200 || (upstream.status === 206 && isWholeResource(upstream));
 
+/** What a link's answer is: the link says. */
+const kindOfLink = (kind: LinkPayload['kind']): { document: Document; head: Buffer[] } => ({ document: isRewrittenKind(kind) ? kind : 'media', head: [] });
+
 /**
- * Whether an answer is an HLS playlist, a DASH manifest or media: a link says so; otherwise its
- * headers, or its first bytes (read here and returned, to be written first).
+ * Whether an entry's answer is an HLS playlist, a DASH manifest or media: its headers say, or its
+ * first bytes (read here and returned, to be written first).
  */
-async function detectKind(upstream: UpstreamResponse, kind: LinkPayload['kind'] | undefined, method: 'GET' | 'HEAD', session: UpstreamSession): Promise<{ document: Document; head: Buffer[] }> {
-  if (kind !== undefined) return { document: isRewrittenKind(kind) ? kind : 'media', head: [] };
+async function detectKind(upstream: UpstreamResponse, method: 'GET' | 'HEAD', session: UpstreamSession): Promise<{ document: Document; head: Buffer[] }> {
   const byHeaders = { contentType: String(upstream.headers['content-type'] ?? ''), url: upstream.url };
   if (detectPlaylist(byHeaders) === 'playlist') return { document: 'playlist', head: [] };
   if (detectManifest(byHeaders) === 'manifest') return { document: 'manifest', head: [] };

@@ -26,5 +26,6 @@ export async function sendMedia(
     return;
   }
   const position = new BodyPosition({ first: plan.first, last: plan.last, headers: plan.headers });
-  await deliverResumingBody(ctx.res, resumer, { body: upstream.body, head: fetched.head, skip: plan.skip, position }, ctx);
+  // Returned, not awaited: this frame is let go while the body runs.
+  return deliverResumingBody(ctx.res, resumer, { body: upstream.body, head: fetched.head, skip: plan.skip, position }, ctx);
 }

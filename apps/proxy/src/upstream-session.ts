@@ -47,7 +47,7 @@ export class UpstreamSession {
   resumes = 0;
   /** The status of the last answer fetched for the client (resumes aside). */
   status: number | undefined;
-  /** The host of the URL that answered it. */
+  /** The host of the URL that answered it (after redirects). */
   host: string | undefined;
   /** The link's playlist was known to have moved: its URL was relocated before it was asked. */
   relocatedAhead = false;
@@ -85,11 +85,8 @@ export class UpstreamSession {
    * (docs/contract.md, "Refresh"), a fresh URL is found and asked once more; that second answer
    * is final, whatever it is. A failure to get any answer throws its `ProxyError`.
    */
-  async fetch(method: 'GET' | 'HEAD', conditionals: ClientConditionals): Promise<UpstreamResponse> {
-    const upstream = await this.#fetchRefreshing(method, conditionals);
-    this.status = upstream.status;
-    this.host = new URL(this.#target.url).host;
-    return upstream;
+  fetch(method: 'GET' | 'HEAD', conditionals: ClientConditionals): Promise<UpstreamResponse> {
+    return this.#fetchRefreshing(method, conditionals, true);
   }
 
   /**
@@ -120,11 +117,12 @@ export class UpstreamSession {
   }
 
   /**
-   * A stale answer is followed by one re-resolution at most. A link relocated through the cached
+   * A stale answer is followed by one re-resolution at most. `forClient`: the answer is the one
+   * the client gets (`fetch`), whose status and host are kept. A link relocated through the cached
    * resolution (no re-resolution) whose new URL is stale as well is relocated once more: that one
    * re-resolves (the generation it was moved to expired too).
    */
-  async #fetchRefreshing(method: 'GET' | 'HEAD', conditionals: ClientConditionals): Promise<UpstreamResponse> {
+  async #fetchRefreshing(method: 'GET' | 'HEAD', conditionals: ClientConditionals, forClient = false): Promise<UpstreamResponse> {
     const request = { method, conditionals, signal: this.#signal, timeoutMs: this.#timeoutMs };
     if (!this.#checkedAhead) {
       // Once per session, and awaited only for a link whose playlist is known to have moved.
@@ -141,7 +139,12 @@ export class UpstreamSession {
       if (fresh.reResolved) break;
     }
     if ('error' in result) throw upstreamFailure(result.error);
-    return result.upstream;
+    const { upstream } = result;
+    if (forClient) {
+      this.status = upstream.status;
+      this.host = upstream.url.host;
+    }
+    return upstream;
   }
 
   /** Once per session: a link whose playlist is known to have moved starts at its new URL. */

@@ -10,6 +10,7 @@ let dropped = false;
 
 let origin: TestServer;
 let other: TestServer; // 127.0.0.2: not allowlisted
+let mirror: TestServer; // where /moved.mp4 redirects
 let resolver: TestResolver;
 let proxy: TestProxy;
 let closedPort: number;
@@ -23,6 +24,11 @@ beforeAll(async () => {
       return;
     }
     if (path === '/silent.mp4') return; // never answers: the headers timeout strikes
+    if (path === '/moved.mp4') {
+      res.writeHead(302, { location: `${mirror.origin}/moved.mp4` });
+      res.end();
+      return;
+    }
     if (path === '/drops-once.mp4' && !dropped && req.method === 'GET') {
       dropped = true;
       res.writeHead(200, { 'content-type': 'video/mp4', etag: '"v1"', 'content-length': String(BYTES.length) });
@@ -32,6 +38,7 @@ beforeAll(async () => {
     serveBytes(req, res, BYTES);
   });
   other = await startServer((req, res) => serveBytes(req, res, BYTES), '127.0.0.2');
+  mirror = await startServer((req, res) => serveBytes(req, res, BYTES));
   const closed = await startServer(() => {});
   closedPort = closed.port;
   await closed.close();
@@ -41,13 +48,14 @@ beforeAll(async () => {
     { slug: 'guarded', url: () => `${other.origin}/private.mp4?token=${UPSTREAM_TOKEN}` },
     { slug: 'gone', url: () => `http://127.0.0.1:${closedPort}/gone.mp4?token=${UPSTREAM_TOKEN}` },
     { slug: 'drops', url: () => `${origin.origin}/drops-once.mp4?token=${UPSTREAM_TOKEN}` },
+    { slug: 'moved', url: () => `${origin.origin}/moved.mp4?token=${UPSTREAM_TOKEN}` },
   ]);
   proxy = await startTestProxy(resolver, { STRM_PROXY_UPSTREAM_TIMEOUT_MS: '300' });
 });
 
 afterAll(async () => {
   await proxy?.close(0);
-  await Promise.all([origin?.close(), other?.close(), resolver?.close()]);
+  await Promise.all([origin?.close(), other?.close(), mirror?.close(), resolver?.close()]);
 });
 
 /** The request line of the one request made to `url`. */
@@ -113,6 +121,13 @@ describe('failure log lines: episode, STRM_ code and cause', () => {
     expect(response.status).toBe(200);
     expect(response.body.equals(BYTES)).toBe(true);
     expect(line).toMatchObject({ ...episode('drops'), status: 200, resumes: 1 });
+  });
+
+  test('a redirected answer names the host that answered it', async () => {
+    const { response, line } = await requestLine(proxy.entryUrl('moved'));
+    expect(response.status).toBe(200);
+    expect(response.body.equals(BYTES)).toBe(true);
+    expect(line).toMatchObject({ ...episode('moved'), status: 200, upstreamStatus: 200, upstreamHost: `127.0.0.1:${mirror.port}` });
   });
 
   test('an unknown path is logged too', async () => {
