@@ -19,6 +19,14 @@ export interface CorsPolicy {
   apply(req: IncomingMessage, res: ServerResponse): 'preflight' | 'continue';
 }
 
+/**
+ * The CORS policy of `STRM_PROXY_CORS_ORIGINS`: `*` lets every origin read, a list only those
+ * origins (each answer then varies on `Origin`).
+ *
+ * @example
+ * const cors = createCorsPolicy(['https://jellyfin.example']);
+ * cors.headersFor(req); // { vary: 'Origin', 'access-control-allow-origin': 'https://jellyfin.example', … } for that origin
+ */
 export function createCorsPolicy(origins: '*' | readonly string[]): CorsPolicy {
   const anyOrigin = Object.freeze({ 'access-control-allow-origin': '*', 'access-control-expose-headers': EXPOSED_HEADERS });
   const otherOrigin = Object.freeze({ vary: 'Origin', 'access-control-expose-headers': EXPOSED_HEADERS });

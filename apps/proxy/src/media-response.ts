@@ -19,13 +19,14 @@ export async function sendMedia(
     discardBody(upstream.body);
     throw plan.error;
   }
+  // Read before the headers are given away to writeHead.
+  const position = plan.bodyless ? undefined : new BodyPosition({ first: plan.first, last: plan.last, headers: plan.headers });
   ctx.writeHead(plan.status, plan.headers);
-  if (plan.bodyless) {
+  if (position === undefined) {
     discardBody(upstream.body);
     ctx.res.end();
     return;
   }
-  const position = new BodyPosition({ first: plan.first, last: plan.last, headers: plan.headers });
   // Returned, not awaited: this frame is let go while the body runs.
   return deliverResumingBody(ctx.res, resumer, { body: upstream.body, head: fetched.head, skip: plan.skip, position }, ctx);
 }

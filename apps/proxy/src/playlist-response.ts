@@ -17,12 +17,12 @@ const BUFFERED_OUTPUT_BYTES = 1024 * 1024;
 /** Playlists are cut into pieces after a line. */
 const LF = 0x0a;
 
-const PLAYLIST_HEADERS = {
+const PLAYLIST_HEADERS = Object.freeze({
   'content-type': 'application/vnd.apple.mpegurl',
   'cache-control': 'no-store',
   // A Range is ignored: links differ on every rewrite, so two parts would not fit together.
   'accept-ranges': 'none',
-} as const;
+});
 
 /**
  * What a client is told of each rewrite failure. The rewriter's own message quotes the body (the

@@ -32,7 +32,8 @@ export function cutAnswer(res: ServerResponse): void {
 
 /**
  * Answers with a JSON error (`{"error": {"code", "message"}}`), or cuts the connection when the
- * headers are already sent: a body cut short must never look complete.
+ * headers are already sent: a body cut short must never look complete. `answerHeaders`: headers
+ * the request's every answer carries (a media request's CORS headers and `Vary`), set first.
  */
 export function sendError(res: ServerResponse, error: ProxyError, answerHeaders?: Readonly<Record<string, string>>): void {
   if (res.headersSent) {
@@ -151,11 +152,17 @@ export class RequestContext implements TrackedRequest {
     this.res.writeHead(status, this.#withAnswerHeaders(headers));
   }
 
+  /** Adds the answer headers and `Vary` to `headers`; a `Vary` already there is kept and added to. */
   #withAnswerHeaders(headers: Record<string, string>): Record<string, string> {
-    Object.assign(headers, this.#answerHeaders);
-    const vary = this.#vary;
-    if (vary !== undefined) headers.vary = headers.vary === undefined ? vary : `${headers.vary}, ${vary}`;
+    const answerHeaders = this.#answerHeaders;
+    for (const name in answerHeaders) this.#addHeader(headers, name, answerHeaders[name]!);
+    if (this.#vary !== undefined) this.#addHeader(headers, 'vary', this.#vary);
     return headers;
+  }
+
+  #addHeader(headers: Record<string, string>, name: string, value: string): void {
+    const present = headers[name];
+    headers[name] = name === 'vary' && present !== undefined ? `${present}, ${value}` : value;
   }
 
   /** Counts the URIs a playlist rewrite replaced, by tag. */

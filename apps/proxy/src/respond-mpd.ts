@@ -21,12 +21,12 @@ const TAG_END = 0x3e;
 /** Stands in for the proxy's own origin when no public base URL is configured: only relative references leave it. */
 const PLACEHOLDER_ORIGIN = 'http://strm.invalid';
 
-const MANIFEST_HEADERS = {
+const MANIFEST_HEADERS = Object.freeze({
   'content-type': 'application/dash+xml',
   'cache-control': 'no-store',
   // A Range is ignored: links differ on every rewrite, so two parts would not fit together.
   'accept-ranges': 'none',
-} as const;
+});
 
 /**
  * What the first bytes of a body are, once they tell: an HLS playlist, a DASH manifest, or media;

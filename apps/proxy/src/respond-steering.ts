@@ -18,10 +18,10 @@ import type { UpstreamDeps, UpstreamTarget } from './upstream-retry';
  */
 const STEERING_PARAMETERS: readonly string[] = ['_HLS_pathway', '_HLS_throughput'];
 
-const STEERING_HEADERS = {
+const STEERING_HEADERS = Object.freeze({
   'content-type': 'application/json',
   'cache-control': 'no-store',
-} as const;
+});
 
 /**
  * The upstream URL of a steering request: the sealed URL with the client's `_HLS_pathway` and

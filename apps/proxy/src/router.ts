@@ -50,12 +50,12 @@ function serveStatusPage(options: ProxyListenerOptions, req: IncomingMessage, re
 }
 
 /** A media request: its context (tracked by the status board), then its handler. */
-function serveMedia(options: ProxyListenerOptions, telemetry: RequestTelemetry, cors: CorsPolicy, req: IncomingMessage, res: ServerResponse, token?: string): void {
+function serveMedia(options: ProxyListenerOptions, telemetry: RequestTelemetry, cors: CorsPolicy, req: Request, res: Response, token?: string): void {
   const { runtime } = options;
   // Express's router leaves its `next` on the request for whoever calls it later; a media
   // request ends here and never does. Let go, the request holds it as long as its body runs:
   // the router's state for this request and the final handler's, most of what Express keeps.
-  (req as Request).next = undefined;
+  req.next = undefined;
   const ctx = new RequestContext(telemetry, req, res, token === undefined ? 'stream' : 'proxy', cors.headersFor(req));
   options.board?.track(req, res, ctx);
   const served = token === undefined ? serveStream(runtime, ctx) : serveProxied(runtime, ctx, token);
@@ -123,8 +123,9 @@ export function createProxyApp(options: ProxyListenerOptions): Express {
   app.get([...STATUS_PATHS], (req: Request, res: Response) => serveStatusPage(options, req, res));
   app.use((req: Request, res: Response) => refuse(logger, req, res, notFound()));
   app.use((error: Error & { status?: number }, req: Request, res: Response, _next: NextFunction) => {
-    // A failure on a media route (a token that is not valid percent-encoding) skipped the CORS middleware.
-    if (!res.headersSent) cors.setHeaders(req, res);
+    // A failure on a media route (a token that is not valid percent-encoding) skipped the CORS
+    // middleware: its answer gets the headers here, and a preflight its 204.
+    if (!res.headersSent && cors.apply(req, res) === 'preflight') return;
     if (error.status !== undefined && error.status >= 400 && error.status < 500) {
       return refuse(logger, req, res, new ProxyError('STRM_BAD_REQUEST', 'the request could not be parsed'));
     }

@@ -86,7 +86,7 @@ export class UpstreamSession {
    * is final, whatever it is. A failure to get any answer throws its `ProxyError`.
    */
   fetch(method: 'GET' | 'HEAD', conditionals: ClientConditionals): Promise<UpstreamResponse> {
-    return this.#fetchRefreshing(method, conditionals, true);
+    return this.#fetchRefreshing(method, conditionals, /* forClient */ true);
   }
 
   /**

@@ -128,6 +128,11 @@ describe('failure log lines: episode, STRM_ code and cause', () => {
     expect(response.status).toBe(200);
     expect(response.body.equals(BYTES)).toBe(true);
     expect(line).toMatchObject({ ...episode('moved'), status: 200, upstreamStatus: 200, upstreamHost: `127.0.0.1:${mirror.port}` });
+    // The order operators' tools read the fields in.
+    expect(Object.keys(line)).toEqual([
+      'level', 'time', 'service', 'route', 'method', 'path', 'site', 'slug', 'season', 'episode', 'language',
+      'status', 'bytes', 'durationMs', 'ttfbMs', 'upstreamStatus', 'upstreamHost', 'msg',
+    ]);
   });
 
   test('an unknown path is logged too', async () => {

@@ -109,6 +109,7 @@ describe('CORS (docs/contract.md, Endpoints: browsers)', () => {
       badEncoding: await request(`${proxy.url}/strm/proxy/%E0%A4%A/seg.ts`),
       post: await request(proxy.entryUrl('video'), { method: 'POST' }),
       health: await request(`${proxy.url}/healthz`),
+      status: await request(`${proxy.url}/status`),
       unknown: await request(`${proxy.url}/nowhere`),
     };
     const statuses: Record<string, number> = {};
@@ -118,7 +119,21 @@ describe('CORS (docs/contract.md, Endpoints: browsers)', () => {
       expect(answer.headers['access-control-allow-origin'], name).toBe('*');
       expect(answer.headers['access-control-expose-headers'], name).toBe('Content-Length, Content-Range, Accept-Ranges');
     }
-    expect(statuses).toEqual({ head: 200, range: 206, unsatisfiable: 416, badToken: 401, badEncoding: 400, post: 405, health: 200, unknown: 404 });
+    expect(statuses).toEqual({ head: 200, range: 206, unsatisfiable: 416, badToken: 401, badEncoding: 400, post: 405, health: 200, status: 404, unknown: 404 });
+  });
+
+  test.each([
+    ['an entry', () => proxy.entryUrl('video')],
+    ['a link whose token Express cannot decode', () => `${proxy.url}/strm/proxy/%E0%A4%A/seg.ts`],
+  ])('a preflight for %s is answered 204', async (_name, url) => {
+    const response = await request(url(), {
+      method: 'OPTIONS',
+      headers: { origin: 'https://jellyfin.example', 'access-control-request-method': 'GET', 'access-control-request-headers': 'range' },
+    });
+    await response.body.dump();
+    expect(response.statusCode).toBe(204);
+    expect(response.headers['access-control-allow-origin']).toBe('*');
+    expect(response.headers['access-control-allow-methods']).toBe('GET, HEAD, OPTIONS');
   });
 
   test('a preflight for Range is answered 204', async () => {
