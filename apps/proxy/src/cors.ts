@@ -13,8 +13,6 @@ export interface CorsPolicy {
    * answer adds them to the headers it writes in one go (`RequestContext.writeHead`).
    */
   headersFor(req: IncomingMessage): Readonly<Record<string, string>>;
-  /** Sets them on `res`. */
-  setHeaders(req: IncomingMessage, res: ServerResponse): void;
   /** Sets them on `res` and answers a preflight (`OPTIONS`) whole. */
   apply(req: IncomingMessage, res: ServerResponse): 'preflight' | 'continue';
 }
@@ -38,14 +36,10 @@ export function createCorsPolicy(origins: '*' | readonly string[]): CorsPolicy {
     const origin = req.headers.origin;
     return (typeof origin === 'string' ? allowed.get(origin) : undefined) ?? otherOrigin;
   };
-  const setHeaders = (req: IncomingMessage, res: ServerResponse): void => {
-    for (const [name, value] of Object.entries(headersFor(req))) res.setHeader(name, value);
-  };
   return {
     headersFor,
-    setHeaders,
     apply(req, res) {
-      setHeaders(req, res);
+      for (const [name, value] of Object.entries(headersFor(req))) res.setHeader(name, value);
       if (req.method !== 'OPTIONS') return 'continue';
       res.statusCode = 204;
       res.setHeader('access-control-allow-methods', 'GET, HEAD, OPTIONS');

@@ -85,6 +85,10 @@ export function createLogger(level: string, destination?: DestinationStream): Lo
   );
 }
 
+const PROXY_PREFIX = '/strm/proxy/';
+/** Where the part of a proxy path a log line keeps ends: the prefix and 8 characters of the token. */
+const SHOWN_END = PROXY_PREFIX.length + 8;
+
 /**
  * The request path as it may be logged: no query, the token of `/strm/proxy` cut short. Routes
  * match without regard to case, so `/STRM/Proxy/<token>` is shortened too.
@@ -92,14 +96,9 @@ export function createLogger(level: string, destination?: DestinationStream): Lo
 export function loggablePath(url: string): string {
   const query = url.indexOf('?');
   const path = query === -1 ? url : url.slice(0, query);
-  if (path.length < PROXY_PREFIX.length + TOKEN_SHOWN || path.slice(0, PROXY_PREFIX.length).toLowerCase() !== PROXY_PREFIX) return path;
+  if (path.length < SHOWN_END || path.slice(0, PROXY_PREFIX.length).toLowerCase() !== PROXY_PREFIX) return path;
   const tokenEnd = path.indexOf('/', PROXY_PREFIX.length);
-  const shownEnd = PROXY_PREFIX.length + TOKEN_SHOWN;
   // A token shorter than what is shown is left as it is.
-  if (tokenEnd !== -1 && tokenEnd < shownEnd) return path;
-  return `${path.slice(0, shownEnd)}…${tokenEnd === -1 ? '' : path.slice(tokenEnd)}`;
+  if (tokenEnd !== -1 && tokenEnd < SHOWN_END) return path;
+  return `${path.slice(0, SHOWN_END)}…${tokenEnd === -1 ? '' : path.slice(tokenEnd)}`;
 }
-
-const PROXY_PREFIX = '/strm/proxy/';
-/** Characters of a proxy token a log line keeps. */
-const TOKEN_SHOWN = 8;
