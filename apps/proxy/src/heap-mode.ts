@@ -1,4 +1,5 @@
 import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 
 /**
  * A flag that already decides it, in any spelling V8 takes: one or two dashes, `no` with or
@@ -45,12 +46,14 @@ const MAX_TIMER_MS = 2_147_483_647;
  * start-up window while it runs. Per module instance, as the flag is per process: one proxy per
  * process.
  */
-const state: { managed: boolean; marking: boolean; requests: number; served: boolean; startUp: NodeJS.Timeout | undefined } = {
+const state: { managed: boolean; marking: boolean; requests: number; served: boolean; startUp: NodeJS.Timeout | undefined; turnedOff: boolean } = {
   managed: false,
   marking: true,
   requests: 0,
   served: false,
   startUp: undefined,
+  /** Whether marking has been turned off once (`turnMarkingOff`). */
+  turnedOff: false,
 };
 
 /**
@@ -65,11 +68,37 @@ function markingWanted({ requests, marking, served, startUp }: typeof state): bo
   return startUp !== undefined || !served || requests >= MARKING_ON_AT || (marking && requests > MARKING_OFF_AT);
 }
 
+/**
+ * Turns marking off, the first time after a full collection. Turning incremental marking off turns
+ * V8's concurrent marking off with it (a flag implication), and V8 11.3 (Node 20) aborts the
+ * process ("unreachable code" in `ConcurrentMarking::RunMajor`) when that happens while its helper
+ * threads mark: scripts that allocated and turned marking off once, at a random moment, died in 2
+ * runs of 300 (tools/bench/README.md, "Marking on the main thread, and a crash"). A full
+ * collection ends any marking under way, and nothing between it and the flag starts another (none
+ * of 260 runs died). Turning only incremental marking back on leaves concurrent marking off, so
+ * later changes need none: with 1,300 turns off and on, none died. The pause: 18 ms for the bench's
+ * proxy.
+ */
+function turnMarkingOff(): void {
+  if (!state.turnedOff) {
+    state.turnedOff = true;
+    // `gc` exists in contexts made while --expose-gc is on: one is made for it, and the flag goes
+    // back off unless Node's command line set it.
+    const exposed = typeof globalThis.gc === 'function';
+    if (!exposed) setFlagsFromString('--expose-gc');
+    const collectFully = runInNewContext('gc') as () => void;
+    if (!exposed) setFlagsFromString('--no-expose-gc');
+    collectFully();
+  }
+  setFlagsFromString('--no-incremental-marking');
+}
+
 function followRequests(): void {
   const wanted = markingWanted(state);
   if (wanted === state.marking) return;
   state.marking = wanted;
-  setFlagsFromString(wanted ? '--incremental-marking' : '--no-incremental-marking');
+  if (wanted) setFlagsFromString('--incremental-marking');
+  else turnMarkingOff();
 }
 
 /**
@@ -111,8 +140,11 @@ function endStartUp(): void {
  * that V8's memory reducer gives back the heap grown while the process started; then off; on again
  * from 32 requests in flight until no more than 8 are left.
  * Under such a load marking finds in time the buffers that many slow clients leave behind, and
- * does most of its work beside the main thread, where without it most full collections were one
- * pause of 15-33 ms for the clients of 512 short requests. `strm-proxy serve` calls it at start.
+ * works in steps between requests, where without it most full collections were one pause of
+ * 15-33 ms for the clients of 512 short requests. The steps are the main thread's: concurrent
+ * marking, on helper threads, goes off with incremental marking and stays off. The first time
+ * marking goes off, a full collection comes first (one pause, once): V8 can abort the process when
+ * concurrent marking stops while it runs. `strm-proxy serve` calls it at start.
  * Returns false when the command line decides (marking is then left alone), true when it took
  * over. Throws a `TypeError` for a `startUpMs` that is not a whole number of milliseconds from 0 to
  * 2,147,483,647 (the longest delay Node's timers take).

@@ -17,9 +17,13 @@ import { fetchAll, mediaBytes, serveBytes, startResolver, startServer, startTest
 
 const PROBE = fileURLToPath(new URL('./support/marking-probe.ts', import.meta.url));
 
-/** Runs the probe with Node flags `flags` and the call `call`; how often marking started (in all, and in each phase), and what the call returned. */
-async function probe(call: string, flags: readonly string[] = []): Promise<{ starts: number; changed: unknown; phases: Record<string, number> }> {
-  const child = spawn(process.execPath, [...SOURCE_NODE_ARGS, ...flags, '--trace-incremental-marking', PROBE, call], {
+/**
+ * Runs the probe with Node flags `flags` and the call `call`: how often marking started (in all,
+ * and in each phase), the full collections asked for by a `gc()` call before each phase (`full`,
+ * by the phase that follows them), and what the call returned.
+ */
+async function probe(call: string, flags: readonly string[] = []): Promise<{ starts: number; changed: unknown; phases: Record<string, number>; full: Record<string, number> }> {
+  const child = spawn(process.execPath, [...SOURCE_NODE_ARGS, ...flags, '--trace-incremental-marking', '--trace-gc', PROBE, call], {
     env: { PATH: process.env.PATH ?? '' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -29,17 +33,23 @@ async function probe(call: string, flags: readonly string[] = []): Promise<{ sta
   const answer = stdout.split('\n').find((line) => line.startsWith('{"changed"'));
   expect(answer, stdout.slice(-2000)).toBeDefined();
   const phases: Record<string, number> = {};
+  const full: Record<string, number> = {};
   let phase = '';
   let starts = 0;
+  let asked = 0;
   for (const line of stdout.split('\n')) {
     if (line.startsWith('{"changed"')) break;
-    if (line.startsWith('phase: ')) phases[(phase = line.slice('phase: '.length))] = 0;
-    else if (line.includes('[IncrementalMarking] Start (')) {
+    if (line.startsWith('phase: ')) {
+      phase = line.slice('phase: '.length);
+      phases[phase] = 0;
+      full[phase] = asked;
+      asked = 0;
+    } else if (line.includes('[IncrementalMarking] Start (')) {
       starts += 1;
       if (phase !== '') phases[phase]! += 1;
-    }
+    } else if (/: Mark-Compact .* testing; /.test(line)) asked += 1;
   }
-  return { starts, changed: (JSON.parse(answer!) as { changed: unknown }).changed, phases };
+  return { starts, changed: (JSON.parse(answer!) as { changed: unknown }).changed, phases, full };
 }
 
 const PHASES = ['no request', 'one request'];
@@ -71,7 +81,7 @@ describe('disableIncrementalMarking', () => {
   });
 
   test('marking follows the load: off with one request in flight, on once 32 are, still on at 9, off again at 8 and with none', async () => {
-    const { changed, phases } = await probe('load');
+    const { changed, phases, full } = await probe('load');
     expect(changed).toBe(true);
     expect(Object.keys(phases)).toEqual(LOAD_PHASES);
     expect(phases['no request']).toBeGreaterThan(0);
@@ -80,6 +90,20 @@ describe('disableIncrementalMarking', () => {
     expect(phases['9 requests']).toBeGreaterThan(0);
     expect(phases['8 requests']).toBe(0);
     expect(phases['no request again']).toBe(0);
+    // The first time marking goes off, a full collection comes first, and only then: V8 aborts the
+    // process when concurrent marking (which goes off with incremental marking, and stays off)
+    // stops while its helper threads mark.
+    expect(full).toEqual({ 'no request': 0, 'one request': 1, '32 requests': 0, '9 requests': 0, '8 requests': 0, 'no request again': 0 });
+  });
+
+  test('marking goes on and off with the load again and again, one full collection in all, and the process lives through it', async () => {
+    const { changed, phases, full } = await probe('cycles');
+    expect(changed).toBe(true);
+    const loadedPhases = Object.keys(phases).filter((name) => name.startsWith('load '));
+    expect(loadedPhases).toHaveLength(12);
+    expect(loadedPhases.reduce((sum, name) => sum + phases[name]!, 0)).toBeGreaterThan(0);
+    expect(Object.values(full).reduce((sum, count) => sum + count, 0)).toBe(1);
+    expect(full['one request']).toBe(1);
   });
 
   test('node --incremental-marking: the command line decides, marking stays on with a request in flight', async () => {

@@ -1,0 +1,50 @@
+// Reproduces the V8 abort that `turnMarkingOff` (src/heap-mode.ts) guards against: on Node 20,
+// turning incremental marking off (which turns concurrent marking off with it) while concurrent
+// marking is at work can kill the process ("unreachable code" in `ConcurrentMarking::RunMajor`).
+// Each run is a child Node that allocates heavily and turns marking off once, at a random moment
+// between 0.3 and 1.8 s; with `guarded` it first runs a full collection, as the proxy does. Rare
+// (2 runs in 300 died unguarded, none of 260 guarded, tools/bench/README.md, "Marking on the main
+// thread, and a crash"), so run it, do not test with it:
+//   node apps/proxy/scripts/marking-off-stress.ts [guarded|unguarded] [runs]
+// (Node 20 runs it through tsx: node --import tsx …). Prints how many runs died, and the first
+// lines of the first death's output.
+import { spawnSync } from 'node:child_process';
+
+const CHILD = `
+const { setFlagsFromString } = require('node:v8');
+const { runInNewContext } = require('node:vm');
+const guarded = process.argv[1] === 'guarded';
+let live = [];
+const started = Date.now();
+setTimeout(() => {
+  if (guarded) {
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc');
+    setFlagsFromString('--no-expose-gc');
+    gc();
+  }
+  setFlagsFromString('--no-incremental-marking');
+}, 300 + Math.random() * 1500);
+(function work() {
+  for (let i = 0; i < 5000; i++) live.push({ i, s: 'x' + i, a: [i, i], b: Buffer.allocUnsafe(64) });
+  if (live.length > 600000) live = live.slice(300000);
+  if (Date.now() - started < 2200) setImmediate(work);
+})();
+`;
+
+const mode = process.argv[2] ?? 'unguarded';
+const runs = Number(process.argv[3] ?? 100);
+if ((mode !== 'guarded' && mode !== 'unguarded') || !Number.isInteger(runs) || runs < 1) {
+  console.error('usage: node apps/proxy/scripts/marking-off-stress.ts [guarded|unguarded] [runs]');
+  process.exit(2);
+}
+let died = 0;
+let firstDeath = '';
+for (let run = 0; run < runs; run++) {
+  const child = spawnSync(process.execPath, ['-e', CHILD, mode], { encoding: 'utf8' });
+  if (child.status === 0) continue;
+  died += 1;
+  firstDeath ||= `status ${child.status ?? child.signal}\n${`${child.stdout}${child.stderr}`.trim().split('\n').slice(0, 14).join('\n')}`;
+}
+console.log(`${mode}: ${died} of ${runs} runs died`);
+if (firstDeath !== '') console.log(firstDeath);
