@@ -5,9 +5,9 @@
 // between 0.3 and 1.8 s; with `guarded` it first runs a full collection, as the proxy does. Rare
 // (2 runs in 300 died unguarded, none of 260 guarded, tools/bench/README.md, "Marking on the main
 // thread, and a crash"), so run it, do not test with it:
-//   node apps/proxy/scripts/marking-off-stress.ts [guarded|unguarded] [runs]
-// (Node 20 runs it through tsx: node --import tsx …). Prints how many runs died, and the first
-// lines of the first death's output.
+//   node --import tsx apps/proxy/scripts/marking-off-stress.ts [guarded|unguarded] [runs]
+// Prints how many runs died (and how many hung past 30 s or did not start), and the first lines of
+// the first death's output; exits 1 when a run died.
 import { spawnSync } from 'node:child_process';
 
 const CHILD = `
@@ -35,16 +35,26 @@ setTimeout(() => {
 const mode = process.argv[2] ?? 'unguarded';
 const runs = Number(process.argv[3] ?? 100);
 if ((mode !== 'guarded' && mode !== 'unguarded') || !Number.isInteger(runs) || runs < 1) {
-  console.error('usage: node apps/proxy/scripts/marking-off-stress.ts [guarded|unguarded] [runs]');
+  console.error('usage: node --import tsx apps/proxy/scripts/marking-off-stress.ts [guarded|unguarded] [runs]');
   process.exit(2);
 }
+/** A run takes about 2.2 s; one still running after this has hung. */
+const RUN_TIMEOUT_MS = 30_000;
 let died = 0;
+let hung = 0;
+let unstarted = 0;
 let firstDeath = '';
 for (let run = 0; run < runs; run++) {
-  const child = spawnSync(process.execPath, ['-e', CHILD, mode], { encoding: 'utf8' });
+  const child = spawnSync(process.execPath, ['-e', CHILD, mode], { encoding: 'utf8', timeout: RUN_TIMEOUT_MS });
+  if (child.error !== undefined) {
+    if ((child.error as NodeJS.ErrnoException).code === 'ETIMEDOUT') hung += 1;
+    else unstarted += 1;
+    continue;
+  }
   if (child.status === 0) continue;
   died += 1;
   firstDeath ||= `status ${child.status ?? child.signal}\n${`${child.stdout}${child.stderr}`.trim().split('\n').slice(0, 14).join('\n')}`;
 }
-console.log(`${mode}: ${died} of ${runs} runs died`);
+console.log(`${mode}: ${died} of ${runs} runs died${hung > 0 ? `, ${hung} hung` : ''}${unstarted > 0 ? `, ${unstarted} did not start` : ''}`);
 if (firstDeath !== '') console.log(firstDeath);
+process.exitCode = died > 0 ? 1 : 0;

@@ -42,11 +42,19 @@ const MAX_TIMER_MS = 2_147_483_647;
 
 /**
  * Whether this module decides marking (the command line did not), whether it is on, the media
- * requests in flight, whether one has arrived since the process started, and the timer of the
- * start-up window while it runs. Per module instance, as the flag is per process: one proxy per
- * process.
+ * requests in flight, whether one has arrived since the process started, the timer of the
+ * start-up window while it runs, whether marking was ever turned off, and the command line. Per
+ * module instance, as the flag is per process: one proxy per process.
  */
-const state: { managed: boolean; marking: boolean; requests: number; served: boolean; startUp: NodeJS.Timeout | undefined; turnedOff: boolean } = {
+const state: {
+  managed: boolean;
+  marking: boolean;
+  requests: number;
+  served: boolean;
+  startUp: NodeJS.Timeout | undefined;
+  turnedOff: boolean;
+  execArgv: readonly string[];
+} = {
   managed: false,
   marking: true,
   requests: 0,
@@ -54,6 +62,8 @@ const state: { managed: boolean; marking: boolean; requests: number; served: boo
   startUp: undefined,
   /** Whether marking has been turned off once (`turnMarkingOff`). */
   turnedOff: false,
+  /** The command line `disableIncrementalMarking` was given (whether it names `--expose-gc`). */
+  execArgv: [],
 };
 
 /**
@@ -68,37 +78,53 @@ function markingWanted({ requests, marking, served, startUp }: typeof state): bo
   return startUp !== undefined || !served || requests >= MARKING_ON_AT || (marking && requests > MARKING_OFF_AT);
 }
 
+/** `--expose-gc`, or `--expose-gc-as=<name>`, in any spelling V8 takes. */
+const EXPOSE_GC_FLAG = /^--?expose[-_]gc(?:[-_]as(?:=.*)?)?$/;
+
+/**
+ * V8's full, atomic collection (`gc()`), from a context made while `--expose-gc` is on; the flag
+ * goes back off after it unless Node's command line names it. Throws when there is none.
+ */
+function fullCollection(execArgv: readonly string[]): () => void {
+  setFlagsFromString('--expose-gc');
+  try {
+    const gc = runInNewContext('typeof gc === "function" ? gc : undefined') as (() => void) | undefined;
+    if (gc === undefined) throw new Error('V8 gave no gc() with --expose-gc');
+    return gc;
+  } finally {
+    if (!execArgv.some((arg) => EXPOSE_GC_FLAG.test(arg))) setFlagsFromString('--no-expose-gc');
+  }
+}
+
 /**
  * Turns marking off, the first time after a full collection. Turning incremental marking off turns
  * V8's concurrent marking off with it (a flag implication), and V8 11.3 (Node 20) aborts the
  * process ("unreachable code" in `ConcurrentMarking::RunMajor`) when that happens while its helper
  * threads mark: scripts that allocated and turned marking off once, at a random moment, died in 2
- * runs of 300 (tools/bench/README.md, "Marking on the main thread, and a crash"). A full
- * collection ends any marking under way, and nothing between it and the flag starts another (none
- * of 260 runs died). Turning only incremental marking back on leaves concurrent marking off, so
- * later changes need none: with 1,300 turns off and on, none died. The pause: 18 ms for the bench's
- * proxy.
+ * runs of 300 (tools/bench/README.md, "Marking on the main thread, and a crash"). A full collection
+ * ends any marking under way, and nothing between it and the flag starts another. Turning only
+ * incremental marking back on leaves concurrent marking off, so later changes need none: in 1,300
+ * turns off and on, no process died. The pause: 18 ms for the bench's proxy (a heap of 25 MB).
  */
-function turnMarkingOff(): void {
-  if (!state.turnedOff) {
-    state.turnedOff = true;
-    // `gc` exists in contexts made while --expose-gc is on: one is made for it, and the flag goes
-    // back off unless Node's command line set it.
-    const exposed = typeof globalThis.gc === 'function';
-    if (!exposed) setFlagsFromString('--expose-gc');
-    const collectFully = runInNewContext('gc') as () => void;
-    if (!exposed) setFlagsFromString('--no-expose-gc');
-    collectFully();
-  }
+function turnMarkingOff(execArgv: readonly string[]): void {
+  if (!state.turnedOff) fullCollection(execArgv)();
   setFlagsFromString('--no-incremental-marking');
+  state.turnedOff = true;
 }
 
 function followRequests(): void {
   const wanted = markingWanted(state);
   if (wanted === state.marking) return;
+  try {
+    if (wanted) setFlagsFromString('--incremental-marking');
+    else turnMarkingOff(state.execArgv);
+  } catch {
+    // No full collection to be had (nothing known does that): marking stays on, V8's default, and
+    // is no longer managed. Counting a request must not fail it.
+    state.managed = false;
+    return;
+  }
   state.marking = wanted;
-  if (wanted) setFlagsFromString('--incremental-marking');
-  else turnMarkingOff();
 }
 
 /**
@@ -161,6 +187,7 @@ export function disableIncrementalMarking(execArgv: readonly string[] = process.
   }
   if (namesIncrementalMarking(execArgv)) return false;
   state.managed = true;
+  state.execArgv = execArgv;
   // A second call starts its window anew.
   clearTimeout(state.startUp);
   state.startUp = startUpMs > 0 ? setTimeout(endStartUp, startUpMs).unref() : undefined;
