@@ -1,5 +1,4 @@
 import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 
 /**
  * A flag that already decides it, in any spelling V8 takes: one or two dashes, `no` with or
@@ -42,28 +41,16 @@ const MAX_TIMER_MS = 2_147_483_647;
 
 /**
  * Whether this module decides marking (the command line did not), whether it is on, the media
- * requests in flight, whether one has arrived since the process started, the timer of the
- * start-up window while it runs, whether marking was ever turned off, and the command line. Per
- * module instance, as the flag is per process: one proxy per process.
+ * requests in flight, whether one has arrived since the process started, and the timer of the
+ * start-up window while it runs. Per module instance, as the flag is per process: one proxy per
+ * process.
  */
-const state: {
-  managed: boolean;
-  marking: boolean;
-  requests: number;
-  served: boolean;
-  startUp: NodeJS.Timeout | undefined;
-  turnedOff: boolean;
-  execArgv: readonly string[];
-} = {
+const state: { managed: boolean; marking: boolean; requests: number; served: boolean; startUp: NodeJS.Timeout | undefined } = {
   managed: false,
   marking: true,
   requests: 0,
   served: false,
   startUp: undefined,
-  /** Whether marking has been turned off once (`turnMarkingOff`). */
-  turnedOff: false,
-  /** The command line `disableIncrementalMarking` was given (whether it names `--expose-gc`). */
-  execArgv: [],
 };
 
 /**
@@ -78,53 +65,11 @@ function markingWanted({ requests, marking, served, startUp }: typeof state): bo
   return startUp !== undefined || !served || requests >= MARKING_ON_AT || (marking && requests > MARKING_OFF_AT);
 }
 
-/** `--expose-gc`, or `--expose-gc-as=<name>`, in any spelling V8 takes. */
-const EXPOSE_GC_FLAG = /^--?expose[-_]gc(?:[-_]as(?:=.*)?)?$/;
-
-/**
- * V8's full, atomic collection (`gc()`), from a context made while `--expose-gc` is on; the flag
- * goes back off after it unless Node's command line names it. Throws when there is none.
- */
-function fullCollection(execArgv: readonly string[]): () => void {
-  setFlagsFromString('--expose-gc');
-  try {
-    const gc = runInNewContext('typeof gc === "function" ? gc : undefined') as (() => void) | undefined;
-    if (gc === undefined) throw new Error('V8 gave no gc() with --expose-gc');
-    return gc;
-  } finally {
-    if (!execArgv.some((arg) => EXPOSE_GC_FLAG.test(arg))) setFlagsFromString('--no-expose-gc');
-  }
-}
-
-/**
- * Turns marking off, the first time after a full collection. Turning incremental marking off turns
- * V8's concurrent marking off with it (a flag implication), and V8 11.3 (Node 20) aborts the
- * process ("unreachable code" in `ConcurrentMarking::RunMajor`) when that happens while its helper
- * threads mark: scripts that allocated and turned marking off once, at a random moment, died in 2
- * runs of 300 (tools/bench/README.md, "Marking on the main thread, and a crash"). A full collection
- * ends any marking under way, and nothing between it and the flag starts another. Turning only
- * incremental marking back on leaves concurrent marking off, so later changes need none: in 1,300
- * turns off and on, no process died. The pause: 18 ms for the bench's proxy (a heap of 25 MB).
- */
-function turnMarkingOff(execArgv: readonly string[]): void {
-  if (!state.turnedOff) fullCollection(execArgv)();
-  setFlagsFromString('--no-incremental-marking');
-  state.turnedOff = true;
-}
-
 function followRequests(): void {
   const wanted = markingWanted(state);
   if (wanted === state.marking) return;
-  try {
-    if (wanted) setFlagsFromString('--incremental-marking');
-    else turnMarkingOff(state.execArgv);
-  } catch {
-    // No full collection to be had (nothing known does that): marking stays on, V8's default, and
-    // is no longer managed. Counting a request must not fail it.
-    state.managed = false;
-    return;
-  }
   state.marking = wanted;
+  setFlagsFromString(wanted ? '--incremental-marking' : '--no-incremental-marking');
 }
 
 /**
@@ -166,11 +111,8 @@ function endStartUp(): void {
  * that V8's memory reducer gives back the heap grown while the process started; then off; on again
  * from 32 requests in flight until no more than 8 are left.
  * Under such a load marking finds in time the buffers that many slow clients leave behind, and
- * works in steps between requests, where without it most full collections were one pause of
- * 15-33 ms for the clients of 512 short requests. The steps are the main thread's: concurrent
- * marking, on helper threads, goes off with incremental marking and stays off. The first time
- * marking goes off, a full collection comes first (one pause, once): V8 can abort the process when
- * concurrent marking stops while it runs. `strm-proxy serve` calls it at start.
+ * does most of its work beside the main thread, where without it most full collections were one
+ * pause of 15-33 ms for the clients of 512 short requests. `strm-proxy serve` calls it at start.
  * Returns false when the command line decides (marking is then left alone), true when it took
  * over. Throws a `TypeError` for a `startUpMs` that is not a whole number of milliseconds from 0 to
  * 2,147,483,647 (the longest delay Node's timers take).
@@ -187,7 +129,6 @@ export function disableIncrementalMarking(execArgv: readonly string[] = process.
   }
   if (namesIncrementalMarking(execArgv)) return false;
   state.managed = true;
-  state.execArgv = execArgv;
   // A second call starts its window anew.
   clearTimeout(state.startUp);
   state.startUp = startUpMs > 0 ? setTimeout(endStartUp, startUpMs).unref() : undefined;

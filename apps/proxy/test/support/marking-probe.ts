@@ -6,8 +6,6 @@
 // - "default" and "load": Node's own `process.execArgv`, without a start-up window; with "load",
 //   after one request it counts 32 in flight and churns again, then lets 23 of them end, one more,
 //   and the last 8, churning after each;
-// - "cycles": the same call and one request, then 12 times 32 requests in flight and none,
-//   churning in each phase (`load <n>`, `idle <n>`);
 // - "start-up": with its defaults (a start-up window of 20 s, longer than the probe runs);
 // - "start-up over": with a window of 1 ms, and waits for a timer of 1 ms before it churns (Node
 //   runs timers of one delay in the order they were set, so the window's has fired by then);
@@ -21,10 +19,10 @@ import { countMediaRequest, disableIncrementalMarking } from '../../src/heap-mod
 // script ended, so starts were counted in the wrong phase. Blocking, every line is written in order.
 (process.stdout as unknown as { _handle?: { setBlocking?(blocking: boolean): void } })._handle?.setBlocking?.(true);
 
-function churn(phase: string, rounds = 8): void {
+function churn(phase: string): void {
   console.log(`phase: ${phase}`);
   let keep: object[] = [];
-  for (let round = 0; round < rounds; round++) {
+  for (let round = 0; round < 8; round++) {
     for (let i = 0; i < 300_000; i++) keep.push({ i, s: `x${i}` });
     keep = [];
   }
@@ -38,7 +36,7 @@ function callDisable(call: string): boolean | null {
   if (call === 'none') return null;
   if (call === 'start-up') return disableIncrementalMarking();
   if (call === 'start-up over') return disableIncrementalMarking(undefined, { startUpMs: 1 });
-  const ours = call === 'default' || call === 'load' || call === 'cycles';
+  const ours = call === 'default' || call === 'load';
   return disableIncrementalMarking(ours ? undefined : (JSON.parse(call) as string[]), { startUpMs: 0 });
 }
 
@@ -57,13 +55,5 @@ if (call === 'load') {
   churn('8 requests');
   requests(-1, 8);
   churn('no request again');
-}
-if (call === 'cycles') {
-  for (let cycle = 1; cycle <= 12; cycle++) {
-    requests(1, 32);
-    churn(`load ${cycle}`, 2);
-    requests(-1, 32);
-    churn(`idle ${cycle}`, 2);
-  }
 }
 console.log(JSON.stringify({ changed }));
