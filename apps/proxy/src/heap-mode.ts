@@ -111,8 +111,12 @@ function endStartUp(): void {
  * that V8's memory reducer gives back the heap grown while the process started; then off; on again
  * from 32 requests in flight until no more than 8 are left.
  * Under such a load marking finds in time the buffers that many slow clients leave behind, and
- * does most of its work beside the main thread, where without it most full collections were one
- * pause of 15-33 ms for the clients of 512 short requests. `strm-proxy serve` calls it at start.
+ * works in steps between requests, where without it most full collections were one pause of
+ * 15-33 ms for the clients of 512 short requests. The steps run on the main thread: V8's
+ * concurrent marking goes off with incremental marking the first time and stays off (turned back
+ * on at run time, V8 crashed). That first time, on Node 20, V8 can abort the process if concurrent
+ * marking is at work (rare; README.md, "V8's incremental marking"). `strm-proxy serve` calls it at
+ * start.
  * Returns false when the command line decides (marking is then left alone), true when it took
  * over. Throws a `TypeError` for a `startUpMs` that is not a whole number of milliseconds from 0 to
  * 2,147,483,647 (the longest delay Node's timers take).
