@@ -10,8 +10,8 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 /** The command that builds it (Nx builds the packages first and reuses what its cache holds). */
 export const PROXY_BUILD_COMMAND = ['nx', 'run', '@strm/proxy:build', '--output-style=static'];
 
-/** The compiled CLI, as the published bin runs it. */
-export const PROXY_CLI = join(root, 'apps', 'proxy', 'dist', 'cli.js');
+/** The published bin, which runs the compiled CLI (dist/cli.js). */
+export const PROXY_BIN = join(root, 'apps', 'proxy', 'bin', 'strm-proxy.js');
 
 /** Newest (or oldest) modification time of the files under `dir`; 0 when there are none. */
 function fileTimes(dir, pick) {

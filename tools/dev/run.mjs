@@ -10,7 +10,7 @@ import { createRequire } from 'node:module';
 import { existsSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { delimiter, dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { PROXY_BUILD_COMMAND, PROXY_CLI, proxyBuildIsCurrent } from './proxy-build.mjs';
+import { PROXY_BIN, PROXY_BUILD_COMMAND, proxyBuildIsCurrent } from './proxy-build.mjs';
 import { missingToolsMessage } from './required-tools.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -65,7 +65,7 @@ const runSource = (file, args) => run(process.execPath, [...sourceNodeArgs(), jo
  */
 const PROXY_MALLOC_TUNABLES = 'glibc.malloc.trim_threshold=33554432:glibc.malloc.arena_max=1';
 
-/** Runs the compiled proxy CLI, building it (and what it depends on) first when needed. */
+/** Runs the compiled proxy through its published bin, building it (and what it depends on) first when needed. */
 function runCompiledProxy(args) {
   if (!proxyBuildIsCurrent()) {
     console.error('strm: building the proxy (first run, or a source changed since the last build)...');
@@ -74,7 +74,7 @@ function runCompiledProxy(args) {
     const status = run(bin(nx), nxArgs, { env: { NX_TUI: 'false' }, stdio: ['ignore', 2, 2] });
     if (status !== 0) return status;
   }
-  return run(process.execPath, [PROXY_CLI, ...args], { cwd: callerDir, env: { GLIBC_TUNABLES: process.env.GLIBC_TUNABLES ?? PROXY_MALLOC_TUNABLES } });
+  return run(process.execPath, [PROXY_BIN, ...args], { cwd: callerDir, env: { GLIBC_TUNABLES: process.env.GLIBC_TUNABLES ?? PROXY_MALLOC_TUNABLES } });
 }
 
 const projectDirs = () =>

@@ -3,10 +3,12 @@
 // concurrent marking is at work can kill the process ("unreachable code" in
 // `ConcurrentMarking::RunMajor`). Each run is a child Node that allocates heavily and turns marking
 // off once, at a random moment between 0.3 and 1.8 s; with `guarded` it first runs a full
-// collection (which the proxy does not: it cost 1.16x the CPU per segment at 512 clients). Rare
-// (2 runs in 300 died unguarded, none of 260 guarded, tools/bench/README.md, "Marking on the main
-// thread, and a crash"), so run it, do not test with it:
-//   node --import tsx apps/proxy/scripts/marking-off-stress.ts [guarded|unguarded] [runs]
+// collection (which the proxy does not: it cost 1.16x the CPU per segment at 512 clients); with
+// `early` it turns concurrent marking off as its first statement, as the bin does
+// (bin/marking-at-start.js). Rare (2 runs in 300 died unguarded, none of 260 guarded and none of
+// 400 early, tools/bench/README.md, "Marking on the main thread, and a crash"), so run it, do not
+// test with it:
+//   node --import tsx apps/proxy/scripts/marking-off-stress.ts [guarded|unguarded|early] [runs]
 // Prints how many runs died (and how many hung past 30 s or did not start), and the first lines of
 // the first death's output; exits 1 when a run died.
 import { spawnSync } from 'node:child_process';
@@ -15,6 +17,7 @@ const CHILD = `
 const { setFlagsFromString } = require('node:v8');
 const { runInNewContext } = require('node:vm');
 const guarded = process.argv[1] === 'guarded';
+if (process.argv[1] === 'early') setFlagsFromString('--no-concurrent-marking');
 let live = [];
 const started = Date.now();
 setTimeout(() => {
@@ -35,8 +38,8 @@ setTimeout(() => {
 
 const mode = process.argv[2] ?? 'unguarded';
 const runs = Number(process.argv[3] ?? 100);
-if ((mode !== 'guarded' && mode !== 'unguarded') || !Number.isInteger(runs) || runs < 1) {
-  console.error('usage: node --import tsx apps/proxy/scripts/marking-off-stress.ts [guarded|unguarded] [runs]');
+if (!['guarded', 'unguarded', 'early'].includes(mode) || !Number.isInteger(runs) || runs < 1) {
+  console.error('usage: node --import tsx apps/proxy/scripts/marking-off-stress.ts [guarded|unguarded|early] [runs]');
   process.exit(2);
 }
 /** A run takes about 2.2 s; one still running after this has hung. */
