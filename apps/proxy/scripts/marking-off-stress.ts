@@ -4,10 +4,11 @@
 // `ConcurrentMarking::RunMajor`). Each run is a child Node that allocates heavily and turns marking
 // off once, at a random moment between 0.3 and 1.8 s; with `guarded` it first runs a full
 // collection (which the proxy does not: it cost 1.16x the CPU per segment at 512 clients); with
-// `early` it turns concurrent marking off as its first statement, as the bin does
-// (bin/marking-at-start.js). Rare (2 runs in 300 died unguarded, none of 260 guarded and none of
-// 400 early, tools/bench/README.md, "Marking on the main thread, and a crash"), so run it, do not
-// test with it:
+// `early` it turns concurrent marking off as its first statement, as `node --no-concurrent-marking`
+// would (which the proxy does not either: in some starts its idle process kept 35 MiB more). Rare
+// (2 runs in 300 died unguarded, none of 260 guarded and none of 400 early, tools/bench/README.md,
+// "Marking on the main thread, and a crash" and the section after it), so run it, do not test
+// with it:
 //   node --import tsx apps/proxy/scripts/marking-off-stress.ts [guarded|unguarded|early] [runs]
 // Prints how many runs died (and how many hung past 30 s or did not start), and the first lines of
 // the first death's output; exits 1 when a run died.

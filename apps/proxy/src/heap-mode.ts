@@ -115,9 +115,8 @@ function endStartUp(): void {
  * 15-33 ms for the clients of 512 short requests. The steps run on the main thread: V8's
  * concurrent marking goes off with incremental marking the first time and stays off (turned back
  * on at run time, V8 crashed). That first time, on Node 20, V8 can abort the process if concurrent
- * marking is at work (rare; README.md, "V8's incremental marking"), so start Node with
- * `--no-concurrent-marking`, as the `strm-proxy` bin does for itself before `serve` calls this at
- * start (bin/marking-at-start.js).
+ * marking is at work (rare; README.md, "V8's incremental marking"). `strm-proxy serve` calls it at
+ * start.
  * Returns false when the command line decides (marking is then left alone), true when it took
  * over. Throws a `TypeError` for a `startUpMs` that is not a whole number of milliseconds from 0 to
  * 2,147,483,647 (the longest delay Node's timers take).

@@ -1,5 +1,5 @@
 // V8's incremental marking, on by default, is turned off by `disableIncrementalMarking` (called by
-// `strm-proxy serve`, whose bin first turns concurrent marking off: bin/marking-at-start.js) once its start-up window is over and a media request has come (before that
+// `strm-proxy serve`) once its start-up window is over and a media request has come (before that
 // it stays on, so that V8's memory reducer shrinks the heap grown at start), and back on while 32
 // or more are in flight: checked
 // in a child Node whose `--trace-incremental-marking` output shows whether marking starts while its
@@ -16,16 +16,9 @@ import { SOURCE_NODE_ARGS } from './support/cli';
 import { fetchAll, mediaBytes, serveBytes, startResolver, startServer, startTestProxy } from './support/servers';
 
 const PROBE = fileURLToPath(new URL('./support/marking-probe.ts', import.meta.url));
-/** What the published bin loads before the CLI. */
-const MARKING_AT_START = new URL('../bin/marking-at-start.js', import.meta.url).href;
 
-/**
- * Runs the probe with Node flags `flags` and the call `call`; how often marking started (in all,
- * and in each phase), the most V8 said it had marked on background threads while an incremental
- * marking ran (concurrent marking; the parallel marking of a collection's final pause is not
- * counted there), and what the call returned.
- */
-async function probe(call: string, flags: readonly string[] = []): Promise<{ starts: number; backgroundKB: number; changed: unknown; phases: Record<string, number> }> {
+/** Runs the probe with Node flags `flags` and the call `call`; how often marking started (in all, and in each phase), and what the call returned. */
+async function probe(call: string, flags: readonly string[] = []): Promise<{ starts: number; changed: unknown; phases: Record<string, number> }> {
   const child = spawn(process.execPath, [...SOURCE_NODE_ARGS, ...flags, '--trace-incremental-marking', PROBE, call], {
     env: { PATH: process.env.PATH ?? '' },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -38,18 +31,15 @@ async function probe(call: string, flags: readonly string[] = []): Promise<{ sta
   const phases: Record<string, number> = {};
   let phase = '';
   let starts = 0;
-  let backgroundKB = 0;
   for (const line of stdout.split('\n')) {
     if (line.startsWith('{"changed"')) break;
-    const background = /\[IncrementalMarking\] Marked (\d+)KB on background threads/.exec(line);
-    if (background) backgroundKB = Math.max(backgroundKB, Number(background[1]));
     if (line.startsWith('phase: ')) phases[(phase = line.slice('phase: '.length))] = 0;
     else if (line.includes('[IncrementalMarking] Start (')) {
       starts += 1;
       if (phase !== '') phases[phase]! += 1;
     }
   }
-  return { starts, backgroundKB, changed: (JSON.parse(answer!) as { changed: unknown }).changed, phases };
+  return { starts, changed: (JSON.parse(answer!) as { changed: unknown }).changed, phases };
 }
 
 const PHASES = ['no request', 'one request'];
@@ -111,32 +101,6 @@ describe('disableIncrementalMarking', () => {
 
   test('node --no-incremental-marking: marking stays off under a load and when idle as well', async () => {
     expect(await probe('load', ['--no-incremental-marking'])).toMatchObject({ starts: 0, changed: false });
-  });
-});
-
-// On Node 20, V8 can abort the process when concurrent marking goes off while it is at work, which
-// the first turn off of incremental marking does (scripts/marking-off-stress.ts). The bin turns it
-// off before the CLI loads, while the heap is too small for V8 to have started marking.
-describe('bin/marking-at-start.js', () => {
-  test('without it, V8 marks concurrently until marking first goes off', async () => {
-    const { phases, backgroundKB } = await probe('load');
-    expect(phases['no request']).toBeGreaterThan(0);
-    expect(backgroundKB).toBeGreaterThan(0);
-  });
-
-  test('loaded first, concurrent marking never runs, and incremental marking still follows the load', async () => {
-    const { changed, phases, backgroundKB } = await probe('load', ['--import', MARKING_AT_START]);
-    expect(changed).toBe(true);
-    expect(backgroundKB).toBe(0);
-    expect(phases['no request']).toBeGreaterThan(0);
-    expect(phases['one request']).toBe(0);
-    expect(phases['32 requests']).toBeGreaterThan(0);
-    expect(phases['no request again']).toBe(0);
-  });
-
-  test.each(['--incremental-marking', '--concurrent-marking'])('node %s: the command line decides, concurrent marking stays on', async (flag) => {
-    const { backgroundKB } = await probe('none', [flag, '--import', MARKING_AT_START]);
-    expect(backgroundKB).toBeGreaterThan(0);
   });
 });
 

@@ -2,7 +2,6 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { pathToFileURL } from 'node:url';
 import type { LogLine, RequestLine } from './stack';
 import { createProxyLog } from './proxy-log';
 // @ts-expect-error: a plain .mjs script of the workspace, without types
@@ -15,7 +14,7 @@ interface ProxyMemory {
   arrayBuffers: number;
 }
 
-/** The real proxy in a child process (`node --expose-gc`, started as the published bin starts), for memory figures of its own. */
+/** The real proxy in a child process (`node --expose-gc`), for memory figures of its own. */
 export interface ChildProxy {
   readonly url: string;
   readonly pid: number;
@@ -37,8 +36,6 @@ export interface ChildProxy {
 }
 
 const SCRIPT = join(import.meta.dirname, 'proxy-process.mjs');
-/** What the published bin loads first: V8's concurrent marking off before the proxy's modules load. */
-const MARKING_AT_START = pathToFileURL(join(import.meta.dirname, '..', '..', '..', 'proxy', 'bin', 'marking-at-start.js')).href;
 
 /**
  * Starts the compiled proxy (apps/proxy/dist) in a child process. `npm test` builds it before the
@@ -50,7 +47,7 @@ export async function startChildProxy(env: Record<string, string>): Promise<Chil
     throw new Error(`the compiled proxy is missing or older than its sources: build it with \`pnpm ${PROXY_BUILD_COMMAND.join(' ')}\``);
   }
   const child: ChildProcess = fork(SCRIPT, [], {
-    execArgv: ['--expose-gc', '--import', MARKING_AT_START],
+    execArgv: ['--expose-gc'],
     env: { PATH: process.env.PATH ?? '', PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
   });
