@@ -214,7 +214,7 @@ async function main(): Promise<void> {
       // Memory first, on fresh processes: afterwards the heaps keep what the segment loads grew them to.
       if (sections.has('memory')) {
         const m = settings.memory;
-        log('memory: idle RSS of 3 fresh proxies and 3 fresh bare pipes, once up for 20 s...');
+        log('memory: idle RSS of 3 fresh proxies and 3 fresh bare pipes, once up for 45 s...');
         const idle = (results.idle = await measureIdle(stack));
         log(`memory: ${m.clients.join(', ')} slow clients for ${m.seconds} s each...`);
         tables.memory = [idleLine(idle), ...memoryTable((results.memory = await runMemory(stack, m)), m.seconds)];

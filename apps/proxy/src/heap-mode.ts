@@ -27,14 +27,17 @@ const MARKING_OFF_AT = 8;
 /**
  * How long after `disableIncrementalMarking` marking stays on, whatever is served (the start-up
  * window). V8's memory reducer gives back the heap the process grew while it started (about 10 MiB
- * of resident memory) through incremental marking, 8-9 s after start on a quiet machine and up to
- * 8 s later on a busy one. A media request before then used to turn marking off first, and the
- * process kept that heap for good: the bench's own proxy, asked for a playlist as it starts, idled
- * at 74-75 MiB where one asked nothing settles at 63 (tools/bench/README.md, "A request at start
- * kept the start-up heap"). The bench reads an idle RSS after as long (`SETTLED_AFTER_MS` in
- * tools/bench/memory.ts), for the same reason.
+ * of resident memory) through incremental marking. It looks 8 s after start and every 8 s after
+ * that until the process allocates little: 8-9 s after start in 23 timed starts on a quiet
+ * machine, 16, 24 or 32 s on a busy one (tools/bench/README.md, "The idle proxy on this machine,
+ * this evening"). A media request before then used to turn marking off first, and the process kept
+ * that heap for good: the bench's own proxy, asked for a playlist as it starts, idled at 74-75 MiB
+ * where one asked nothing settles at 63 ("A request at start kept the start-up heap"). A minute
+ * leaves the reducer room for a few more looks; marking on costs a stream of a fresh process
+ * nothing measurable (its mark-compacts come after a load). The bench reads an idle RSS 45 s after
+ * start (`SETTLED_AFTER_MS` in tools/bench/memory.ts), for the same reason.
  */
-const START_UP_MS = 20_000;
+const START_UP_MS = 60_000;
 
 /** The longest delay Node's timers take (a longer one fires after 1 ms). */
 const MAX_TIMER_MS = 2_147_483_647;
@@ -107,7 +110,7 @@ function endStartUp(): void {
  * the old generation when it reaches its limit, in one pause on the main thread.
  *
  * Marking follows the media requests in flight (`countMediaRequest`): on for the first
- * `startUpMs` (20,000 unless given, `START_UP_MS`; 0 for none) and until the first one arrives, so
+ * `startUpMs` (60,000 unless given, `START_UP_MS`; 0 for none) and until the first one arrives, so
  * that V8's memory reducer gives back the heap grown while the process started; then off; on again
  * from 32 requests in flight until no more than 8 are left.
  * Under such a load marking finds in time the buffers that many slow clients leave behind, and
@@ -122,7 +125,7 @@ function endStartUp(): void {
  * 2,147,483,647 (the longest delay Node's timers take).
  *
  * @example
- * disableIncrementalMarking(); // true: marking off 20 s after start once media is served, on under a load
+ * disableIncrementalMarking(); // true: marking off a minute after start once media is served, on under a load
  * const proxy = await startProxy(loadConfig(process.env));
  */
 export function disableIncrementalMarking(execArgv: readonly string[] = process.execArgv, options: { startUpMs?: number } = {}): boolean {

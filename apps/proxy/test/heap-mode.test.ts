@@ -50,7 +50,7 @@ describe('disableIncrementalMarking', () => {
     expect((await probe('none')).starts).toBeGreaterThan(0);
   });
 
-  // The probe runs well inside the default window of 20 s.
+  // The probe runs well inside the default window of a minute.
   test.each([
     ['no start-up window', 'default', 'off'],
     ['the default start-up window', 'start-up', 'on'],

@@ -5,7 +5,7 @@
 // lines to stdout, answering memory questions over IPC. Run with `node --expose-gc`.
 import { createLogger, loadConfig, startProxy, disableIncrementalMarking, TurnBatchedLines } from '@strm/proxy';
 
-// As `strm-proxy serve` runs: V8's incremental marking on for 20 s and until the first media
+// As `strm-proxy serve` runs: V8's incremental marking on for a minute and until the first media
 // request, then as the load asks; log lines written once per turn of the event loop.
 disableIncrementalMarking();
 const config = loadConfig(process.env);

@@ -6,7 +6,7 @@
 // - "default" and "load": Node's own `process.execArgv`, without a start-up window; with "load",
 //   after one request it counts 32 in flight and churns again, then lets 23 of them end, one more,
 //   and the last 8, churning after each;
-// - "start-up": with its defaults (a start-up window of 20 s, longer than the probe runs);
+// - "start-up": with its defaults (a start-up window of a minute, longer than the probe runs);
 // - "start-up over": with a window of 1 ms, and waits for a timer of 1 ms before it churns (Node
 //   runs timers of one delay in the order they were set, so the window's has fired by then);
 // - a JSON array: those arguments as `execArgv`, without a start-up window.
