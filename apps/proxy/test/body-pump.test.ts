@@ -1,7 +1,7 @@
 import { createServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
-import { request } from 'undici';
+import { Agent, request } from 'undici';
 import { afterEach, describe, expect, test } from 'vitest';
 import { pumpBody, type PumpOptions, type PumpOutcome } from '../src/body-pump';
 import type { RequestFailure } from '../src/request-context';
@@ -18,14 +18,17 @@ afterEach(() => {
   for (const server of servers.splice(0)) server.close();
 });
 
-/** Serves one request with `serve`, and resolves what it came to once it settled. */
-async function serveOnce<T>(serve: (res: ServerResponse) => Promise<T>): Promise<{ url: string; settled: Promise<T> }> {
+/**
+ * Serves one request with `serve`, and resolves what it came to once it settled. The body goes in
+ * chunks unless `length` gives its Content-Length (then the copy writes to the socket straight).
+ */
+async function serveOnce<T>(serve: (res: ServerResponse) => Promise<T>, length?: number): Promise<{ url: string; settled: Promise<T> }> {
   let settle: (value: T) => void = () => {};
   const settled = new Promise<T>((resolve) => {
     settle = resolve;
   });
   const server = createServer((_req, res) => {
-    res.writeHead(200);
+    res.writeHead(200, length === undefined ? {} : { 'content-length': length });
     void serve(res).then(settle);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -62,22 +65,54 @@ function endlessBody(): Readable {
   });
 }
 
+const COPIES: Array<[string, PumpOptions, Buffer]> = [
+  ['everything', {}, BYTES],
+  ['skip 1000 (a sliced 200)', { skip: 1000 }, BYTES.subarray(1000)],
+  ['limit 4500 (ends inside a chunk)', { limit: 4500 }, BYTES.subarray(0, 4500)],
+  ['skip 999 limit 7001 across chunk boundaries', { skip: 999, limit: 7001 }, BYTES.subarray(999, 8000)],
+  ['initial chunks first, then the body', { initial: [Buffer.from('head')] }, Buffer.concat([Buffer.from('head'), BYTES])],
+];
+const FRAMINGS = ['in chunks', 'with a Content-Length'] as const;
+type Framing = (typeof FRAMINGS)[number];
+const lengthFor = (framing: Framing, length: number) => (framing === 'in chunks' ? undefined : length);
+
 describe('pumpBody', () => {
-  test.each<[string, PumpOptions, Buffer]>([
-    ['everything', {}, BYTES],
-    ['skip 1000 (a sliced 200)', { skip: 1000 }, BYTES.subarray(1000)],
-    ['limit 4500 (ends inside a chunk)', { limit: 4500 }, BYTES.subarray(0, 4500)],
-    ['skip 999 limit 7001 across chunk boundaries', { skip: 999, limit: 7001 }, BYTES.subarray(999, 8000)],
-    ['initial chunks first, then the body', { initial: [Buffer.from('head')] }, Buffer.concat([Buffer.from('head'), BYTES])],
-  ])('pumpBody(body, res, %s) writes exactly those bytes', async (_name, options, expected) => {
-    const { url, settled } = await serveOnce(async (res) => {
-      const outcome = await pumpBody(bodyOf(chunksOf(BYTES, 4096)), res, options);
-      res.end();
-      return outcome;
+  test.each(FRAMINGS.flatMap((framing) => COPIES.map(([name, options, expected]) => [name, framing, options, expected] as const)))(
+    'pumpBody(body, res, %s), the response %s, writes exactly those bytes',
+    async (_name, framing, options, expected) => {
+      const { url, settled } = await serveOnce(async (res) => {
+        // A copy of the initial chunks: the copy takes them out of the array it is given.
+        const outcome = await pumpBody(bodyOf(chunksOf(BYTES, 4096)), res, { ...options, initial: options.initial && [...options.initial] });
+        res.end();
+        return outcome;
+      }, lengthFor(framing, expected.length));
+      const received = Buffer.from(await (await request(url)).body.arrayBuffer());
+      expect(received.equals(expected)).toBe(true);
+      expect(await settled).toEqual({ kind: 'done', written: expected.length });
+    },
+  );
+
+  test('a HEAD with a Content-Length gets no body bytes: the next response on the connection reads whole', async () => {
+    let served = 0;
+    const server = createServer((req, res) => {
+      served += 1;
+      res.writeHead(200, { 'content-length': BYTES.length });
+      void pumpBody(bodyOf(chunksOf(BYTES, 4096)), res).then(() => res.end());
     });
-    const received = Buffer.from(await (await request(url)).body.arrayBuffer());
-    expect(received.equals(expected)).toBe(true);
-    expect(await settled).toEqual({ kind: 'done', written: expected.length });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    servers.push({ close: () => server.close() });
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+    const agent = new Agent({ connections: 1, pipelining: 1 });
+    try {
+      const head = await request(url, { method: 'HEAD', dispatcher: agent });
+      expect(head.headers['content-length']).toBe(String(BYTES.length));
+      await head.body.dump();
+      const get = await request(url, { dispatcher: agent });
+      expect(Buffer.from(await get.body.arrayBuffer()).equals(BYTES)).toBe(true);
+      expect(served).toBe(2);
+    } finally {
+      await agent.close();
+    }
   });
 
   test('the initial chunks leave the caller\'s array as they are written, while the stream still runs', async () => {
@@ -122,7 +157,7 @@ describe('pumpBody', () => {
     expect(await settled).toMatchObject({ kind: 'upstream-error', written: 3000 });
   });
 
-  test('a client that keeps up gets every 64 KiB chunk without the upstream body pausing on each', async () => {
+  test.each(FRAMINGS)('a client that keeps up gets every 64 KiB chunk without the upstream body pausing on each, the response %s', async (framing) => {
     // write() answers false for every chunk at or above the socket's 16 KiB high-water mark, taken
     // whole or not: pausing on that alone paused and resumed the upstream on every read (16 times
     // here). A kernel short of memory may leave a write in part, so a few pauses are allowed.
@@ -140,14 +175,14 @@ describe('pumpBody', () => {
       const outcome = await pumpBody(body as unknown as UpstreamResponse['body'], res);
       res.end();
       return outcome;
-    });
+    }, lengthFor(framing, bytes.length));
     const received = Buffer.from(await (await request(url)).body.arrayBuffer());
     expect(received.equals(bytes)).toBe(true);
     expect(await settled).toEqual({ kind: 'done', written: bytes.length });
     expect(pauses).toBeLessThan(8);
   });
 
-  test('a client that stops reading pauses the upstream body once the kernel leaves bytes over, with at most that chunk waiting', async () => {
+  test.each(FRAMINGS)('a client that stops reading pauses the upstream body once the kernel leaves bytes over, with at most that chunk waiting, the response %s', async (framing) => {
     // Bounded, so that a copy that never paused would end (and fail below) instead of filling memory.
     const limit = 64 * 1024 * 1024;
     let read = 0;
@@ -158,33 +193,29 @@ describe('pumpBody', () => {
       },
     });
     let waitingBytes = () => -1;
-    let writes = 0;
-    let writesAtPause = -1;
+    const tally = { bytes: 0 };
+    let writtenAtPause = -1;
     const paused = new Promise<number>((resolve) =>
       onPause(body, () => {
-        if (writesAtPause < 0) writesAtPause = writes;
+        if (writtenAtPause < 0) writtenAtPause = tally.bytes;
         resolve(waitingBytes());
       }),
     );
     const { url, settled } = await serveOnce((res) => {
       waitingBytes = () => res.writableLength;
-      const write = res.write.bind(res) as (chunk: Buffer) => boolean;
-      res.write = ((chunk: Buffer) => {
-        writes += 1;
-        return write(chunk);
-      }) as typeof res.write;
-      return pumpBody(body as unknown as UpstreamResponse['body'], res);
-    });
+      return pumpBody(body as unknown as UpstreamResponse['body'], res, { tally });
+    }, lengthFor(framing, limit + BYTES.length));
     const controller = new AbortController();
     try {
       // The head is read and the body is not: the kernel's buffers fill, then the response's.
       await request(url, { signal: controller.signal });
       const waiting = await Promise.race([paused, settled.then(() => -1)]);
       // Chunks went out whole until the kernel's buffers were full (the old copy paused at the first).
-      expect(writesAtPause).toBeGreaterThan(1);
-      // One chunk and its chunked framing (the length in hex, two CRLFs).
+      expect(writtenAtPause).toBeGreaterThan(BYTES.length);
+      // One chunk, and in chunks its framing (the length in hex, two CRLFs).
+      const framingBytes = framing === 'in chunks' ? `${BYTES.length.toString(16)}\r\n\r\n`.length : 0;
       expect(waiting).toBeGreaterThan(0);
-      expect(waiting).toBeLessThanOrEqual(BYTES.length + `${BYTES.length.toString(16)}\r\n\r\n`.length);
+      expect(waiting).toBeLessThanOrEqual(BYTES.length + framingBytes);
       expect(body.isPaused()).toBe(true);
     } finally {
       controller.abort();
