@@ -226,7 +226,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     if (options.bytePaths) {
       const bundle = await bundleServer('tools/bench/byte-paths.ts', join(binDir, 'byte-paths.mjs'));
       const start = async (mode: 'reused' | 'dispatch') => {
-        // As the proxy streams (`serve` turns incremental marking off once it streams): the byte paths are compared with it.
+        // As the proxy streams once its start-up minute is over (`serve` then turns incremental marking off): the byte paths are compared with it.
         const server = await startServer({ name: `byte path ${mode}`, command: process.execPath, args: ['--no-incremental-marking', bundle, origin.url, mode], ready: jsonReadyLine });
         started.push(server);
         return server;

@@ -50,6 +50,9 @@ export interface PumpOptions {
   tally?: { bytes: number };
 }
 
+/** Whether Node sends a body for this response at all (not for a HEAD, a 204 or a 304). */
+const hasBody = (res: ServerResponse): boolean => res.req.method !== 'HEAD' && res.statusCode !== 204 && res.statusCode !== 304;
+
 /**
  * One copy of an upstream body to the client. Its listeners are made once per copy, never per
  * chunk: the chunk path is a subarray or two and a socket write.
@@ -139,8 +142,10 @@ class BodyCopy {
     this.written += chunk.length;
     this.#tally.bytes += chunk.length;
     const straight = this.#straight;
-    if (straight !== undefined) return straight.write(chunk) || straight.writableLength === 0;
     const res = this.#res;
+    // An ended response (nothing ends one while its copy runs) goes back to res.write, which
+    // refuses the chunk rather than put it inside the connection's next response.
+    if (straight !== undefined && !res.writableEnded) return straight.write(chunk) || straight.writableLength === 0;
     const { socket } = res;
     if (socket === null) return res.write(chunk);
     // write() says false for every chunk at or above the socket's high-water mark (16 KiB on
@@ -156,11 +161,12 @@ class BodyCopy {
     } finally {
       socket.uncork();
     }
-    // The head is out now. When the body goes as it is (a length, not chunks; a HEAD has none),
-    // the next chunks go to the socket straight: `res.write` queued each behind a cork and wrote
-    // it from that queue, microseconds per 64 KiB read that a GiB streamed pays 16,384 times
-    // (tools/bench/README.md, "Chunks straight to the socket").
-    if (!res.chunkedEncoding && socket.writable && res.req.method !== 'HEAD') this.#straight = socket;
+    // The head is out now. When the body goes as it is (not in chunks; a HEAD, a 204 and a 304
+    // have none), the next chunks go to the socket straight: `res.write` queued each behind a
+    // cork and wrote it from that queue, microseconds per 64 KiB read that a GiB streamed pays
+    // 16,384 times (tools/bench/README.md, "A start-up window of a minute; chunks straight to the
+    // socket").
+    if (!res.chunkedEncoding && socket.writable && hasBody(res)) this.#straight = socket;
     return accepted || res.writableLength === 0;
   }
 

@@ -1,7 +1,7 @@
 import { createServer, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { connect, type AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
-import { Agent, request } from 'undici';
+import { request } from 'undici';
 import { afterEach, describe, expect, test } from 'vitest';
 import { pumpBody, type PumpOptions, type PumpOutcome } from '../src/body-pump';
 import type { RequestFailure } from '../src/request-context';
@@ -92,27 +92,46 @@ describe('pumpBody', () => {
     },
   );
 
-  test('a HEAD with a Content-Length gets no body bytes: the next response on the connection reads whole', async () => {
-    let served = 0;
-    const server = createServer((req, res) => {
-      served += 1;
+  test('a HEAD with a Content-Length gets no body bytes: the response pipelined behind it on the connection reads whole', async () => {
+    const server = createServer((_req, res) => {
       res.writeHead(200, { 'content-length': BYTES.length });
       void pumpBody(bodyOf(chunksOf(BYTES, 4096)), res).then(() => res.end());
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     servers.push({ close: () => server.close() });
-    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
-    const agent = new Agent({ connections: 1, pipelining: 1 });
-    try {
-      const head = await request(url, { method: 'HEAD', dispatcher: agent });
-      expect(head.headers['content-length']).toBe(String(BYTES.length));
-      await head.body.dump();
-      const get = await request(url, { dispatcher: agent });
-      expect(Buffer.from(await get.body.arrayBuffer()).equals(BYTES)).toBe(true);
-      expect(served).toBe(2);
-    } finally {
-      await agent.close();
-    }
+    // Both requests at once on one connection: the GET's response waits for the HEAD's (its copy
+    // starts without a socket), and the server closes the connection after it.
+    const socket = connect((server.address() as AddressInfo).port, '127.0.0.1');
+    socket.write('HEAD / HTTP/1.1\r\nHost: a\r\n\r\nGET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n');
+    const chunks: Buffer[] = [];
+    for await (const chunk of socket) chunks.push(chunk as Buffer);
+    const received = Buffer.concat(chunks);
+    const headEnd = received.indexOf('\r\n\r\n') + 4;
+    expect(received.toString('latin1', 0, headEnd)).toMatch(/^HTTP\/1\.1 200 OK\r\n[^]*content-length: 50000\r\n/i);
+    const second = received.subarray(headEnd);
+    expect(second.toString('latin1', 0, 15)).toBe('HTTP/1.1 200 OK');
+    expect(second.subarray(second.indexOf('\r\n\r\n') + 4).equals(BYTES)).toBe(true);
+  });
+
+  test.each([
+    ['in chunks', 13],
+    ['with a Content-Length', 1],
+  ] as const)('the response %s: res.write takes %i of the 13 chunks (the first carries the head; the others go to the socket straight)', async (framing, calls) => {
+    let writes = 0;
+    const { url, settled } = await serveOnce(async (res) => {
+      const write = res.write.bind(res) as (chunk: Buffer) => boolean;
+      res.write = ((chunk: Buffer) => {
+        writes += 1;
+        return write(chunk);
+      }) as typeof res.write;
+      const outcome = await pumpBody(bodyOf(chunksOf(BYTES, 4096)), res);
+      res.end();
+      return outcome;
+    }, lengthFor(framing, BYTES.length));
+    const received = Buffer.from(await (await request(url)).body.arrayBuffer());
+    expect(received.equals(BYTES)).toBe(true);
+    expect(await settled).toEqual({ kind: 'done', written: BYTES.length });
+    expect(writes).toBe(calls);
   });
 
   test('the initial chunks leave the caller\'s array as they are written, while the stream still runs', async () => {
@@ -223,9 +242,9 @@ describe('pumpBody', () => {
     expect((await settled).kind).toBe('client-gone');
   });
 
-  test('a client that leaves settles as client-gone and destroys the upstream body', async () => {
+  test.each(FRAMINGS)('a client that leaves settles as client-gone and destroys the upstream body, the response %s', async (framing) => {
     const endless = endlessBody();
-    const { url, settled } = await serveOnce((res) => pumpBody(endless as unknown as UpstreamResponse['body'], res));
+    const { url, settled } = await serveOnce((res) => pumpBody(endless as unknown as UpstreamResponse['body'], res), lengthFor(framing, 1024 * 1024 * 1024));
     const controller = new AbortController();
     const response = await request(url, { signal: controller.signal });
     for await (const _chunk of response.body) break;
@@ -237,7 +256,7 @@ describe('pumpBody', () => {
 });
 
 describe('deliverResumingBody', () => {
-  test('a body cut twice is resumed from where it broke, with If-Range, and arrives whole', async () => {
+  test.each(FRAMINGS)('a body cut twice is resumed from where it broke, with If-Range, and arrives whole, the response %s', async (framing) => {
     const asks: ResumeAsk[] = [];
     const resumer = {
       async resume(ask: ResumeAsk | undefined) {
@@ -251,7 +270,7 @@ describe('deliverResumingBody', () => {
     const { url, settled } = await serveOnce(async (res) => {
       const position = new BodyPosition({ first: 0, last: BYTES.length - 1, headers: { etag: '"v1"' } });
       await deliverResumingBody(res, resumer, { body: breakingBody([BYTES.subarray(0, 20_000)]), head: [], skip: 0, position }, tally);
-    });
+    }, lengthFor(framing, BYTES.length));
     const received = Buffer.from(await (await request(url)).body.arrayBuffer());
     await settled;
     expect(received.equals(BYTES)).toBe(true);
@@ -260,13 +279,13 @@ describe('deliverResumingBody', () => {
     expect(tally.failure).toBeUndefined();
   });
 
-  test('when the rest cannot be had, the client connection is aborted: a short body never looks complete', async () => {
+  test.each(FRAMINGS)('when the rest cannot be had, the client connection is aborted: a short body never looks complete, the response %s', async (framing) => {
     const resumer = { resume: async () => undefined };
     const tally = { bytes: 0, failure: undefined as RequestFailure | undefined };
     const { url } = await serveOnce(async (res) => {
       const position = new BodyPosition({ first: 0, last: BYTES.length - 1, headers: {} });
       await deliverResumingBody(res, resumer, { body: breakingBody([BYTES.subarray(0, 20_000)]), head: [], skip: 0, position }, tally);
-    });
+    }, lengthFor(framing, BYTES.length));
     await expect((await request(url)).body.arrayBuffer()).rejects.toThrow();
     expect(tally.failure?.code).toBe('STRM_UPSTREAM_FAILED');
     expect(tally.bytes).toBe(20_000);
