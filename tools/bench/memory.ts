@@ -49,8 +49,8 @@ export function idleRatio(idle: IdleRow): number {
  * little by then, else at one of its next looks, 8 s apart: with `--trace-gc`, 8.3-9.3 s after the
  * start of the proxy in 23 timed starts on a quiet machine, but 16, 24 or 32 s after it (once not
  * by 36 s) in the bench's idle section on a busier one (tools/bench/README.md, "The idle proxy on
- * this machine, this evening"). 45 s lets the look at 40 s finish. The proxy keeps marking on for a minute after
- * its start for the same reason (`START_UP_MS` in heap-mode.ts).
+ * this machine, this evening"). 45 s lets the look at 40 s finish. The proxy keeps marking on for
+ * a minute after its start for the same reason (`START_UP_MS` in heap-mode.ts).
  */
 const SETTLED_AFTER_MS = 45_000;
 

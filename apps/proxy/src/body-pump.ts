@@ -50,8 +50,8 @@ export interface PumpOptions {
   tally?: { bytes: number };
 }
 
-/** Whether Node sends a body for this response at all (not for a HEAD, a 204 or a 304). */
-const hasBody = (res: ServerResponse): boolean => res.req.method !== 'HEAD' && res.statusCode !== 204 && res.statusCode !== 304;
+/** Whether an answer has no body at all: one to a HEAD, a 204 or a 304 (Node sends none for them). */
+export const isBodyless = (method: string | undefined, status: number): boolean => method === 'HEAD' || status === 204 || status === 304;
 
 /**
  * One copy of an upstream body to the client. Its listeners are made once per copy, never per
@@ -166,7 +166,7 @@ class BodyCopy {
     // cork and wrote it from that queue, microseconds per 64 KiB read that a GiB streamed pays
     // 16,384 times (tools/bench/README.md, "A start-up window of a minute; chunks straight to the
     // socket").
-    if (!res.chunkedEncoding && socket.writable && hasBody(res)) this.#straight = socket;
+    if (!res.chunkedEncoding && socket.writable && !isBodyless(res.req.method, res.statusCode)) this.#straight = socket;
     return accepted || res.writableLength === 0;
   }
 

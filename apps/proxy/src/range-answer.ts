@@ -1,4 +1,5 @@
 import { checkUpstreamRange, parseContentRange } from '@strm/range';
+import { isBodyless } from './body-pump';
 import { ProxyError } from './errors';
 import { passedResponseHeaders, type HeaderBag } from './upstream';
 
@@ -119,8 +120,7 @@ export function planMediaAnswer(ask: ClientAsk, upstream: UpstreamHead): MediaAn
     window = passedWindow(upstream);
   }
   if (status === 200 || status === 206) headers['accept-ranges'] = 'bytes';
-  const bodyless = ask.method === 'HEAD' || status === 204 || status === 304;
-  return { kind: 'send', status, headers, bodyless, skip, ...window };
+  return { kind: 'send', status, headers, bodyless: isBodyless(ask.method, status), skip, ...window };
 }
 
 /**

@@ -164,9 +164,7 @@ describe('pumpBody', () => {
   });
 
   test('an upstream body that breaks off settles as upstream-error with the bytes written', async () => {
-    const { url, settled } = await serveOnce(async (res) => {
-      return pumpThenEnd(breakingBody([BYTES.subarray(0, 3000)]), res);
-    });
+    const { url, settled } = await serveOnce((res) => pumpThenEnd(breakingBody([BYTES.subarray(0, 3000)]), res));
     await (await request(url)).body.arrayBuffer();
     expect(await settled).toMatchObject({ kind: 'upstream-error', written: 3000 });
   });
@@ -185,9 +183,7 @@ describe('pumpBody', () => {
     });
     let pauses = 0;
     onPause(body, () => (pauses += 1));
-    const { url, settled } = await serveOnce(async (res) => {
-      return pumpThenEnd(body, res);
-    }, lengthFor(framing, bytes.length));
+    const { url, settled } = await serveOnce((res) => pumpThenEnd(body, res), lengthFor(framing, bytes.length));
     const received = await fetchBody(url);
     expect(received.equals(bytes)).toBe(true);
     expect(await settled).toEqual({ kind: 'done', written: bytes.length });
