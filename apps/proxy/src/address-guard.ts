@@ -1,6 +1,7 @@
 import { lookup as dnsLookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import { buildConnector } from 'undici';
+import { upstreamReads } from './upstream-reads';
 
 /** Why an address may not be fetched from; `public` is the only one that may. */
 export type AddressClass =
@@ -218,11 +219,16 @@ export function createGuardedConnector(options: {
   timeoutMs: number;
   lookup?: LookupFunction;
 }): buildConnector.connector {
-  const connect = buildConnector({ timeout: options.timeoutMs, keepAlive: true, keepAliveInitialDelay: 30_000 });
+  const common = { timeout: options.timeoutMs, keepAlive: true, keepAliveInitialDelay: 30_000 };
+  // Plain sockets read as upstream-reads.ts decides; TLS hands its reader a record (16 KiB at
+  // most) at a time, whatever the buffer, so its sockets keep Node's reads.
+  const plain = buildConnector({ ...common, onread: upstreamReads });
+  const secure = buildConnector(common);
   return (connectOptions, callback) => {
     checkUpstreamHost(connectOptions.hostname, options.allowlist, options.lookup).then(
       (address) => {
         const servername = connectOptions.servername ?? (isIP(connectOptions.hostname) === 0 ? connectOptions.hostname : undefined);
+        const connect = connectOptions.protocol === 'https:' ? secure : plain;
         connect({ ...connectOptions, hostname: address, ...(servername ? { servername } : {}) }, callback);
       },
       (error: Error) => callback(error, null),

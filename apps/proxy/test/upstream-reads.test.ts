@@ -1,0 +1,130 @@
+import { createHash } from 'node:crypto';
+import { Socket } from 'node:net';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { createUpstreamFetcher } from '../src/upstream';
+import { GROW_AFTER_BYTES, LARGE_READ_BYTES, SMALL_READ_BYTES, upstreamReads } from '../src/upstream-reads';
+import { mediaBytes, serveBytes, startServer, type TestServer } from './support/servers';
+
+// How plain-HTTP upstream sockets read (src/upstream-reads.ts): 64 KiB until the reader has kept
+// up for a while, then 120 KiB; a reader that falls behind stops the reading and shrinks it again.
+
+/** A socket that is never connected: what the policy reads of it is its readable side alone. */
+class Unconnected extends Socket {
+  override _read(): void {}
+}
+
+/**
+ * What Node does for one read on a socket made with `onread`: the bytes land in the buffer it was
+ * handed last, the callback gets them, and the buffer for the next read is asked for right after.
+ * `fill` is the byte written into the read. Returns the callback's answer and the next buffer.
+ */
+function readInto(socket: Socket, buffer: Buffer, length: number, fill: number): { keepReading: boolean; next: Buffer } {
+  buffer.fill(fill, 0, length);
+  const keepReading = upstreamReads.callback.call(socket, length, buffer);
+  return { keepReading, next: upstreamReads.buffer() };
+}
+
+/** Reads of the socket's current size, each taken by its reader, until `bytes` have gone through. */
+function keepUp(socket: Socket, first: Buffer, bytes: number): Buffer {
+  let buffer = first;
+  for (let total = 0; total < bytes; ) {
+    const length = buffer.length;
+    const { keepReading, next } = readInto(socket, buffer, length, total % 251);
+    expect(keepReading).toBe(true);
+    expect((socket.read() as Buffer).length).toBe(length);
+    total += length;
+    buffer = next;
+  }
+  return buffer;
+}
+
+describe('the read policy', () => {
+  test('a socket starts with 64 KiB reads and takes 120 KiB ones once its reader has kept up for 8 MiB', () => {
+    const socket = new Unconnected();
+    const first = upstreamReads.buffer();
+    expect(first.length).toBe(SMALL_READ_BYTES);
+    const beforeGrowth = keepUp(socket, first, GROW_AFTER_BYTES - SMALL_READ_BYTES);
+    expect(beforeGrowth.length).toBe(SMALL_READ_BYTES);
+    const grown = keepUp(socket, beforeGrowth, SMALL_READ_BYTES);
+    expect(grown.length).toBe(LARGE_READ_BYTES);
+    expect(keepUp(socket, grown, 4 * LARGE_READ_BYTES).length).toBe(LARGE_READ_BYTES);
+    socket.destroy();
+  });
+
+  test('each read reaches the reader as a copy of its own length, so the next read cannot change it', () => {
+    const socket = new Unconnected();
+    const { next } = readInto(socket, upstreamReads.buffer(), 1000, 7);
+    readInto(socket, next, 500, 9);
+    const taken = socket.read() as Buffer;
+    expect(taken.length).toBe(1500);
+    expect(taken.subarray(0, 1000).every((byte) => byte === 7)).toBe(true);
+    expect(taken.subarray(1000).every((byte) => byte === 9)).toBe(true);
+    socket.destroy();
+  });
+
+  test('a read that finds the one before it untaken stops the reading, and reads go back to 64 KiB until the reader keeps up for 8 MiB again', () => {
+    const socket = new Unconnected();
+    const grown = keepUp(socket, upstreamReads.buffer(), GROW_AFTER_BYTES);
+    expect(grown.length).toBe(LARGE_READ_BYTES);
+    // The reader pauses (its client is full): this read stays in the socket.
+    const untaken = readInto(socket, grown, LARGE_READ_BYTES, 1);
+    expect(untaken.keepReading).toBe(true);
+    expect(untaken.next.length).toBe(LARGE_READ_BYTES);
+    const behind = readInto(socket, untaken.next, LARGE_READ_BYTES, 2);
+    expect(behind.keepReading).toBe(false);
+    expect(behind.next.length).toBe(SMALL_READ_BYTES);
+    // What the socket holds is the two reads, nothing more.
+    expect(socket.readableLength).toBe(2 * LARGE_READ_BYTES);
+    socket.read();
+    const again = keepUp(socket, behind.next, GROW_AFTER_BYTES - SMALL_READ_BYTES);
+    expect(again.length).toBe(SMALL_READ_BYTES);
+    socket.destroy();
+  });
+
+  test('sockets grow one by one: a reader that kept up does not grow the reads of another socket', () => {
+    const fast = new Unconnected();
+    const slow = new Unconnected();
+    expect(keepUp(fast, upstreamReads.buffer(), GROW_AFTER_BYTES).length).toBe(LARGE_READ_BYTES);
+    const { next } = readInto(slow, upstreamReads.buffer(), SMALL_READ_BYTES, 3);
+    expect(next.length).toBe(SMALL_READ_BYTES);
+    fast.destroy();
+    slow.destroy();
+  });
+});
+
+describe('a plain-HTTP upstream read through the fetcher', () => {
+  const BODY = mediaBytes(24 * 1024 * 1024);
+  let origin: TestServer;
+  beforeAll(async () => {
+    origin = await startServer((req, res) => serveBytes(req, res, BODY));
+  });
+  afterAll(async () => {
+    await origin?.close();
+  });
+
+  test('a body read as fast as it comes arrives whole, in pieces of 64 KiB at most until 8 MiB and larger ones after', async () => {
+    const fetcher = createUpstreamFetcher({ allowlist: ['127.0.0.1'], timeoutMs: 5000 });
+    try {
+      const response = await fetcher.fetch({ url: `${origin.origin}/movie.mp4`, method: 'GET', headers: {} });
+      expect(response.status).toBe(200);
+      const hash = createHash('sha256');
+      const sizes: { at: number; size: number }[] = [];
+      let at = 0;
+      for await (const chunk of response.body as AsyncIterable<Buffer>) {
+        hash.update(chunk);
+        sizes.push({ at, size: chunk.length });
+        at += chunk.length;
+      }
+      expect(at).toBe(BODY.length);
+      expect(hash.digest('hex')).toBe(createHash('sha256').update(BODY).digest('hex'));
+      const early = sizes.filter((piece) => piece.at + piece.size <= GROW_AFTER_BYTES - SMALL_READ_BYTES);
+      expect(Math.max(...early.map((piece) => piece.size))).toBeLessThanOrEqual(SMALL_READ_BYTES);
+      // Node's own reads are 64 KiB at most: a larger piece came from a larger read.
+      const largest = Math.max(...sizes.map((piece) => piece.size));
+      expect(largest).toBeGreaterThan(SMALL_READ_BYTES);
+      expect(largest).toBeLessThanOrEqual(LARGE_READ_BYTES);
+    } finally {
+      await fetcher.close();
+    }
+  });
+});
