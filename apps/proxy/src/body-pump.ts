@@ -1,6 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Readable } from 'node:stream';
+import { isLent, releaseRead } from './upstream-reads';
 
 const ignore = () => {};
 
@@ -129,6 +130,7 @@ class BodyCopy {
     if (this.#skip > 0) {
       if (chunk.length <= this.#skip) {
         this.#skip -= chunk.length;
+        releaseRead(input);
         return true;
       }
       chunk = chunk.subarray(this.#skip);
@@ -143,11 +145,17 @@ class BodyCopy {
     this.#tally.bytes += chunk.length;
     const straight = this.#straight;
     const res = this.#res;
+    // A chunk read into a lent buffer (upstream-reads.ts) hands it back once the socket took it.
+    const written = isLent(input)
+      ? (error?: Error | null) => {
+          if (!error) releaseRead(input);
+        }
+      : undefined;
     // An ended response (nothing ends one while its copy runs) goes back to res.write, which
     // refuses the chunk rather than put it inside the connection's next response.
-    if (straight !== undefined && !res.writableEnded) return straight.write(chunk) || straight.writableLength === 0;
+    if (straight !== undefined && !res.writableEnded) return straight.write(chunk, written) || straight.writableLength === 0;
     const { socket } = res;
-    if (socket === null) return res.write(chunk);
+    if (socket === null) return res.write(chunk, written);
     // write() says false for every chunk at or above the socket's high-water mark (16 KiB on
     // Node 20; a read is 64 KiB), even when the kernel takes the chunk whole. The write goes out
     // now rather than at the end of the tick (Node corks a response's socket until then), and the
@@ -157,7 +165,7 @@ class BodyCopy {
     socket.cork();
     let accepted: boolean;
     try {
-      accepted = res.write(chunk);
+      accepted = res.write(chunk, written);
     } finally {
       socket.uncork();
     }

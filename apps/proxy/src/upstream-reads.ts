@@ -4,11 +4,11 @@ import type { Socket } from 'node:net';
  * How much one read takes from a plain-HTTP upstream socket. Node reads a socket 64 KiB at a time;
  * a stream whose reader keeps up reads 120 KiB at once instead: a GiB streamed pays about 8,700
  * rounds of read, parse and write instead of 16,384 (tools/bench/README.md, "Larger reads for a
- * reader that keeps up"). Not 128 KiB or more: each read is copied to a buffer of its own, and
- * an allocation that large is a fresh mapping of memory where malloc's threshold is fixed (the
- * container's `GLIBC_TUNABLES`, musl), which cost 2-6 CPU s/GiB in faults where 120 KiB cost 1.
- * A slow viewer keeps 64 KiB reads: what a paused stream holds is a read or two, and 1,000 of
- * them would hold twice as much.
+ * reader that keeps up"). Not 128 KiB or more: a large read finding the pool empty allocates a
+ * buffer of its own, and an allocation that large is a fresh mapping of memory where malloc's
+ * threshold is fixed (the container's `GLIBC_TUNABLES`, musl), which cost 2-6 CPU s/GiB in faults
+ * where 120 KiB cost 1. A slow viewer keeps 64 KiB reads: what a paused stream holds is a read or
+ * two, and 1,000 of them would hold twice as much.
  */
 export const SMALL_READ_BYTES = 64 * 1024;
 export const LARGE_READ_BYTES = 120 * 1024;
@@ -24,35 +24,60 @@ export const GROW_AFTER_BYTES = 8 * 1024 * 1024;
 const keptUp = new WeakMap<Socket, number>();
 
 /**
- * Every read lands in one buffer of the process and is copied out at once, to a buffer of its own
- * length: reads happen one at a time on the main thread, and a buffer per read sized for the
- * largest one would keep its unused part for as long as the chunk lives. Allocated on the first
- * read.
+ * Small reads land in one buffer of the process and are copied out at once, to a buffer of their
+ * own length (reads happen one at a time on the main thread). Allocated on the first read.
  */
-let shared: { large: Buffer; small: Buffer } | undefined;
+let shared: Buffer | undefined;
+
+/**
+ * Large reads land in buffers lent out whole: the read's bytes go to the reader as they are, and
+ * the buffer comes back once the client's socket has taken all of them (`releaseRead`, which the
+ * body copy calls). A stream that keeps up then reads into the same few buffers over and over:
+ * a buffer per read would be about 9,000 allocations per GiB, garbage that V8 collects every 30
+ * MiB or so, and heap that glibc hands back and faults in again when that is more than it keeps
+ * (tools/bench/README.md, "Larger reads for a reader that keeps up").
+ */
+const pool: Buffer[] = [];
+/** At most this many buffers wait in the pool (7.5 MiB): a read beyond them allocates its own. */
+const POOLED_BUFFERS = 64;
+/** Bytes of each lent buffer the client has not taken yet. */
+const lent = new WeakMap<ArrayBufferLike, number>();
+/** Large buffers allocated since the process started (for tests: lent buffers come back). */
+let allocated = 0;
 
 /** The size of the next read, decided by the read before it (`onUpstreamRead`), asked for at once. */
 let nextLarge = false;
 
 function readBuffer(): Buffer {
-  shared ??= (() => {
-    const large = Buffer.allocUnsafeSlow(LARGE_READ_BYTES);
-    return { large, small: large.subarray(0, SMALL_READ_BYTES) };
-  })();
-  const large = nextLarge;
+  if (!nextLarge) return (shared ??= Buffer.allocUnsafeSlow(SMALL_READ_BYTES));
   nextLarge = false;
-  return large ? shared.large : shared.small;
+  const pooled = pool.pop();
+  if (pooled !== undefined) return pooled;
+  allocated += 1;
+  return Buffer.allocUnsafeSlow(LARGE_READ_BYTES);
+}
+
+function giveBack(buffer: Buffer): void {
+  if (pool.length < POOLED_BUFFERS) pool.push(buffer);
 }
 
 /**
- * One read of `length` bytes into `buffer`: its copy goes to the socket's readable side, where
- * undici's parser takes it as it takes Node's own reads. The socket keeps reading while its
- * reader took the previous read; once a read finds the one before still there (the parser paused
- * for a full client), reading stops until the reader asks for more, and reads go back to small.
+ * One read of `length` bytes into `buffer` goes to the socket's readable side, where undici's
+ * parser takes it as it takes Node's own reads: a small read (or a large buffer that got little)
+ * as a copy, a large one as the buffer itself, lent. The socket keeps reading while its reader
+ * took the previous read; once a read finds the one before still there (the parser paused for a
+ * full client), reading stops until the reader asks for more, and reads go back to small.
  */
 function onUpstreamRead(this: Socket, length: number, buffer: Buffer): boolean {
-  const chunk = Buffer.allocUnsafe(length);
-  buffer.copy(chunk, 0, 0, length);
+  let chunk: Buffer;
+  if (buffer === shared || length < LARGE_READ_BYTES / 2) {
+    chunk = Buffer.allocUnsafe(length);
+    buffer.copy(chunk, 0, 0, length);
+    if (buffer !== shared) giveBack(buffer);
+  } else {
+    chunk = buffer.subarray(0, length);
+    lent.set(buffer.buffer, length);
+  }
   const behind = this.readableLength > 0;
   const kept = behind ? 0 : (keptUp.get(this) ?? 0) + length;
   keptUp.set(this, kept);
@@ -60,6 +85,30 @@ function onUpstreamRead(this: Socket, length: number, buffer: Buffer): boolean {
   this.push(chunk);
   return !behind;
 }
+
+/** Whether `chunk` lies in a lent read buffer: its copy to the client should hand it back once written. */
+export const isLent = (chunk: Buffer): boolean => lent.has(chunk.buffer);
+
+/**
+ * `chunk`, a piece of the body read into a lent buffer, has been taken by the client's socket (or
+ * will never be written). Once every byte of the buffer's read has been handed back this way,
+ * the buffer goes back to the pool. A read whose buffer also held bytes no one hands back (a
+ * response head, chunk framing) never comes back: the garbage collector frees it.
+ */
+export function releaseRead(chunk: Buffer): void {
+  const owner = chunk.buffer;
+  const left = lent.get(owner);
+  if (left === undefined) return;
+  if (left > chunk.byteLength) {
+    lent.set(owner, left - chunk.byteLength);
+    return;
+  }
+  lent.delete(owner);
+  giveBack(Buffer.from(owner, 0, LARGE_READ_BYTES));
+}
+
+/** Large read buffers allocated so far and those waiting in the pool. */
+export const readBufferCounts = (): { allocated: number; pooled: number } => ({ allocated, pooled: pool.length });
 
 /** The `onread` option of `net.connect` for upstream sockets (undici's connector passes it on). */
 export const upstreamReads = { buffer: readBuffer, callback: onUpstreamRead } as const;

@@ -1,8 +1,12 @@
 import { createHash } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { Socket } from 'node:net';
+import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createUpstreamFetcher } from '../src/upstream';
-import { GROW_AFTER_BYTES, LARGE_READ_BYTES, SMALL_READ_BYTES, upstreamReads } from '../src/upstream-reads';
+import { pumpBody } from '../src/body-pump';
+import { GROW_AFTER_BYTES, LARGE_READ_BYTES, readBufferCounts, releaseRead, SMALL_READ_BYTES, upstreamReads } from '../src/upstream-reads';
 import { mediaBytes, serveBytes, startServer, type TestServer } from './support/servers';
 
 // How plain-HTTP upstream sockets read (src/upstream-reads.ts): 64 KiB until the reader has kept
@@ -92,6 +96,39 @@ describe('the read policy', () => {
   });
 });
 
+describe('the buffers of large reads', () => {
+  test('a large read is lent as it is, and its buffer comes back once every byte of it is handed back', () => {
+    const socket = new Unconnected();
+    const lentBuffer = keepUp(socket, upstreamReads.buffer(), GROW_AFTER_BYTES);
+    const { next } = readInto(socket, lentBuffer, LARGE_READ_BYTES, 5);
+    const chunk = socket.read() as Buffer;
+    expect(chunk.buffer).toBe(lentBuffer.buffer);
+    expect(chunk.every((byte) => byte === 5)).toBe(true);
+    // Lent: the next read has another buffer, whatever is handed back short of the whole read.
+    expect(next.buffer).not.toBe(lentBuffer.buffer);
+    releaseRead(chunk.subarray(0, 1000));
+    const { next: whileHalfOut } = readInto(socket, next, LARGE_READ_BYTES, 6);
+    socket.read();
+    expect(whileHalfOut.buffer).not.toBe(lentBuffer.buffer);
+    releaseRead(chunk.subarray(1000));
+    const { next: afterWhole } = readInto(socket, whileHalfOut, LARGE_READ_BYTES, 7);
+    socket.read();
+    expect(afterWhole.buffer).toBe(lentBuffer.buffer);
+    socket.destroy();
+  });
+
+  test('a large buffer that got a small read is copied out and goes back at once', () => {
+    const socket = new Unconnected();
+    const large = keepUp(socket, upstreamReads.buffer(), GROW_AFTER_BYTES);
+    const { next } = readInto(socket, large, 2000, 8);
+    const chunk = socket.read() as Buffer;
+    expect(chunk.length).toBe(2000);
+    expect(chunk.buffer).not.toBe(large.buffer);
+    expect(next.buffer).toBe(large.buffer);
+    socket.destroy();
+  });
+});
+
 describe('a plain-HTTP upstream read through the fetcher', () => {
   const BODY = mediaBytes(24 * 1024 * 1024);
   let origin: TestServer;
@@ -124,6 +161,39 @@ describe('a plain-HTTP upstream read through the fetcher', () => {
       expect(largest).toBeGreaterThan(SMALL_READ_BYTES);
       expect(largest).toBeLessThanOrEqual(LARGE_READ_BYTES);
     } finally {
+      await fetcher.close();
+    }
+  });
+
+  test('copied to a client by pumpBody, the body arrives whole and its large reads reuse a few buffers', async () => {
+    const fetcher = createUpstreamFetcher({ allowlist: ['127.0.0.1'], timeoutMs: 5000 });
+    const outcomes: string[] = [];
+    const relay: Server = createServer((_req, res) => {
+      void fetcher.fetch({ url: `${origin.origin}/movie.mp4`, method: 'GET', headers: {} }).then(async (upstream) => {
+        res.writeHead(200, { 'content-length': String(BODY.length) });
+        outcomes.push((await pumpBody(upstream.body, res)).kind);
+        res.end();
+      });
+    });
+    await new Promise<void>((resolve) => relay.listen(0, '127.0.0.1', resolve));
+    try {
+      const before = readBufferCounts().allocated;
+      const response = await request(`http://127.0.0.1:${(relay.address() as AddressInfo).port}/`);
+      const hash = createHash('sha256');
+      let bytes = 0;
+      for await (const chunk of response.body) {
+        hash.update(chunk as Buffer);
+        bytes += (chunk as Buffer).length;
+      }
+      expect(bytes).toBe(BODY.length);
+      expect(hash.digest('hex')).toBe(createHash('sha256').update(BODY).digest('hex'));
+      expect(outcomes).toEqual(['done']);
+      // About 130 large reads; without the buffers coming back each would be a new one.
+      const allocated = readBufferCounts().allocated - before;
+      console.log(`upstream reads: ${allocated} large read buffers allocated for ${BODY.length / 1024 / 1024} MiB`);
+      expect(allocated).toBeLessThanOrEqual(8);
+    } finally {
+      await new Promise((resolve) => relay.close(resolve));
       await fetcher.close();
     }
   });
