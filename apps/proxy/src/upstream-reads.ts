@@ -20,8 +20,14 @@ export const LARGE_READ_BYTES = 120 * 1024;
  */
 export const GROW_AFTER_BYTES = 8 * 1024 * 1024;
 
-/** Bytes each socket's reader has taken since it last fell behind (no entry: none yet). */
-const keptUp = new WeakMap<Socket, number>();
+/**
+ * A socket whose next read comes later than this after the one before has fallen behind: its
+ * reader waited for a full client (or its upstream sends slowly, which larger reads would not
+ * help). A reader that keeps up asks again within the same turn of the event loop; 50 ms leaves
+ * room for a collection or a busy loop between two reads.
+ */
+export const ASKED_AGAIN_WITHIN_MS = 50;
+
 
 /**
  * Small reads land in one buffer of the process and are copied out at once, to a buffer of their
@@ -45,12 +51,11 @@ const lent = new WeakMap<ArrayBufferLike, number>();
 /** Large buffers allocated since the process started (for tests: lent buffers come back). */
 let allocated = 0;
 
-/** The size of the next read, decided by the read before it (`onUpstreamRead`), asked for at once. */
-let nextLarge = false;
+function smallBuffer(): Buffer {
+  return (shared ??= Buffer.allocUnsafeSlow(SMALL_READ_BYTES));
+}
 
-function readBuffer(): Buffer {
-  if (!nextLarge) return (shared ??= Buffer.allocUnsafeSlow(SMALL_READ_BYTES));
-  nextLarge = false;
+function largeBuffer(): Buffer {
   const pooled = pool.pop();
   if (pooled !== undefined) return pooled;
   allocated += 1;
@@ -62,28 +67,51 @@ function giveBack(buffer: Buffer): void {
 }
 
 /**
- * One read of `length` bytes into `buffer` goes to the socket's readable side, where undici's
- * parser takes it as it takes Node's own reads: a small read (or a large buffer that got little)
- * as a copy, a large one as the buffer itself, lent. The socket keeps reading while its reader
- * took the previous read; once a read finds the one before still there (the parser paused for a
- * full client), reading stops until the reader asks for more, and reads go back to small.
+ * The `onread` option of `net.connect` for upstream sockets (undici's connector passes it on),
+ * with its own clock (tests pass one they move by hand).
+ *
+ * Each read goes to the socket's readable side, where undici's parser takes it as it takes Node's
+ * own reads: a small read (or a large buffer that got little) as a copy, a large one as the buffer
+ * itself, lent. While its reads are small, the socket stops reading after each one that fills
+ * its readable side, as Node's own reading does, and a paused stream holds that one read; its
+ * reader has kept up when the next read came within `ASKED_AGAIN_WITHIN_MS`. Once its reads are
+ * large, the socket keeps reading while its reader took the read before: stopping and starting
+ * again after each read cost two `epoll_ctl` calls per read. A large read that finds the one
+ * before still there (the parser paused for a full client) stops the reading, and the reads go
+ * back to small.
  */
-function onUpstreamRead(this: Socket, length: number, buffer: Buffer): boolean {
-  let chunk: Buffer;
-  if (buffer === shared || length < LARGE_READ_BYTES / 2) {
-    chunk = Buffer.allocUnsafe(length);
-    buffer.copy(chunk, 0, 0, length);
-    if (buffer !== shared) giveBack(buffer);
-  } else {
-    chunk = buffer.subarray(0, length);
-    lent.set(buffer.buffer, length);
-  }
-  const behind = this.readableLength > 0;
-  const kept = behind ? 0 : (keptUp.get(this) ?? 0) + length;
-  keptUp.set(this, kept);
-  nextLarge = kept >= GROW_AFTER_BYTES;
-  this.push(chunk);
-  return !behind;
+export function upstreamReadsOn(now: () => number): { buffer: () => Buffer; callback: (this: Socket, length: number, buffer: Buffer) => boolean } {
+  /** Per socket: bytes its reader has taken since it last fell behind, and when it read last. */
+  const keptUp = new WeakMap<Socket, { bytes: number; at: number }>();
+  /** The size of the next read, decided by the read before it, whose buffer Node asks for at once. */
+  let nextLarge = false;
+  return {
+    buffer() {
+      const large = nextLarge;
+      nextLarge = false;
+      return large ? largeBuffer() : smallBuffer();
+    },
+    callback(length, buffer) {
+      let chunk: Buffer;
+      if (buffer === shared || length < LARGE_READ_BYTES / 2) {
+        chunk = Buffer.allocUnsafe(length);
+        buffer.copy(chunk, 0, 0, length);
+        if (buffer !== shared) giveBack(buffer);
+      } else {
+        chunk = buffer.subarray(0, length);
+        lent.set(buffer.buffer, length);
+      }
+      const at = now();
+      let state = keptUp.get(this);
+      if (state === undefined) keptUp.set(this, (state = { bytes: 0, at }));
+      const behind = this.readableLength > 0 || at - state.at > ASKED_AGAIN_WITHIN_MS;
+      state.bytes = behind ? 0 : state.bytes + length;
+      state.at = at;
+      nextLarge = state.bytes >= GROW_AFTER_BYTES;
+      const accepted = this.push(chunk);
+      return nextLarge || accepted;
+    },
+  };
 }
 
 /** Whether `chunk` lies in a lent read buffer: its copy to the client should hand it back once written. */
@@ -110,5 +138,5 @@ export function releaseRead(chunk: Buffer): void {
 /** Large read buffers allocated so far and those waiting in the pool. */
 export const readBufferCounts = (): { allocated: number; pooled: number } => ({ allocated, pooled: pool.length });
 
-/** The `onread` option of `net.connect` for upstream sockets (undici's connector passes it on). */
-export const upstreamReads = { buffer: readBuffer, callback: onUpstreamRead } as const;
+/** The `onread` option of the proxy's upstream sockets. */
+export const upstreamReads = upstreamReadsOn(() => performance.now());

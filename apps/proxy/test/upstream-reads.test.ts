@@ -6,11 +6,16 @@ import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createUpstreamFetcher } from '../src/upstream';
 import { pumpBody } from '../src/body-pump';
-import { GROW_AFTER_BYTES, LARGE_READ_BYTES, readBufferCounts, releaseRead, SMALL_READ_BYTES, upstreamReads } from '../src/upstream-reads';
+import { ASKED_AGAIN_WITHIN_MS, GROW_AFTER_BYTES, LARGE_READ_BYTES, readBufferCounts, releaseRead, SMALL_READ_BYTES, upstreamReadsOn } from '../src/upstream-reads';
 import { mediaBytes, serveBytes, startServer, type TestServer } from './support/servers';
 
 // How plain-HTTP upstream sockets read (src/upstream-reads.ts): 64 KiB until the reader has kept
-// up for a while, then 120 KiB; a reader that falls behind stops the reading and shrinks it again.
+// up for 8 MiB, then 120 KiB into lent buffers; a reader that falls behind (a read found untaken,
+// or asked for late) takes the reads back to 64 KiB.
+
+/** The clock of the policy under test, moved by hand. */
+let clock = 0;
+const reads = upstreamReadsOn(() => clock);
 
 /** A socket that is never connected: what the policy reads of it is its readable side alone. */
 class Unconnected extends Socket {
@@ -24,8 +29,8 @@ class Unconnected extends Socket {
  */
 function readInto(socket: Socket, buffer: Buffer, length: number, fill: number): { keepReading: boolean; next: Buffer } {
   buffer.fill(fill, 0, length);
-  const keepReading = upstreamReads.callback.call(socket, length, buffer);
-  return { keepReading, next: upstreamReads.buffer() };
+  const keepReading = reads.callback.call(socket, length, buffer);
+  return { keepReading, next: reads.buffer() };
 }
 
 /** Reads of the socket's current size, each taken by its reader, until `bytes` have gone through. */
@@ -34,7 +39,9 @@ function keepUp(socket: Socket, first: Buffer, bytes: number): Buffer {
   for (let total = 0; total < bytes; ) {
     const length = buffer.length;
     const { keepReading, next } = readInto(socket, buffer, length, total % 251);
-    expect(keepReading).toBe(true);
+    // Small reads stop the reading as Node's own do (the socket's readable side is full); the
+    // read after which reads are large keeps it going, as large ones do.
+    expect(keepReading).toBe(next.length === LARGE_READ_BYTES);
     expect((socket.read() as Buffer).length).toBe(length);
     total += length;
     buffer = next;
@@ -45,7 +52,7 @@ function keepUp(socket: Socket, first: Buffer, bytes: number): Buffer {
 describe('the read policy', () => {
   test('a socket starts with 64 KiB reads and takes 120 KiB ones once its reader has kept up for 8 MiB', () => {
     const socket = new Unconnected();
-    const first = upstreamReads.buffer();
+    const first = reads.buffer();
     expect(first.length).toBe(SMALL_READ_BYTES);
     const beforeGrowth = keepUp(socket, first, GROW_AFTER_BYTES - SMALL_READ_BYTES);
     expect(beforeGrowth.length).toBe(SMALL_READ_BYTES);
@@ -57,7 +64,7 @@ describe('the read policy', () => {
 
   test('each read reaches the reader as a copy of its own length, so the next read cannot change it', () => {
     const socket = new Unconnected();
-    const { next } = readInto(socket, upstreamReads.buffer(), 1000, 7);
+    const { next } = readInto(socket, reads.buffer(), 1000, 7);
     readInto(socket, next, 500, 9);
     const taken = socket.read() as Buffer;
     expect(taken.length).toBe(1500);
@@ -68,7 +75,7 @@ describe('the read policy', () => {
 
   test('a read that finds the one before it untaken stops the reading, and reads go back to 64 KiB until the reader keeps up for 8 MiB again', () => {
     const socket = new Unconnected();
-    const grown = keepUp(socket, upstreamReads.buffer(), GROW_AFTER_BYTES);
+    const grown = keepUp(socket, reads.buffer(), GROW_AFTER_BYTES);
     expect(grown.length).toBe(LARGE_READ_BYTES);
     // The reader pauses (its client is full): this read stays in the socket.
     const untaken = readInto(socket, grown, LARGE_READ_BYTES, 1);
@@ -85,11 +92,22 @@ describe('the read policy', () => {
     socket.destroy();
   });
 
+  test('a reader that asks for the next read late has fallen behind: its reads stay small', () => {
+    const socket = new Unconnected();
+    const almost = keepUp(socket, reads.buffer(), GROW_AFTER_BYTES - SMALL_READ_BYTES);
+    // The reader waited for its client.
+    clock += 2 * ASKED_AGAIN_WITHIN_MS;
+    const late = keepUp(socket, almost, SMALL_READ_BYTES);
+    expect(late.length).toBe(SMALL_READ_BYTES);
+    expect(keepUp(socket, late, GROW_AFTER_BYTES).length).toBe(LARGE_READ_BYTES);
+    socket.destroy();
+  });
+
   test('sockets grow one by one: a reader that kept up does not grow the reads of another socket', () => {
     const fast = new Unconnected();
     const slow = new Unconnected();
-    expect(keepUp(fast, upstreamReads.buffer(), GROW_AFTER_BYTES).length).toBe(LARGE_READ_BYTES);
-    const { next } = readInto(slow, upstreamReads.buffer(), SMALL_READ_BYTES, 3);
+    expect(keepUp(fast, reads.buffer(), GROW_AFTER_BYTES).length).toBe(LARGE_READ_BYTES);
+    const { next } = readInto(slow, reads.buffer(), SMALL_READ_BYTES, 3);
     expect(next.length).toBe(SMALL_READ_BYTES);
     fast.destroy();
     slow.destroy();
@@ -99,7 +117,7 @@ describe('the read policy', () => {
 describe('the buffers of large reads', () => {
   test('a large read is lent as it is, and its buffer comes back once every byte of it is handed back', () => {
     const socket = new Unconnected();
-    const lentBuffer = keepUp(socket, upstreamReads.buffer(), GROW_AFTER_BYTES);
+    const lentBuffer = keepUp(socket, reads.buffer(), GROW_AFTER_BYTES);
     const { next } = readInto(socket, lentBuffer, LARGE_READ_BYTES, 5);
     const chunk = socket.read() as Buffer;
     expect(chunk.buffer).toBe(lentBuffer.buffer);
@@ -119,7 +137,7 @@ describe('the buffers of large reads', () => {
 
   test('a large buffer that got a small read is copied out and goes back at once', () => {
     const socket = new Unconnected();
-    const large = keepUp(socket, upstreamReads.buffer(), GROW_AFTER_BYTES);
+    const large = keepUp(socket, reads.buffer(), GROW_AFTER_BYTES);
     const { next } = readInto(socket, large, 2000, 8);
     const chunk = socket.read() as Buffer;
     expect(chunk.length).toBe(2000);
@@ -130,7 +148,7 @@ describe('the buffers of large reads', () => {
 });
 
 describe('a plain-HTTP upstream read through the fetcher', () => {
-  const BODY = mediaBytes(24 * 1024 * 1024);
+  const BODY = mediaBytes(32 * 1024 * 1024);
   let origin: TestServer;
   beforeAll(async () => {
     origin = await startServer((req, res) => serveBytes(req, res, BODY));
@@ -188,7 +206,7 @@ describe('a plain-HTTP upstream read through the fetcher', () => {
       expect(bytes).toBe(BODY.length);
       expect(hash.digest('hex')).toBe(createHash('sha256').update(BODY).digest('hex'));
       expect(outcomes).toEqual(['done']);
-      // About 130 large reads; without the buffers coming back each would be a new one.
+      // About 200 large reads; without the buffers coming back each would be a new one.
       const allocated = readBufferCounts().allocated - before;
       console.log(`upstream reads: ${allocated} large read buffers allocated for ${BODY.length / 1024 / 1024} MiB`);
       expect(allocated).toBeLessThanOrEqual(8);
