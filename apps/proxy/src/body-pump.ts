@@ -56,7 +56,8 @@ export const isBodyless = (method: string | undefined, status: number): boolean 
 
 /**
  * One copy of an upstream body to the client. Its listeners are made once per copy, never per
- * chunk: the chunk path is a subarray or two and a socket write.
+ * chunk: the chunk path is a subarray or two and a socket write (with, for a chunk in a lent
+ * read buffer, the callback that hands it back).
  */
 class BodyCopy {
   written = 0;
@@ -146,6 +147,8 @@ class BodyCopy {
     const straight = this.#straight;
     const res = this.#res;
     // A chunk read into a lent buffer (upstream-reads.ts) hands it back once the socket took it.
+    // A callback of its own rather than a queue shared by the copy: a write refused after the
+    // end calls back before earlier writes have gone, and a queue would pair the wrong chunk.
     const written = isLent(input)
       ? (error?: Error | null) => {
           if (!error) releaseRead(input);

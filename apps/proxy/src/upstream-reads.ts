@@ -6,9 +6,9 @@ import type { Socket } from 'node:net';
  * rounds of read, parse and write instead of 16,384 (tools/bench/README.md, "Larger reads for a
  * reader that keeps up"). Not 128 KiB or more: a large read finding the pool empty allocates a
  * buffer of its own, and an allocation that large is a fresh mapping of memory where malloc's
- * threshold is fixed (the container's `GLIBC_TUNABLES`, musl), which cost 2-6 CPU s/GiB in faults
- * where 120 KiB cost 1. A slow viewer keeps 64 KiB reads: what a paused stream holds is a read or
- * two, and 1,000 of them would hold twice as much.
+ * threshold is fixed (the container's `GLIBC_TUNABLES`, musl), which cost 4-9 CPU s/GiB in faults
+ * where reads of 120 KiB cost about 1. A slow viewer keeps 64 KiB reads: a paused stream holds
+ * one, and 1,000 of them holding large ones would hold twice as much.
  */
 export const SMALL_READ_BYTES = 64 * 1024;
 export const LARGE_READ_BYTES = 120 * 1024;
@@ -27,7 +27,6 @@ export const GROW_AFTER_BYTES = 8 * 1024 * 1024;
  * room for a collection or a busy loop between two reads.
  */
 export const ASKED_AGAIN_WITHIN_MS = 50;
-
 
 /**
  * Small reads land in one buffer of the process and are copied out at once, to a buffer of their
@@ -48,8 +47,9 @@ const pool: Buffer[] = [];
 const POOLED_BUFFERS = 64;
 /** Bytes of each lent buffer the client has not taken yet. */
 const lent = new WeakMap<ArrayBufferLike, number>();
-/** Large buffers allocated since the process started (for tests: lent buffers come back). */
+/** Large buffers allocated, and reads lent, since the process started (for tests: lent buffers come back). */
 let allocated = 0;
+let lends = 0;
 
 function smallBuffer(): Buffer {
   return (shared ??= Buffer.allocUnsafeSlow(SMALL_READ_BYTES));
@@ -76,9 +76,9 @@ function giveBack(buffer: Buffer): void {
  * its readable side, as Node's own reading does, and a paused stream holds that one read; its
  * reader has kept up when the next read came within `ASKED_AGAIN_WITHIN_MS`. Once its reads are
  * large, the socket keeps reading while its reader took the read before: stopping and starting
- * again after each read cost two `epoll_ctl` calls per read. A large read that finds the one
- * before still there (the parser paused for a full client) stops the reading, and the reads go
- * back to small.
+ * again after a read costs two `epoll_ctl` calls (2,821 over a 256 MiB stream's 4,230 reads).
+ * A large read that finds the one before still there (the parser paused for a full client) stops
+ * the reading, and the reads go back to small.
  */
 export function upstreamReadsOn(now: () => number): { buffer: () => Buffer; callback: (this: Socket, length: number, buffer: Buffer) => boolean } {
   /** Per socket: bytes its reader has taken since it last fell behind, and when it read last. */
@@ -100,6 +100,7 @@ export function upstreamReadsOn(now: () => number): { buffer: () => Buffer; call
       } else {
         chunk = buffer.subarray(0, length);
         lent.set(buffer.buffer, length);
+        lends += 1;
       }
       const at = now();
       let state = keptUp.get(this);
@@ -107,6 +108,9 @@ export function upstreamReadsOn(now: () => number): { buffer: () => Buffer; call
       const behind = this.readableLength > 0 || at - state.at > ASKED_AGAIN_WITHIN_MS;
       state.bytes = behind ? 0 : state.bytes + length;
       state.at = at;
+      // The last read of a fast response leaves its socket, idle in the pool, holding a large
+      // buffer for its next read; the next response's head then lands in it, and that buffer
+      // never comes back (a few allocations per response, for the few that are that fast).
       nextLarge = state.bytes >= GROW_AFTER_BYTES;
       const accepted = this.push(chunk);
       return nextLarge || accepted;
@@ -135,8 +139,8 @@ export function releaseRead(chunk: Buffer): void {
   giveBack(Buffer.from(owner, 0, LARGE_READ_BYTES));
 }
 
-/** Large read buffers allocated so far and those waiting in the pool. */
-export const readBufferCounts = (): { allocated: number; pooled: number } => ({ allocated, pooled: pool.length });
+/** Large read buffers allocated so far, reads lent so far, and the buffers waiting in the pool. */
+export const readBufferCounts = (): { allocated: number; lends: number; pooled: number } => ({ allocated, lends, pooled: pool.length });
 
 /** The `onread` option of the proxy's upstream sockets. */
 export const upstreamReads = upstreamReadsOn(() => performance.now());

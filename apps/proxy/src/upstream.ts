@@ -263,8 +263,9 @@ export function createUpstreamFetcher(options: UpstreamOptions): UpstreamFetcher
       path: `${url.pathname}${url.search}`,
       method,
       headers,
-      // What undici reads ahead of a slow client, per stream: 64 KiB (a slow stream's socket read, upstream-reads.ts), not 256,
-      // so 100 paused viewers hold ~20 MB less; a fast client never waits on it.
+      // What undici reads ahead of a slow client, per stream: 64 KiB (a slow stream's socket
+      // read, upstream-reads.ts), not 256, so 100 paused viewers hold ~20 MB less; a fast client
+      // never waits on it.
       highWaterMark: 64 * 1024,
     };
     if (signal !== undefined) request.signal = signal;

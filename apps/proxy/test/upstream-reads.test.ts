@@ -135,13 +135,14 @@ describe('the buffers of large reads', () => {
     socket.destroy();
   });
 
-  test('a large buffer that got a small read is copied out and goes back at once', () => {
+  test('a large buffer that got a small read is copied out and goes back to the pool at once', () => {
     const socket = new Unconnected();
     const large = keepUp(socket, reads.buffer(), GROW_AFTER_BYTES);
     const { next } = readInto(socket, large, 2000, 8);
     const chunk = socket.read() as Buffer;
     expect(chunk.length).toBe(2000);
     expect(chunk.buffer).not.toBe(large.buffer);
+    // Back in the pool, and out again at once for the next read.
     expect(next.buffer).toBe(large.buffer);
     socket.destroy();
   });
@@ -195,7 +196,7 @@ describe('a plain-HTTP upstream read through the fetcher', () => {
     });
     await new Promise<void>((resolve) => relay.listen(0, '127.0.0.1', resolve));
     try {
-      const before = readBufferCounts().allocated;
+      const before = readBufferCounts();
       const response = await request(`http://127.0.0.1:${(relay.address() as AddressInfo).port}/`);
       const hash = createHash('sha256');
       let bytes = 0;
@@ -207,9 +208,63 @@ describe('a plain-HTTP upstream read through the fetcher', () => {
       expect(hash.digest('hex')).toBe(createHash('sha256').update(BODY).digest('hex'));
       expect(outcomes).toEqual(['done']);
       // About 200 large reads; without the buffers coming back each would be a new one.
-      const allocated = readBufferCounts().allocated - before;
-      console.log(`upstream reads: ${allocated} large read buffers allocated for ${BODY.length / 1024 / 1024} MiB`);
-      expect(allocated).toBeLessThanOrEqual(8);
+      const after = readBufferCounts();
+      const [lends, allocated] = [after.lends - before.lends, after.allocated - before.allocated];
+      console.log(`upstream reads: ${lends} large reads lent, ${allocated} buffers allocated for them, ${BODY.length / 1024 / 1024} MiB`);
+      expect(lends).toBeGreaterThanOrEqual(50);
+      expect(allocated).toBeLessThanOrEqual(lends / 10);
+    } finally {
+      await new Promise((resolve) => relay.close(resolve));
+      await fetcher.close();
+    }
+  });
+
+  test('a lent buffer stays out while its bytes wait to be written: a paused client gets them intact though another stream reads meanwhile', async () => {
+    const fetcher = createUpstreamFetcher({ allowlist: ['127.0.0.1'], timeoutMs: 5000 });
+    const relay: Server = createServer((_req, res) => {
+      void fetcher.fetch({ url: `${origin.origin}/movie.mp4`, method: 'GET', headers: {} }).then(async (upstream) => {
+        res.writeHead(200, { 'content-length': String(BODY.length) });
+        await pumpBody(upstream.body, res);
+        res.end();
+      });
+    });
+    await new Promise<void>((resolve) => relay.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(relay.address() as AddressInfo).port}/`;
+    const expected = createHash('sha256').update(BODY).digest('hex');
+    /** Reads a body to its end; with `pause`, it stops `pause.at` bytes in until `pause.until`. */
+    const readAll = async (pause?: { at: number; reached: () => void; until: Promise<void> }) => {
+      const response = await request(url);
+      const hash = createHash('sha256');
+      let bytes = 0;
+      let paused = false;
+      for await (const chunk of response.body) {
+        hash.update(chunk as Buffer);
+        bytes += (chunk as Buffer).length;
+        if (pause !== undefined && !paused && bytes >= pause.at) {
+          paused = true;
+          pause.reached();
+          await pause.until;
+        }
+      }
+      return { bytes, hash: hash.digest('hex') };
+    };
+    try {
+      const lendsBefore = readBufferCounts().lends;
+      let reached = () => {};
+      let resume = () => {};
+      const pausedThere = new Promise<void>((resolve) => (reached = resolve));
+      const until = new Promise<void>((resolve) => (resume = resolve));
+      // This client stops reading 12 MiB in, once its stream reads large: its last chunks wait in
+      // the relay's socket and the kernel's buffers. The other stream reads all 32 MiB meanwhile,
+      // its large reads taking buffers from the pool.
+      const paused = readAll({ at: 12 * 1024 * 1024, reached, until });
+      await pausedThere;
+      const second = await readAll();
+      resume();
+      const first = await paused;
+      expect(second).toEqual({ bytes: BODY.length, hash: expected });
+      expect(first).toEqual({ bytes: BODY.length, hash: expected });
+      expect(readBufferCounts().lends - lendsBefore).toBeGreaterThanOrEqual(100);
     } finally {
       await new Promise((resolve) => relay.close(resolve));
       await fetcher.close();
