@@ -139,8 +139,8 @@ export function releaseRead(chunk: Buffer): void {
   giveBack(Buffer.from(owner, 0, LARGE_READ_BYTES));
 }
 
-/** Large read buffers allocated so far, reads lent so far, and the buffers waiting in the pool. */
-export const readBufferCounts = (): { allocated: number; lends: number; pooled: number } => ({ allocated, lends, pooled: pool.length });
+/** Large read buffers allocated so far, and reads lent so far. */
+export const readBufferCounts = (): { allocated: number; lends: number } => ({ allocated, lends });
 
 /** The `onread` option of the proxy's upstream sockets. */
 export const upstreamReads = upstreamReadsOn(() => performance.now());

@@ -150,6 +150,7 @@ describe('the buffers of large reads', () => {
 
 describe('a plain-HTTP upstream read through the fetcher', () => {
   const BODY = mediaBytes(32 * 1024 * 1024);
+  const BODY_HASH = createHash('sha256').update(BODY).digest('hex');
   let origin: TestServer;
   beforeAll(async () => {
     origin = await startServer((req, res) => serveBytes(req, res, BODY));
@@ -172,7 +173,7 @@ describe('a plain-HTTP upstream read through the fetcher', () => {
         at += chunk.length;
       }
       expect(at).toBe(BODY.length);
-      expect(hash.digest('hex')).toBe(createHash('sha256').update(BODY).digest('hex'));
+      expect(hash.digest('hex')).toBe(BODY_HASH);
       const early = sizes.filter((piece) => piece.at + piece.size <= GROW_AFTER_BYTES - SMALL_READ_BYTES);
       expect(Math.max(...early.map((piece) => piece.size))).toBeLessThanOrEqual(SMALL_READ_BYTES);
       // Node's own reads are 64 KiB at most: a larger piece came from a larger read.
@@ -184,7 +185,8 @@ describe('a plain-HTTP upstream read through the fetcher', () => {
     }
   });
 
-  test('copied to a client by pumpBody, the body arrives whole and its large reads reuse a few buffers', async () => {
+  /** An HTTP server that fetches the body through the fetcher and copies it with `pumpBody`; the outcome of each copy is kept. */
+  async function startRelay() {
     const fetcher = createUpstreamFetcher({ allowlist: ['127.0.0.1'], timeoutMs: 5000 });
     const outcomes: string[] = [];
     const relay: Server = createServer((_req, res) => {
@@ -195,18 +197,40 @@ describe('a plain-HTTP upstream read through the fetcher', () => {
       });
     });
     await new Promise<void>((resolve) => relay.listen(0, '127.0.0.1', resolve));
+    return {
+      url: `http://127.0.0.1:${(relay.address() as AddressInfo).port}/`,
+      outcomes,
+      close: async () => {
+        await new Promise((resolve) => relay.close(resolve));
+        await fetcher.close();
+      },
+    };
+  }
+
+  /** Reads a body to its end; with `pause`, it stops `pause.at` bytes in until `pause.until`. */
+  async function readAll(url: string, pause?: { at: number; reached: () => void; until: Promise<void> }) {
+    const response = await request(url);
+    const hash = createHash('sha256');
+    let bytes = 0;
+    let paused = false;
+    for await (const chunk of response.body) {
+      hash.update(chunk as Buffer);
+      bytes += (chunk as Buffer).length;
+      if (pause !== undefined && !paused && bytes >= pause.at) {
+        paused = true;
+        pause.reached();
+        await pause.until;
+      }
+    }
+    return { bytes, hash: hash.digest('hex') };
+  }
+
+  test('copied to a client by pumpBody, the body arrives whole and its large reads reuse a few buffers', async () => {
+    const relay = await startRelay();
     try {
       const before = readBufferCounts();
-      const response = await request(`http://127.0.0.1:${(relay.address() as AddressInfo).port}/`);
-      const hash = createHash('sha256');
-      let bytes = 0;
-      for await (const chunk of response.body) {
-        hash.update(chunk as Buffer);
-        bytes += (chunk as Buffer).length;
-      }
-      expect(bytes).toBe(BODY.length);
-      expect(hash.digest('hex')).toBe(createHash('sha256').update(BODY).digest('hex'));
-      expect(outcomes).toEqual(['done']);
+      expect(await readAll(relay.url)).toEqual({ bytes: BODY.length, hash: BODY_HASH });
+      expect(relay.outcomes).toEqual(['done']);
       // About 200 large reads; without the buffers coming back each would be a new one.
       const after = readBufferCounts();
       const [lends, allocated] = [after.lends - before.lends, after.allocated - before.allocated];
@@ -214,40 +238,12 @@ describe('a plain-HTTP upstream read through the fetcher', () => {
       expect(lends).toBeGreaterThanOrEqual(50);
       expect(allocated).toBeLessThanOrEqual(lends / 10);
     } finally {
-      await new Promise((resolve) => relay.close(resolve));
-      await fetcher.close();
+      await relay.close();
     }
   });
 
   test('a lent buffer stays out while its bytes wait to be written: a paused client gets them intact though another stream reads meanwhile', async () => {
-    const fetcher = createUpstreamFetcher({ allowlist: ['127.0.0.1'], timeoutMs: 5000 });
-    const relay: Server = createServer((_req, res) => {
-      void fetcher.fetch({ url: `${origin.origin}/movie.mp4`, method: 'GET', headers: {} }).then(async (upstream) => {
-        res.writeHead(200, { 'content-length': String(BODY.length) });
-        await pumpBody(upstream.body, res);
-        res.end();
-      });
-    });
-    await new Promise<void>((resolve) => relay.listen(0, '127.0.0.1', resolve));
-    const url = `http://127.0.0.1:${(relay.address() as AddressInfo).port}/`;
-    const expected = createHash('sha256').update(BODY).digest('hex');
-    /** Reads a body to its end; with `pause`, it stops `pause.at` bytes in until `pause.until`. */
-    const readAll = async (pause?: { at: number; reached: () => void; until: Promise<void> }) => {
-      const response = await request(url);
-      const hash = createHash('sha256');
-      let bytes = 0;
-      let paused = false;
-      for await (const chunk of response.body) {
-        hash.update(chunk as Buffer);
-        bytes += (chunk as Buffer).length;
-        if (pause !== undefined && !paused && bytes >= pause.at) {
-          paused = true;
-          pause.reached();
-          await pause.until;
-        }
-      }
-      return { bytes, hash: hash.digest('hex') };
-    };
+    const relay = await startRelay();
     try {
       const lendsBefore = readBufferCounts().lends;
       let reached = () => {};
@@ -257,17 +253,16 @@ describe('a plain-HTTP upstream read through the fetcher', () => {
       // This client stops reading 12 MiB in, once its stream reads large: its last chunks wait in
       // the relay's socket and the kernel's buffers. The other stream reads all 32 MiB meanwhile,
       // its large reads taking buffers from the pool.
-      const paused = readAll({ at: 12 * 1024 * 1024, reached, until });
+      const paused = readAll(relay.url, { at: 12 * 1024 * 1024, reached, until });
       await pausedThere;
-      const second = await readAll();
+      const second = await readAll(relay.url);
       resume();
       const first = await paused;
-      expect(second).toEqual({ bytes: BODY.length, hash: expected });
-      expect(first).toEqual({ bytes: BODY.length, hash: expected });
+      expect(second).toEqual({ bytes: BODY.length, hash: BODY_HASH });
+      expect(first).toEqual({ bytes: BODY.length, hash: BODY_HASH });
       expect(readBufferCounts().lends - lendsBefore).toBeGreaterThanOrEqual(100);
     } finally {
-      await new Promise((resolve) => relay.close(resolve));
-      await fetcher.close();
+      await relay.close();
     }
   });
 });
